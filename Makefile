@@ -1,0 +1,62 @@
+# Conveyor — `make help` lists the targets. Everything installs into .venv/ from pyproject.toml,
+# pinned by constraints.txt (the resolved set the suite was run with).
+
+PYTHON ?= python3.13
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WEB_WORKERS ?= 2
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test check lint format typecheck schema schema-check bench bench-smoke lock clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install Conveyor with its dev tools
+
+run: install ## Run API + worker + scheduler (+ embedded Redis without REDIS_URL) on HOST:PORT
+	mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py bootstrap_dev --base-url http://$(HOST):$(PORT)
+	exec $(PY) -m config.serve --host $(HOST) --port $(PORT) --web-workers $(WEB_WORKERS)
+
+test: install ## Run the whole test suite (DATABASE_URL switches it to PostgreSQL)
+	$(VENV)/bin/pytest
+
+check: lint typecheck schema-check ## Lint, format check, type check and OpenAPI drift check
+
+lint: install ## ruff lint + format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install ## Apply ruff fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+typecheck: install ## mypy with the Django and DRF plugins
+	$(VENV)/bin/mypy .
+
+schema: install ## Regenerate openapi/openapi.yaml
+	$(PY) manage.py spectacular --validate --fail-on-warn --file openapi/openapi.yaml
+
+schema-check: install ## Fail if openapi/openapi.yaml is stale, invalid or warns
+	$(PY) manage.py spectacular --validate --fail-on-warn --file $(VENV)/openapi.yaml
+	diff -u openapi/openapi.yaml $(VENV)/openapi.yaml
+
+lock: ## Re-resolve constraints.txt from pyproject.toml in a scratch venv
+	rm -rf var/lockenv && $(PYTHON) -m venv var/lockenv
+	var/lockenv/bin/pip install --quiet -e '.[dev]'
+	var/lockenv/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+	rm -rf var/lockenv
+
+clean: ## Remove the venv and local state under var/
+	rm -rf $(VENV) var/*

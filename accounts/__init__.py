@@ -1,0 +1,1 @@
+"""Accounts: API tokens and the identity helpers around Django's users."""

@@ -1,0 +1,54 @@
+"""Token services: create, authenticate and revoke API tokens."""
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+
+from accounts.models import ApiToken
+from jobs.errors import Invalid
+
+TOKEN_PREFIX = "cvy_"
+MAX_TOKEN_TTL = timedelta(days=366)
+# last_used_at is refreshed at most this often, so authentication does not write on every call.
+LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def token_create(*, user: AbstractBaseUser, name: str, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+    """Create a token for `user` and return it with its secret, which is not stored anywhere."""
+    now = timezone.now()
+    if expires_at is None:
+        expires_at = now + timedelta(days=settings.TOKEN_DEFAULT_TTL_DAYS)
+    if expires_at <= now:
+        raise Invalid("expires_at must be in the future", pointer="/expires_at", code="past")
+    if expires_at > now + MAX_TOKEN_TTL:
+        raise Invalid("expires_at may be at most 366 days ahead", pointer="/expires_at", code="too_far")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=secret[:10], digest=_digest(secret), expires_at=expires_at
+    )
+    return token, secret
+
+
+def token_authenticate(secret: str) -> ApiToken | None:
+    """Return the live token for `secret` with its user loaded, or None if unknown or expired."""
+    token = ApiToken.objects.select_related("user").filter(digest=_digest(secret)).first()
+    now = timezone.now()
+    if token is None or token.expires_at <= now or not token.user.is_active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        # A bookkeeping column, not an audited change: a plain UPDATE keeps history lean.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+def token_revoke(*, token: ApiToken) -> None:
+    """Delete the token; requests using it are refused from now on."""
+    token.delete()

@@ -1,0 +1,1 @@
+"""The HTTP layer: views, serializers, authentication, errors and the OpenAPI schema."""

@@ -1,0 +1,108 @@
+"""RFC 9457 problem+json for every error: DRF's, the domain's and Django's own 4xx/5xx."""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, JsonResponse
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from jobs.errors import DomainError, FieldError, Invalid
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:conveyor:problem:"
+
+
+def problem_body(
+    status: int, *, code: str, detail: str, request: HttpRequest | None, errors: list[FieldError] | None = None
+) -> dict[str, Any]:
+    """Return the problem document for one error."""
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + code,
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "request_id": getattr(request, "request_id", None),
+    }
+    if errors:
+        body["errors"] = [{"pointer": e.pointer, "detail": e.detail, "code": e.code} for e in errors]
+    return body
+
+
+def _field_errors(detail: Any, pointer: str = "") -> list[FieldError]:
+    """Flatten DRF's nested validation detail into JSON-Pointer field errors."""
+    if isinstance(detail, dict):
+        out = []
+        for key, value in detail.items():
+            sub = pointer if key in ("non_field_errors", "__all__") else f"{pointer}/{key}"
+            out.extend(_field_errors(value, sub))
+        return out
+    if isinstance(detail, list):
+        if all(isinstance(item, str) for item in detail):
+            return [FieldError(pointer, str(item), getattr(item, "code", "invalid")) for item in detail]
+        out = []
+        for index, item in enumerate(detail):
+            out.extend(_field_errors(item, f"{pointer}/{index}"))
+        return out
+    return [FieldError(pointer, str(detail), getattr(detail, "code", "invalid"))]
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's EXCEPTION_HANDLER: domain errors and API exceptions as problem+json."""
+    request = context.get("request")
+    if isinstance(exc, RequestDataTooBig):
+        exc = exceptions.APIException("request body too large")
+        exc.status_code, exc.default_code = 413, "too_large"
+    if isinstance(exc, DomainError):
+        errors = exc.errors if isinstance(exc, Invalid) else None
+        body = problem_body(exc.status, code=exc.code, detail=exc.detail, request=request, errors=errors)
+        return Response(body, status=exc.status, content_type=PROBLEM_CONTENT_TYPE)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _field_errors(exc.detail)
+        body = problem_body(400, code="invalid", detail="the request is invalid", request=request, errors=errors)
+    else:
+        assert isinstance(exc, exceptions.APIException)  # Http404/PermissionDenied were converted
+        code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
+        detail = response.data.get("detail", str(exc)) if isinstance(response.data, dict) else str(exc)
+        body = problem_body(response.status_code, code=str(code), detail=str(detail), request=request)
+    response.data = body
+    response.content_type = PROBLEM_CONTENT_TYPE
+    return response
+
+
+def _django_problem(request: HttpRequest, status: int, code: str, detail: str) -> JsonResponse:
+    body = problem_body(status, code=code, detail=detail, request=request)
+    return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """handler400."""
+    return _django_problem(request, 400, "bad_request", "the request could not be understood")
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """handler403."""
+    return _django_problem(request, 403, "forbidden", "you may not do this")
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """handler404."""
+    return _django_problem(request, 404, "not_found", "no such resource")
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    """handler500: the traceback goes to the log, never to the client."""
+    return _django_problem(request, 500, "server_error", "the server failed; the error has been logged")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
+    """CSRF_FAILURE_VIEW."""
+    return _django_problem(request, 403, "csrf_failed", f"CSRF check failed: {reason}")

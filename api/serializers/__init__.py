@@ -1,0 +1,1 @@
+"""Input and output serializers, one module per area, uniquely named for the OpenAPI file."""

@@ -1,0 +1,27 @@
+"""Serializers for identity and API tokens."""
+
+from rest_framework import serializers
+
+
+class MeOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    is_staff = serializers.BooleanField()
+
+
+class TokenCreateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    expires_at = serializers.DateTimeField(required=False, help_text="Default: TOKEN_DEFAULT_TTL_DAYS from now")
+
+
+class TokenOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    prefix = serializers.CharField(help_text="The first characters of the secret, to tell tokens apart")
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+
+
+class TokenCreatedOutput(TokenOutput):
+    token = serializers.CharField(help_text="The secret; shown only in this response")

@@ -1,0 +1,1 @@
+"""Audit: the attribution context, the Auditable base and the history/version services."""

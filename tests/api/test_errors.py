@@ -1,0 +1,47 @@
+"""Every error is problem+json with a request id; bad bodies are refused cleanly."""
+
+import pytest
+
+from tests.api.test_auth import assert_problem
+
+pytestmark = pytest.mark.django_db
+
+
+def test_unknown_api_path_is_404_problem(api):
+    body = assert_problem(api.get("/api/v1/no-such-thing/"), 404)
+    assert body["title"] == "Not Found"
+
+
+def test_malformed_uuid_in_path_is_404(api):
+    assert_problem(api.delete("/api/v1/auth/tokens/not-a-uuid/"), 404)
+
+
+def test_method_not_allowed_is_problem(api):
+    assert_problem(api.put("/api/v1/me/", {}, format="json"), 405)
+
+
+def test_request_id_is_echoed_or_generated(api):
+    given = api.get("/api/v1/me/", HTTP_X_REQUEST_ID="trace-123")
+    assert given["X-Request-ID"] == "trace-123"
+    generated = api.get("/api/v1/me/", HTTP_X_REQUEST_ID="bad id with spaces")
+    assert generated["X-Request-ID"] != "bad id with spaces" and len(generated["X-Request-ID"]) == 32
+
+
+def test_non_json_body_is_415(api):
+    response = api.post("/api/v1/auth/tokens/", "name=x", content_type="application/x-www-form-urlencoded")
+    assert_problem(response, 415)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b'{"name": NaN}', b'{"name": "x"', b'{"name": "\xff"}', b"[" * 40 + b"]" * 40, b"[" * 100_000],
+    ids=["nan", "truncated", "invalid-utf8", "too-deep", "recursion-bomb"],
+)
+def test_malformed_json_is_400(api, raw):
+    assert_problem(api.post("/api/v1/auth/tokens/", raw, content_type="application/json"), 400)
+
+
+def test_oversized_body_is_413(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    raw = b'{"name": "' + b"x" * 2000 + b'"}'
+    assert_problem(api.post("/api/v1/auth/tokens/", raw, content_type="application/json"), 413)

@@ -1,0 +1,88 @@
+"""Shared fixtures: a real Redis for the session, API clients, users and tokens."""
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from accounts.services import token_create
+from config import redis_server
+from jobs import dispatch
+
+
+@pytest.fixture(scope="session", autouse=True)
+def real_redis() -> Iterator[str]:
+    """REDIS_URL if set, else a private embedded redis-server for the session; its URL."""
+    url = os.environ.get("REDIS_URL")
+    process = None
+    if not url:
+        workdir = Path(tempfile.mkdtemp(prefix="conveyor-test-redis-"))
+        socket = workdir / "redis.sock"
+        process = redis_server.start(socket, workdir / "data")
+        url = f"unix://{socket}?db=0"
+    settings.REDIS_URL = url
+    settings.RQ_QUEUES = {name: {**cfg, "URL": url} for name, cfg in settings.RQ_QUEUES.items()}
+    dispatch.redis_connection.cache_clear()
+    dispatch.queue.cache_clear()
+    yield url
+    if process is not None:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def redis(real_redis: str):  # type: ignore[no-untyped-def]
+    """The real Redis, emptied before and after the test."""
+    connection = dispatch.redis_connection()
+    connection.flushdb()
+    yield connection
+    connection.flushdb()
+
+
+@pytest.fixture
+def user(django_user_model):  # type: ignore[no-untyped-def]
+    return django_user_model.objects.create_user("alice", "alice@example.com", "alice-password-1")
+
+
+@pytest.fixture
+def other_user(django_user_model):  # type: ignore[no-untyped-def]
+    return django_user_model.objects.create_user("bob", "bob@example.com", "bob-password-1")
+
+
+@pytest.fixture
+def staff_user(django_user_model):  # type: ignore[no-untyped-def]
+    return django_user_model.objects.create_user("carol", "carol@example.com", "carol-password-1", is_staff=True)
+
+
+def client_for(user) -> APIClient:  # type: ignore[no-untyped-def]
+    """An API client that sends a fresh bearer token of `user`."""
+    _, secret = token_create(user=user, name="test")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return client
+
+
+@pytest.fixture
+def api(user) -> APIClient:  # type: ignore[no-untyped-def]
+    return client_for(user)
+
+
+@pytest.fixture
+def other_api(other_user) -> APIClient:  # type: ignore[no-untyped-def]
+    return client_for(other_user)
+
+
+@pytest.fixture
+def staff_api(staff_user) -> APIClient:  # type: ignore[no-untyped-def]
+    return client_for(staff_user)
+
+
+@pytest.fixture
+def anon() -> APIClient:
+    return APIClient()
