@@ -5,13 +5,13 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from accounts.models import ApiToken
 from jobs.errors import Invalid
 
-TOKEN_PREFIX = "cvy_"
+TOKEN_PREFIX = "cvy_"  # noqa: S105 - a public marker, not a secret
 MAX_TOKEN_TTL = timedelta(days=366)
 # last_used_at is refreshed at most this often, so authentication does not write on every call.
 LAST_USED_RESOLUTION = timedelta(minutes=5)
@@ -21,7 +21,7 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def token_create(*, user: AbstractBaseUser, name: str, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+def token_create(*, user: User, name: str, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
     """Create a token for `user` and return it with its secret, which is not stored anywhere."""
     now = timezone.now()
     if expires_at is None:

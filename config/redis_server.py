@@ -59,7 +59,7 @@ def wait_ready(socket: Path, timeout: float = 10.0) -> None:
 
 def start(socket: Path, data_dir: Path) -> subprocess.Popen[bytes]:
     """Start a server in the background and return once it answers; the caller stops it."""
-    process = subprocess.Popen(command(socket, data_dir))
+    process = subprocess.Popen(command(socket, data_dir))  # noqa: S603 - our own argv, no shell
     wait_ready(socket)
     return process
 
@@ -69,7 +69,7 @@ def main() -> None:
     socket = Path(sys.argv[1]).resolve()
     data_dir = Path(sys.argv[2]).resolve()
     argv = command(socket, data_dir)
-    os.execv(argv[0], argv)
+    os.execv(argv[0], argv)  # noqa: S606 - our own argv, no shell
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ group) when this one is asked to stop, or when its parent (e.g. `make`) dies.
 """
 
 import argparse
+import contextlib
 import ctypes
 import os
 import signal
@@ -22,10 +23,8 @@ PR_SET_PDEATHSIG = 1
 
 def die_with_parent() -> None:
     """Ask Linux to SIGTERM us when our parent exits (make does not forward signals)."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: Ctrl-C still reaches the group
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass  # not Linux: Ctrl-C still reaches the whole process group
 
 
 def main() -> None:

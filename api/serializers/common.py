@@ -17,7 +17,7 @@ class Problem(serializers.Serializer):
     status = serializers.IntegerField()
     detail = serializers.CharField()
     request_id = serializers.CharField(allow_null=True)
-    errors = ProblemFieldError(many=True, required=False)
+    errors = ProblemFieldError(many=True, required=False)  # type: ignore[assignment]  # DRF pops fields
 
 
 class UserRef(serializers.Serializer):

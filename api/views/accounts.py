@@ -4,21 +4,21 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import authentication, mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.selectors import token_get, token_list
 from accounts.services import token_create, token_revoke
 from api.authentication import BearerTokenAuthentication
 from api.serializers.accounts import MeOutput, TokenCreatedOutput, TokenCreateInput, TokenOutput
+from api.views.base import AuthenticatedView
 
 
-class MeView(APIView):
+class MeView(AuthenticatedView):
     @extend_schema(operation_id="me_retrieve", responses=MeOutput)
     def get(self, request: Request) -> Response:
-        return Response(MeOutput(request.user).data)
+        return Response(MeOutput(self.actor).data)
 
 
-class TokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class TokenViewSet(AuthenticatedView, mixins.ListModelMixin, viewsets.GenericViewSet):
     """API tokens of the calling user. Creating one also accepts HTTP Basic (to get the first)."""
 
     authentication_classes = [
@@ -30,7 +30,7 @@ class TokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     lookup_value_converter = "uuid"
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        return token_list(user=self.request.user)
+        return token_list(user=self.actor)
 
     @extend_schema(operation_id="tokens_list")
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
@@ -40,11 +40,11 @@ class TokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def create(self, request: Request) -> Response:
         data = TokenCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        token, secret = token_create(user=request.user, **data.validated_data)
+        token, secret = token_create(user=self.actor, **data.validated_data)
         token.token = secret  # type: ignore[attr-defined]
         return Response(TokenCreatedOutput(token).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(operation_id="tokens_revoke", responses={204: None})
     def destroy(self, request: Request, pk: str) -> Response:
-        token_revoke(token=token_get(user=request.user, token_id=pk))
+        token_revoke(token=token_get(user=self.actor, token_id=pk))
         return Response(status=status.HTTP_204_NO_CONTENT)

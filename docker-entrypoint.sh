@@ -1,0 +1,18 @@
+#!/bin/sh
+# Chooses the Conveyor process: web (migrates first), worker, scheduler, or any manage.py command.
+set -e
+case "$1" in
+    web)
+        python manage.py migrate --noinput
+        exec uvicorn config.asgi:application --host 0.0.0.0 --port 8000 --workers "${WEB_WORKERS:-2}" --no-access-log
+        ;;
+    worker)
+        exec python manage.py rqworker --with-scheduler high default low
+        ;;
+    scheduler)
+        exec python manage.py rqscheduler --interval 1
+        ;;
+    *)
+        exec python manage.py "$@"
+        ;;
+esac
