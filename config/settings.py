@@ -123,7 +123,21 @@ REDIS_URL = env.str("REDIS_URL", default="") or f"unix://{EMBEDDED_REDIS_SOCKET}
 
 QUEUE_NAMES = env.list("CONVEYOR_QUEUES", default=["high", "default", "low"])
 RQ_QUEUES = {name: {"URL": REDIS_URL, "SERIALIZER": "rq.serializers.JSONSerializer"} for name in QUEUE_NAMES}
-RQ = {"JOB_CLASS": "jobs.engine.JsonJob"}
+WORKER_CLASSES = {"fork": "jobs.worker.ForkWorker", "simple": "jobs.worker.SimpleWorker"}
+RQ = {
+    "JOB_CLASS": "jobs.engine.JsonJob",
+    "WORKER_CLASS": WORKER_CLASSES[env.str("CONVEYOR_WORKER", default="fork")],
+}
+
+# --- Built-in tasks -----------------------------------------------------------------------------
+# web.page_length fetches only from these hosts (exact names; redirects are re-checked).
+FETCH_ALLOWED_HOSTS = env.list("FETCH_ALLOWED_HOSTS", default=[])
+FETCH_MAX_BYTES = env.int("FETCH_MAX_BYTES", default=10 * 1024 * 1024)
+FETCH_TIMEOUT_SECONDS = env.float("FETCH_TIMEOUT_SECONDS", default=10.0)
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="conveyor@localhost")
+# Addresses that receive staff notifications (comma-separated, e.g. ops@example.com).
+ADMINS = env.list("ADMINS", default=[])
 
 # --- REST framework and OpenAPI -----------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,20 +1,120 @@
-"""Connections to Redis and the RQ queues, shared per process."""
+"""Pushing job rows to RQ: right after commit, and in the periodic pass for what is due or missed."""
 
 import functools
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import timedelta
 
 import django_rq
 from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue
+
+from jobs.engine import RUN_JOB
+from jobs.models import Job, JobState
+
+logger = logging.getLogger(__name__)
+
+# A fresh row is left to its request's own push for this long before the pass takes it over.
+FAST_PATH_GRACE = timedelta(seconds=5)
+RQ_RESULT_TTL = 300  # seconds; results live in the database, RQ only needs them briefly
+RQ_FAILURE_TTL = 24 * 3600
 
 
 @functools.cache
 def redis_connection() -> Redis:
     """Return this process's Redis client (one connection pool, reused by every request)."""
-    return Redis.from_url(settings.REDIS_URL, health_check_interval=30)
+    return Redis.from_url(
+        settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=10, health_check_interval=30
+    )
 
 
 @functools.cache
 def queue(name: str) -> Queue:
     """Return the JSON-serialized RQ queue `name` on the shared connection."""
     return django_rq.get_queue(name, connection=redis_connection())
+
+
+def notify(job_ids: Iterable[object]) -> None:
+    """Tell long-polls and event streams that these jobs changed (best effort)."""
+    try:
+        with redis_connection().pipeline(transaction=False) as pipe:
+            for job_id in job_ids:
+                pipe.publish(f"conveyor:job:{job_id}", "changed")
+            pipe.execute()
+    except RedisError:
+        logger.warning("job.notify_failed")
+
+
+def push(jobs: list[Job]) -> bool:
+    """Put `jobs` on their RQ queues in one round trip; return False if Redis refused.
+
+    The RQ job id is the row's id, and the only thing RQ learns is that id.
+    """
+    if not jobs:
+        return True
+    by_queue: dict[str, list[Job]] = defaultdict(list)
+    for job in jobs:
+        by_queue[job.queue].append(job)
+    try:
+        with redis_connection().pipeline() as pipe:
+            for name, members in by_queue.items():
+                q = queue(name)
+                q.enqueue_many(
+                    [
+                        Queue.prepare_data(
+                            RUN_JOB,
+                            args=(str(job.id),),
+                            job_id=str(job.id),
+                            timeout=job.timeout_seconds,
+                            result_ttl=RQ_RESULT_TTL,
+                            failure_ttl=RQ_FAILURE_TTL,
+                            description=job.task,
+                        )
+                        for job in members
+                    ],
+                    pipeline=pipe,
+                )
+            pipe.execute()
+    except RedisError as exc:
+        logger.warning("job.push_failed", extra={"jobs": len(jobs), "error": str(exc)})
+        return False
+    return True
+
+
+def dispatch_now(jobs: list[Job]) -> None:
+    """After commit: push queued jobs and mark them dispatched; on failure the pass retries."""
+    ready = [job for job in jobs if job.state == JobState.QUEUED]
+    if ready and push(ready):
+        Job.objects.filter(pk__in=[job.pk for job in ready]).update(dispatched=True, enqueued_at=timezone.now())
+    notify(job.pk for job in jobs)
+
+
+def dispatch_due(limit: int = 500) -> int:
+    """Push rows that are due but not in RQ: scheduled jobs whose time came, and queued jobs
+    whose push failed (Redis was down) or never happened. Returns how many were pushed.
+
+    Rows are locked while pushed (SKIP LOCKED on PostgreSQL), so two passes never push the same
+    row; a duplicate push that slips through is harmless because a job only starts from `queued`.
+    """
+    now = timezone.now()
+    due = Q(state=JobState.SCHEDULED, run_at__lte=now) | Q(state=JobState.QUEUED, created_at__lte=now - FAST_PATH_GRACE)
+    with transaction.atomic():
+        jobs = list(Job.objects.select_for_update(skip_locked=True).filter(due, dispatched=False)[:limit])
+        if not jobs:
+            return 0
+        for job in jobs:
+            if job.state == JobState.SCHEDULED:
+                job.state = JobState.QUEUED
+                job.save(update_fields=["state"])
+        if not push(jobs):
+            return 0
+        Job.objects.filter(pk__in=[job.pk for job in jobs]).update(dispatched=True, enqueued_at=now)
+    notify(job.pk for job in jobs)
+    logger.info("job.dispatch_pass", extra={"pushed": len(jobs)})
+    return len(jobs)

@@ -1,14 +1,32 @@
-"""RQ plumbing: the JSON-only job class every queue, worker and scheduler uses."""
+"""RQ plumbing: the JSON-only job class and the only functions RQ may call."""
 
 from typing import Any
 
 from rq.job import Job as RQJob
 from rq.serializers import JSONSerializer
 
+# RQ runs nothing but these entry points; what a job does is looked up in the task registry.
+RUN_JOB = "jobs.runner.execute"
+ENTRY_POINTS = frozenset({RUN_JOB})
+
+
+class RefusedJob(Exception):  # noqa: N818 - reads as what happened to the job
+    """An RQ job that names a function other than Conveyor's entry points."""
+
 
 class JsonJob(RQJob):
-    """An RQ job that is always JSON-serialized, whoever creates or loads it (no pickle)."""
+    """An RQ job that is always JSON-serialized and can only call Conveyor's entry points.
+
+    Used by every queue, worker and scheduler, so a job hash planted in Redis with a pickled
+    payload fails to load, and one naming `os.system` fails before anything is imported.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["serializer"] = JSONSerializer
         super().__init__(*args, **kwargs)
+
+    @property
+    def func(self) -> Any:
+        if self.func_name not in ENTRY_POINTS:
+            raise RefusedJob(f"refusing to run {self.func_name!r}: not a Conveyor entry point")
+        return super().func

@@ -1,0 +1,48 @@
+"""What task code may call while it runs: progress reporting and the current job's id."""
+
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+
+class JobCanceled(Exception):  # noqa: N818 - raised into task code, reads as a state
+    """Raised inside a task when its job was canceled; tasks should let it propagate."""
+
+
+@dataclass
+class _Running:
+    job_id: str
+    last_write: float = 0.0
+
+
+_running: ContextVar[_Running | None] = ContextVar("running_job", default=None)
+# Progress rows are written at most this often; the last report of a run is always written.
+PROGRESS_INTERVAL = 0.5
+
+
+def current_job_id() -> str | None:
+    """Return the id of the job this code runs in, or None outside a job."""
+    running = _running.get()
+    return running.job_id if running else None
+
+
+def progress(current: int, total: int | None = None, message: str = "", *, force: bool = False) -> None:
+    """Report progress of the running job (throttled); raise JobCanceled if it was canceled.
+
+    Outside a job this does nothing, so task functions stay callable from a shell.
+    """
+    running = _running.get()
+    if running is None:
+        return
+    now = time.monotonic()
+    if not force and now - running.last_write < PROGRESS_INTERVAL and (total is None or current < total):
+        return
+    running.last_write = now
+    from jobs.lifecycle import job_report_progress
+
+    percent = round(100 * current / total, 1) if total else None
+    data = {"current": current, "total": total, "percent": percent, "message": message[:500]}
+    if not job_report_progress(running.job_id, data, at=timezone.now()):
+        raise JobCanceled(running.job_id)

@@ -1,0 +1,199 @@
+"""Job services: submit (one or a batch), cancel and retry. Every write to jobs starts here."""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+from rq.command import send_stop_job_command
+
+from jobs import dispatch
+from jobs.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from jobs.lifecycle import cancel_dependents
+from jobs.models import Job, JobState
+from jobs.registry import get_task
+from jobs.selectors import job_visible
+
+logger = logging.getLogger(__name__)
+
+RUN_AT_TOLERANCE = timedelta(minutes=1)
+BATCH_MAX = 1000
+
+
+@dataclass
+class JobSpec:
+    """A validated-in-shape submit request; services check what it means."""
+
+    task: str
+    args: list[Any] = field(default_factory=list)
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    queue: str | None = None
+    run_at: datetime | None = None
+    delay_seconds: int | None = None
+    timeout_seconds: int | None = None
+    max_retries: int | None = None
+    retry_intervals: list[int] | None = None
+    depends_on: list[UUID] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def _build(spec: JobSpec, *, actor: User, now: datetime) -> tuple[Job, list[Job], list[FieldError]]:
+    """Turn a spec into an unsaved Job and its parents, or the errors that prevent it."""
+    try:
+        task = get_task(spec.task)
+    except NotFound as exc:
+        return Job(), [], [FieldError("/task", exc.detail, "unknown_task")]
+    if not task.may_run(actor):
+        raise Forbidden(f"task {task.name!r} may only be run by staff")
+    _, errors = task.bind(spec.args, spec.kwargs)
+    queue = spec.queue or task.queue
+    if queue not in settings.QUEUE_NAMES:
+        errors.append(FieldError("/queue", f"unknown queue {queue!r}; use one of {settings.QUEUE_NAMES}", "unknown"))
+    run_at = spec.run_at
+    if spec.delay_seconds is not None:
+        run_at = now + timedelta(seconds=spec.delay_seconds)
+    elif run_at is not None and run_at < now - RUN_AT_TOLERANCE:
+        errors.append(FieldError("/run_at", "run_at is more than a minute in the past", "past"))
+    parents = list(job_visible(user=actor).filter(pk__in=spec.depends_on))
+    found = {parent.pk: parent for parent in parents}
+    for index, parent_id in enumerate(spec.depends_on):
+        parent = found.get(parent_id)
+        if parent is None:
+            errors.append(FieldError(f"/depends_on/{index}", f"no job {parent_id}", "unknown_job"))
+        elif parent.state in (JobState.FAILED, JobState.CANCELED):
+            errors.append(FieldError(f"/depends_on/{index}", f"job {parent_id} is {parent.state}", "dead_parent"))
+    job = Job(
+        task=task.name,
+        args=spec.args,
+        kwargs=spec.kwargs,
+        queue=queue,
+        run_at=run_at,
+        labels=spec.labels,
+        timeout_seconds=spec.timeout_seconds or task.timeout_seconds,
+        max_retries=task.max_retries if spec.max_retries is None else spec.max_retries,
+        retry_intervals=list(task.retry_intervals) if spec.retry_intervals is None else spec.retry_intervals,
+        submitted_by=actor,
+    )
+    return job, parents, errors
+
+
+def _initial_state(job: Job, parents: list[Job], now: datetime) -> str:
+    if any(parent.state != JobState.SUCCEEDED for parent in parents):
+        return JobState.DEFERRED
+    if job.run_at is not None and job.run_at > now:
+        return JobState.SCHEDULED
+    return JobState.QUEUED
+
+
+def _save(built: list[tuple[Job, list[Job]]]) -> None:
+    """Insert the rows in the caller's transaction and push the ready ones after commit."""
+    now = timezone.now()
+    for job, parents in built:
+        if parents:
+            # Lock and re-read the parents: one finishing right now either commits first (and
+            # we see it) or waits for this insert (and then releases this dependent).
+            parents = list(Job.objects.select_for_update().filter(pk__in=[p.pk for p in parents]))
+            dead = [p for p in parents if p.state in (JobState.FAILED, JobState.CANCELED)]
+            if dead:
+                raise Conflict(f"job {dead[0].pk} is {dead[0].state}; a dependent could never run")
+        job.state = _initial_state(job, parents, now)
+        job.save(force_insert=True)
+        if parents:
+            job.depends_on.set(parents)
+    created = [job for job, _ in built]
+    transaction.on_commit(lambda: dispatch.dispatch_now(created))
+
+
+def job_submit(*, spec: JobSpec, actor: User) -> Job:
+    """Create a job from `spec` for `actor`; raise Invalid (nothing stored) if it cannot run."""
+    job, parents, errors = _build(spec, actor=actor, now=timezone.now())
+    if errors:
+        raise Invalid("the job cannot be submitted as given", errors=errors)
+    with transaction.atomic():
+        _save([(job, parents)])
+    logger.info("job.submitted", extra={"job_id": str(job.pk), "task": job.task, "state": job.state})
+    return job
+
+
+def job_submit_batch(*, specs: list[JobSpec], actor: User) -> list[Job]:
+    """Create all jobs or none: one invalid item rejects the batch, with pointers to it."""
+    if len(specs) > BATCH_MAX:
+        raise Invalid(f"at most {BATCH_MAX} jobs per batch", pointer="/jobs", code="too_many")
+    now = timezone.now()
+    built, errors = [], []
+    for index, spec in enumerate(specs):
+        job, parents, item_errors = _build(spec, actor=actor, now=now)
+        built.append((job, parents))
+        errors += [FieldError(f"/jobs/{index}{e.pointer}", e.detail, e.code) for e in item_errors]
+    if errors:
+        raise Invalid("the batch cannot be submitted as given", errors=errors)
+    with transaction.atomic():
+        _save(built)
+    return [job for job, _ in built]
+
+
+def job_cancel(*, job: Job, actor: User) -> Job:
+    """Cancel a waiting or running job; canceling a canceled job is a no-op.
+
+    A running job is marked canceled at once and its worker is told to stop it; whatever the
+    task reports afterwards is ignored.
+    """
+    with transaction.atomic():
+        locked = Job.objects.select_for_update().get(pk=job.pk)
+        if locked.state == JobState.CANCELED:
+            return locked
+        if locked.state in (JobState.SUCCEEDED, JobState.FAILED):
+            raise Conflict(f"job is already {locked.state}")
+        was_running = locked.state == JobState.RUNNING
+        locked.state = JobState.CANCELED
+        locked.ended_at = timezone.now()
+        locked.error = {"type": "Canceled", "message": f"canceled by {actor.get_username()}"}
+        locked.save()
+        transaction.on_commit(lambda: _stop_in_rq(locked, was_running))
+    cancel_dependents(locked, reason=f"job {locked.pk} was canceled")
+    return locked
+
+
+def _stop_in_rq(job: Job, running: bool) -> None:
+    """Best effort: take the job out of its queue, or stop its work horse."""
+    from redis.exceptions import RedisError
+    from rq.exceptions import InvalidJobOperation, NoSuchJobError
+
+    connection = dispatch.redis_connection()
+    try:
+        if running:
+            send_stop_job_command(connection, str(job.pk))
+        else:
+            dispatch.queue(job.queue).remove(str(job.pk))
+    except (RedisError, InvalidJobOperation, NoSuchJobError) as exc:
+        logger.info("job.stop_in_rq_failed", extra={"job_id": str(job.pk), "error": str(exc)})
+    dispatch.notify([job.pk])
+
+
+def job_retry(*, job: Job, actor: User) -> Job:
+    """Submit a new job with the same task and arguments as a failed or canceled one."""
+    if job.state not in (JobState.FAILED, JobState.CANCELED):
+        raise Conflict(f"only failed or canceled jobs can be retried; this one is {job.state}")
+    spec = JobSpec(
+        task=job.task,
+        args=job.args,
+        kwargs=job.kwargs,
+        queue=job.queue,
+        timeout_seconds=job.timeout_seconds,
+        max_retries=job.max_retries,
+        retry_intervals=job.retry_intervals,
+        labels=job.labels,
+    )
+    new, _, errors = _build(spec, actor=actor, now=timezone.now())
+    if errors:
+        raise Invalid("the job can no longer be submitted as it was", errors=errors)
+    new.retry_of = job
+    with transaction.atomic():
+        _save([(new, [])])
+    return new
+

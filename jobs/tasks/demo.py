@@ -1,0 +1,33 @@
+"""Demonstration tasks: a long task that reports progress, and one that always fails."""
+
+import time
+
+from jobs.registry import task
+from jobs.runtime import progress
+
+
+@task(
+    "demo.sleep",
+    parameters={
+        "properties": {
+            "seconds": {"type": "number", "minimum": 0, "maximum": 3600},
+            "steps": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10},
+        },
+        "required": ["seconds"],
+    },
+)
+def sleep(seconds: float, steps: int = 10) -> dict[str, float]:
+    """Sleep for `seconds` in `steps` equal parts, reporting progress after each."""
+    for step in range(1, steps + 1):
+        time.sleep(seconds / steps)
+        progress(step, steps, f"step {step} of {steps}")
+    return {"slept": seconds}
+
+
+@task(
+    "demo.fail",
+    parameters={"properties": {"message": {"type": "string", "maxLength": 1000}}, "required": ["message"]},
+)
+def fail(message: str) -> None:
+    """Always raise RuntimeError(message): for trying retries, alerts and dependents."""
+    raise RuntimeError(message)
