@@ -29,9 +29,7 @@ RQ_FAILURE_TTL = 24 * 3600
 @functools.cache
 def redis_connection() -> Redis:
     """Return this process's Redis client (one connection pool, reused by every request)."""
-    return Redis.from_url(
-        settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=10, health_check_interval=30
-    )
+    return Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=10, health_check_interval=30)
 
 
 @functools.cache

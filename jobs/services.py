@@ -196,4 +196,3 @@ def job_retry(*, job: Job, actor: User) -> Job:
     with transaction.atomic():
         _save([(new, [])])
     return new
-

@@ -12,11 +12,19 @@ from django import db
 from rq import worker as rq_worker
 from rq.job import Job as RQJob
 from rq.queue import Queue
+from rq.serializers import JSONSerializer
 
 from jobs import lifecycle
+from jobs.engine import JsonJob
 
 
 class _ConveyorWorker(rq_worker.BaseWorker):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # JSON only, whoever constructs the worker (CLI, tests, django-rq).
+        kwargs["job_class"] = JsonJob
+        kwargs["serializer"] = JSONSerializer
+        super().__init__(*args, **kwargs)
+
     def handle_job_failure(
         self,
         job: RQJob,

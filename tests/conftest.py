@@ -86,3 +86,32 @@ def staff_api(staff_user) -> APIClient:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def anon() -> APIClient:
     return APIClient()
+
+
+def run_worker(*, dispatch_due: bool = True) -> None:
+    """Run a real RQ worker (in-process, burst) over every queue until they are empty.
+
+    First runs the dispatch pass, as the scheduler process would, so due and retried jobs get
+    pushed. Needs a `transactional_db` test: the worker commits like production does.
+    """
+    from jobs.dispatch import dispatch_due as pass_due
+    from jobs.dispatch import queue, redis_connection
+    from jobs.worker import SimpleWorker
+
+    if dispatch_due:
+        pass_due()
+    queues = [queue(name) for name in settings.QUEUE_NAMES]
+    SimpleWorker(queues, connection=redis_connection()).work(burst=True, logging_level="WARNING")
+
+
+def subprocess_env() -> dict[str, str]:
+    """Environment for a worker/scheduler process that shares this test's database and Redis."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        url = f"sqlite:///{db['NAME']}"
+    else:
+        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+        url = f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return {**os.environ, "DATABASE_URL": url, "REDIS_URL": settings.REDIS_URL, "LOG_LEVEL": "WARNING"}

@@ -1,5 +1,8 @@
 """Serializers shared by several areas."""
 
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 
@@ -23,3 +26,16 @@ class Problem(serializers.Serializer):
 class UserRef(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An RFC 3339 timestamp that must carry its UTC offset (a naive time is ambiguous)."""
+
+    def to_internal_value(self, value: object) -> Any:
+        parsed = super().to_internal_value(value)
+        given = parse_datetime(value) if isinstance(value, str) else None
+        if given is not None and given.tzinfo is None:
+            self.fail("naive")
+        return parsed
+
+    default_error_messages = {"naive": "Give the time with its offset, e.g. 2030-01-01T09:00:00Z."}  # noqa: RUF012

@@ -1,0 +1,64 @@
+"""The Idempotency-Key header for creating POSTs (submit, batch, retry, schedule create...)."""
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from jobs.errors import Invalid
+from jobs.idempotency import idempotency_begin, idempotency_finish, idempotency_release
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Repeat a request safely: same key + same body within 24 h replays the first response "
+    "(Idempotent-Replayed: true); a different body is 422; while the first is running, 409.",
+)
+
+
+def _fingerprint(request: Request) -> str:
+    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+
+
+def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Make a creating view action honour Idempotency-Key, atomically with its own writes."""
+
+    @functools.wraps(view)
+    def wrapper(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return view(self, request, *args, **kwargs)
+        if not 1 <= len(key) <= 200:
+            raise Invalid("Idempotency-Key must be 1 to 200 characters", pointer="", code="bad_key")
+        record, replay = idempotency_begin(user=request.user, key=key, fingerprint=_fingerprint(request))
+        if replay:
+            headers = {"Idempotent-Replayed": "true"}
+            if record.location:
+                headers["Location"] = record.location
+            return Response(record.response, status=record.status_code, headers=headers)
+        try:
+            with transaction.atomic():
+                response = view(self, request, *args, **kwargs)
+                if 200 <= response.status_code < 300:
+                    stored = json.loads(JSONRenderer().render(response.data))
+                    idempotency_finish(
+                        record, status_code=response.status_code, response=stored, location=response.get("Location", "")
+                    )
+                else:
+                    idempotency_release(record)
+        except BaseException:
+            idempotency_release(record)
+            raise
+        return response
+
+    return wrapper

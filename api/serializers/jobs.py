@@ -1,0 +1,152 @@
+"""Serializers for tasks and jobs."""
+
+import re
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from api.serializers.common import AwareDateTimeField, UserRef
+from jobs.models import Job, JobState
+
+LABEL_KEY = re.compile(r"^[A-Za-z](?:[A-Za-z0-9.-]|_(?!_)){0,62}$")
+MAX_DELAY_SECONDS = 366 * 24 * 3600
+
+
+class TaskOutput(serializers.Serializer):
+    name = serializers.CharField()
+    description = serializers.CharField()
+    queue = serializers.CharField()
+    timeout_seconds = serializers.IntegerField()
+    max_retries = serializers.IntegerField()
+    retry_intervals = serializers.ListField(child=serializers.IntegerField())
+    staff_only = serializers.BooleanField()
+    parameters = serializers.JSONField(help_text="JSON Schema of the task's keyword arguments")
+
+
+def _validate_labels(value: dict[str, str]) -> dict[str, str]:
+    if len(value) > 20:
+        raise serializers.ValidationError("at most 20 labels")
+    for key in value:
+        if not LABEL_KEY.match(key):
+            raise serializers.ValidationError(f"label key {key!r} must match {LABEL_KEY.pattern}")
+    return value
+
+
+class JobSubmitInput(serializers.Serializer):
+    task = serializers.CharField(max_length=100)
+    args = serializers.ListField(child=serializers.JSONField(), required=False, default=list, max_length=100)
+    kwargs = serializers.DictField(child=serializers.JSONField(), required=False, default=dict)
+    queue = serializers.ChoiceField(choices=settings.QUEUE_NAMES, required=False)
+    run_at = AwareDateTimeField(required=False, help_text="When to run; at most a minute in the past")
+    delay_seconds = serializers.IntegerField(required=False, min_value=0, max_value=MAX_DELAY_SECONDS)
+    timeout_seconds = serializers.IntegerField(required=False, min_value=1, max_value=24 * 3600)
+    max_retries = serializers.IntegerField(required=False, min_value=0, max_value=20)
+    retry_intervals = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=24 * 3600), required=False, max_length=20
+    )
+    depends_on = serializers.ListField(child=serializers.UUIDField(), required=False, default=list, max_length=100)
+    labels = serializers.DictField(
+        child=serializers.CharField(max_length=256, allow_blank=True),
+        required=False,
+        default=dict,
+        validators=[_validate_labels],
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "run_at" in attrs and "delay_seconds" in attrs:
+            raise serializers.ValidationError({"delay_seconds": "give run_at or delay_seconds, not both"})
+        return attrs
+
+
+class JobBatchInput(serializers.Serializer):
+    jobs = JobSubmitInput(many=True, allow_empty=False, max_length=1000)
+
+
+class JobProgressOutput(serializers.Serializer):
+    current = serializers.IntegerField()
+    total = serializers.IntegerField(allow_null=True)
+    percent = serializers.FloatField(allow_null=True)
+    message = serializers.CharField(allow_blank=True)
+
+
+class JobErrorOutput(serializers.Serializer):
+    type = serializers.CharField()
+    message = serializers.CharField(allow_blank=True)
+    traceback = serializers.CharField(required=False, help_text="Staff only")
+
+
+class JobOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    url = serializers.SerializerMethodField()
+    task = serializers.CharField()
+    args = serializers.ListField(child=serializers.JSONField())
+    kwargs = serializers.DictField(child=serializers.JSONField())
+    queue = serializers.CharField()
+    state = serializers.ChoiceField(choices=JobState.choices)
+    done = serializers.BooleanField()
+    progress = JobProgressOutput(allow_null=True)
+    result = serializers.JSONField(allow_null=True)
+    error = serializers.SerializerMethodField()
+    attempt = serializers.IntegerField()
+    max_retries = serializers.IntegerField()
+    retry_intervals = serializers.ListField(child=serializers.IntegerField())
+    timeout_seconds = serializers.IntegerField()
+    run_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    enqueued_at = serializers.DateTimeField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)
+    submitted_by = UserRef(allow_null=True)
+    retry_of = serializers.UUIDField(source="retry_of_id", allow_null=True)
+    depends_on = serializers.SerializerMethodField()
+    labels = serializers.DictField(child=serializers.CharField())
+
+    def get_url(self, job: Job) -> str:
+        return reverse("job-detail", kwargs={"pk": job.pk}, request=self.context.get("request"))
+
+    @extend_schema_field(JobErrorOutput(allow_null=True))
+    def get_error(self, job: Job) -> dict[str, Any] | None:
+        if job.error is None:
+            return None
+        request = self.context.get("request")
+        if request is not None and request.user.is_staff:
+            return job.error  # type: ignore[no-any-return]
+        return {key: value for key, value in job.error.items() if key != "traceback"}
+
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+    def get_depends_on(self, job: Job) -> list[str]:
+        return [str(parent.pk) for parent in job.depends_on.all()]
+
+
+class JobBatchOutput(serializers.Serializer):
+    jobs = JobOutput(many=True)
+
+
+class JobListQuery(serializers.Serializer):
+    state = serializers.ListField(child=serializers.ChoiceField(choices=JobState.choices), required=False)
+    task = serializers.CharField(required=False, max_length=100)
+    queue = serializers.CharField(required=False, max_length=50)
+    label = serializers.ListField(
+        child=serializers.RegexField(r"^[^:]+:.*$", max_length=300),
+        required=False,
+        help_text="key:value; repeat to require several labels",
+    )
+    created_after = AwareDateTimeField(required=False)
+    created_before = AwareDateTimeField(required=False)
+
+    def validate_label(self, value: list[str]) -> dict[str, str]:
+        pairs = dict(item.split(":", 1) for item in value)
+        return _validate_labels(pairs)
+
+
+class JobDetailQuery(serializers.Serializer):
+    wait = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=30,
+        help_text="Hold the request up to this many seconds until the job changes from the "
+        "If-None-Match ETag (or from its state when the request arrived).",
+    )

@@ -1,0 +1,146 @@
+"""Task and job endpoints."""
+
+import hashlib
+import json
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.idempotency import IDEMPOTENCY_KEY, idempotent
+from api.schema import problems
+from api.serializers.jobs import (
+    JobBatchInput,
+    JobBatchOutput,
+    JobDetailQuery,
+    JobListQuery,
+    JobOutput,
+    JobSubmitInput,
+    TaskOutput,
+)
+from api.views.base import AuthenticatedView
+from jobs.registry import all_tasks, get_task
+from jobs.selectors import job_get, job_list
+from jobs.services import JobSpec, job_cancel, job_retry, job_submit, job_submit_batch
+
+# Seconds a client should wait before polling a job that is not done.
+POLL_AFTER = "1"
+
+
+def _header(name: str, kind: Any, statuses: list[int], description: str) -> OpenApiParameter:
+    return OpenApiParameter(name, kind, OpenApiParameter.HEADER, response=statuses, description=description)
+
+
+ACCEPTED_HEADERS = [
+    _header("Location", OpenApiTypes.URI, [202], "The job's URL"),
+    _header("Retry-After", OpenApiTypes.INT, [202], "Seconds to wait before polling"),
+    _header("Idempotent-Replayed", OpenApiTypes.STR, [202], "`true` when this is a replayed response"),
+]
+DETAIL_HEADERS = [
+    _header("ETag", OpenApiTypes.STR, [200, 304], "Strong validator of the job's representation"),
+    _header("Retry-After", OpenApiTypes.INT, [200, 304], "Present while the job is not done"),
+]
+IF_NONE_MATCH = OpenApiParameter("If-None-Match", OpenApiTypes.STR, OpenApiParameter.HEADER)
+
+
+class TaskViewSet(AuthenticatedView, viewsets.ViewSet):
+    lookup_field = "name"
+    lookup_value_converter = "str"
+
+    @extend_schema(operation_id="tasks_list", responses=TaskOutput(many=True))
+    def list(self, request: Request) -> Response:
+        return Response(TaskOutput(all_tasks(), many=True).data)
+
+    @extend_schema(operation_id="tasks_retrieve", responses=TaskOutput)
+    def retrieve(self, request: Request, name: str) -> Response:
+        return Response(TaskOutput(get_task(name)).data)
+
+
+def etag_of(data: Any) -> str:
+    """A strong ETag for a response body."""
+    return '"' + hashlib.sha256(JSONRenderer().render(data)).hexdigest()[:32] + '"'
+
+
+class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
+    lookup_value_converter = "uuid"
+    serializer_class = JobOutput
+
+    def _accepted(self, job: Any) -> Response:
+        data = JobOutput(job, context={"request": self.request}).data
+        headers = {"Location": data["url"], "Retry-After": POLL_AFTER}
+        return Response(data, status=status.HTTP_202_ACCEPTED, headers=headers)
+
+    @extend_schema(operation_id="jobs_list", parameters=[JobListQuery], responses=JobOutput(many=True))
+    def list(self, request: Request) -> Response:
+        query = JobListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        jobs = job_list(user=self.actor, states=query.validated_data.pop("state", None), **query.validated_data)
+        page = self.paginate_queryset(jobs)
+        return self.get_paginated_response(JobOutput(page, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="jobs_submit",
+        request=JobSubmitInput,
+        parameters=[IDEMPOTENCY_KEY, *ACCEPTED_HEADERS],
+        responses={202: JobOutput, **problems(409, 422)},
+    )
+    @idempotent
+    def create(self, request: Request) -> Response:
+        data = JobSubmitInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._accepted(job_submit(spec=JobSpec(**data.validated_data), actor=self.actor))
+
+    @extend_schema(
+        operation_id="jobs_retrieve",
+        parameters=[JobDetailQuery, IF_NONE_MATCH, *DETAIL_HEADERS],
+        responses={200: JobOutput, 304: OpenApiResponse(description="Not modified since the If-None-Match ETag")},
+    )
+    def retrieve(self, request: Request, pk: str) -> Response:
+        query = JobDetailQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)  # ?wait itself is served by api.longpoll
+        job = job_get(user=self.actor, job_id=pk)
+        data = JobOutput(job, context={"request": request}).data
+        headers = {"ETag": etag_of(data)}
+        if not job.done:
+            headers["Retry-After"] = POLL_AFTER
+        if request.headers.get("If-None-Match") == headers["ETag"]:
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        return Response(data, headers=headers)
+
+    @extend_schema(operation_id="jobs_cancel", request=None, responses={200: JobOutput, **problems(409)})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        job = job_cancel(job=job_get(user=self.actor, job_id=pk), actor=self.actor)
+        return Response(JobOutput(job, context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="jobs_retry",
+        request=None,
+        parameters=[IDEMPOTENCY_KEY, *ACCEPTED_HEADERS],
+        responses={202: JobOutput, **problems(409, 422)},
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def retry(self, request: Request, pk: str) -> Response:
+        return self._accepted(job_retry(job=job_get(user=self.actor, job_id=pk), actor=self.actor))
+
+    @extend_schema(
+        operation_id="jobs_batch",
+        request=JobBatchInput,
+        parameters=[IDEMPOTENCY_KEY, *ACCEPTED_HEADERS[1:]],
+        responses={202: JobBatchOutput, **problems(409, 422)},
+    )
+    @action(detail=False, methods=["post"])
+    @idempotent
+    def batch(self, request: Request) -> Response:
+        data = JobBatchInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        specs = [JobSpec(**item) for item in data.validated_data["jobs"]]
+        jobs = job_submit_batch(specs=specs, actor=self.actor)
+        body = JobBatchOutput({"jobs": jobs}, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Retry-After": POLL_AFTER})

@@ -1,0 +1,383 @@
+"""Jobs through the HTTP API, run by a real RQ worker on a real Redis."""
+
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from jobs import dispatch
+from jobs.models import Job
+from jobs.services import JobSpec, job_cancel, job_submit
+from tests.api.test_auth import assert_problem
+from tests.conftest import run_worker
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
+
+SLEEP = {"task": "demo.sleep", "kwargs": {"seconds": 0, "steps": 2}}
+
+
+def queued_in_redis() -> int:
+    return sum(dispatch.queue(name).count for name in settings.QUEUE_NAMES)
+
+
+def submit(client, body, **headers):
+    return client.post("/api/v1/jobs/", body, format="json", **headers)
+
+
+def get(client, job_id, **extra):
+    return client.get(f"/api/v1/jobs/{job_id}/", **extra)
+
+
+def test_tasks_are_listed_with_their_schemas(api):
+    tasks = {t["name"]: t for t in api.get("/api/v1/tasks/").json()}
+    assert {"mail.send", "web.page_length", "accounts.purge_unactivated", "accounts.check_engagement",
+            "demo.sleep", "demo.fail"} <= set(tasks)  # fmt: skip
+    assert tasks["demo.sleep"]["parameters"]["required"] == ["seconds"]
+    assert tasks["accounts.purge_unactivated"]["staff_only"] is True
+    assert api.get("/api/v1/tasks/demo.fail/").json()["name"] == "demo.fail"
+    assert_problem(api.get("/api/v1/tasks/os.system/"), 404)
+
+
+def test_submit_run_and_read_the_result(api, user):
+    response = submit(api, {"task": "demo.sleep", "kwargs": {"seconds": 0.01, "steps": 2}, "labels": {"env": "t"}})
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert response["Location"] == body["url"] and body["url"].endswith(f"/api/v1/jobs/{body['id']}/")
+    assert response["Retry-After"] == "1"
+    assert body["state"] == "queued" and body["done"] is False and body["submitted_by"]["username"] == "alice"
+    assert queued_in_redis() == 1
+
+    run_worker()
+
+    done = get(api, body["id"]).json()
+    assert done["state"] == "succeeded" and done["done"] is True
+    assert done["result"] == {"slept": 0.01}
+    assert done["progress"] == {"current": 2, "total": 2, "percent": 100.0, "message": "step 2 of 2"}
+    assert done["attempt"] == 1 and done["started_at"] and done["ended_at"] and done["enqueued_at"]
+
+
+def test_result_outlives_the_rq_job(api, redis):
+    job_id = submit(api, SLEEP).json()["id"]
+    run_worker()
+    redis.delete(f"rq:job:{job_id}")
+    assert not redis.exists(f"rq:job:{job_id}")
+    assert get(api, job_id).json()["result"] == {"slept": 0}
+
+
+def test_etag_304_and_retry_after(api):
+    job_id = submit(api, SLEEP).json()["id"]
+    first = get(api, job_id)
+    etag = first["ETag"]
+    assert etag.startswith('"') and first["Retry-After"] == "1"
+    unchanged = get(api, job_id, HTTP_IF_NONE_MATCH=etag)
+    assert unchanged.status_code == 304 and unchanged["ETag"] == etag
+    run_worker()
+    changed = get(api, job_id, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    assert "Retry-After" not in changed
+
+
+def test_wait_returns_as_soon_as_the_job_changes(api, user):
+    job_id = submit(api, {**SLEEP, "delay_seconds": 3600}).json()["id"]
+
+    def cancel_soon() -> None:
+        time.sleep(0.5)
+        job_cancel(job=Job.objects.get(pk=job_id), actor=user)
+
+    threading.Thread(target=cancel_soon).start()
+    started = time.monotonic()
+    response = get(api, job_id, data={"wait": 10})
+    elapsed = time.monotonic() - started
+    assert response.status_code == 200 and response.json()["state"] == "canceled"
+    assert 0.4 < elapsed < 5
+
+
+def test_wait_times_out_with_the_same_representation(api):
+    job_id = submit(api, {**SLEEP, "delay_seconds": 3600}).json()["id"]
+    etag = get(api, job_id)["ETag"]
+    started = time.monotonic()
+    response = get(api, job_id, data={"wait": 1}, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 304
+    assert 0.9 < time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize("wait", ["31", "-1", "x"])
+def test_wait_out_of_range_is_400(api, wait):
+    job_id = submit(api, SLEEP).json()["id"]
+    body = assert_problem(get(api, job_id, data={"wait": wait}), 400)
+    assert body["errors"][0]["pointer"] == "/wait"
+
+
+FUTURE = (timezone.now() + timedelta(hours=1)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "pointer"),
+    [
+        ({"task": "no.such.task"}, 400, "/task"),
+        ({"task": "os.system", "args": ["id"]}, 400, "/task"),
+        ({"task": "builtins.eval", "args": ["1"]}, 400, "/task"),
+        ({"task": "demo.sleep", "kwargs": {}}, 400, "/kwargs"),
+        ({"task": "demo.sleep", "kwargs": {"seconds": "ten"}}, 400, "/kwargs/seconds"),
+        ({"task": "demo.sleep", "kwargs": {"seconds": 1, "extra": 1}}, 400, "/kwargs"),
+        ({"task": "demo.sleep", "args": ["ten"]}, 400, "/args/0"),
+        ({"task": "demo.sleep", "args": [1, 2, 3]}, 400, "/args"),
+        ({"task": "demo.sleep", "args": {"seconds": 1}}, 400, "/args"),
+        ({"task": "demo.sleep", "kwargs": [1]}, 400, "/kwargs"),
+        ({**SLEEP, "queue": "urgent"}, 400, "/queue"),
+        ({**SLEEP, "run_at": "2001-01-01T00:00:00Z"}, 400, "/run_at"),
+        ({**SLEEP, "run_at": "2031-01-01T00:00:00"}, 400, "/run_at"),
+        ({**SLEEP, "run_at": FUTURE, "delay_seconds": 5}, 400, "/delay_seconds"),
+        ({**SLEEP, "delay_seconds": -1}, 400, "/delay_seconds"),
+        ({**SLEEP, "delay_seconds": 10**12}, 400, "/delay_seconds"),
+        ({**SLEEP, "timeout_seconds": 0}, 400, "/timeout_seconds"),
+        ({**SLEEP, "max_retries": 1000}, 400, "/max_retries"),
+        ({**SLEEP, "retry_intervals": [-5]}, 400, "/retry_intervals/0"),
+        ({**SLEEP, "depends_on": ["not-a-uuid"]}, 400, "/depends_on/0"),
+        ({**SLEEP, "depends_on": [str(uuid.uuid4())]}, 400, "/depends_on/0"),
+        ({**SLEEP, "labels": {"__x": "y"}}, 400, "/labels"),
+        ({"task": "accounts.purge_unactivated", "kwargs": {"older_than_days": 30}}, 403, None),
+    ],
+)
+def test_bad_submissions_store_and_queue_nothing(api, body, status, pointer):
+    response = submit(api, body)
+    problem = assert_problem(response, status)
+    if pointer is not None:
+        assert pointer in [error["pointer"] for error in problem["errors"]], problem
+    assert Job.objects.count() == 0
+    assert queued_in_redis() == 0
+
+
+def test_foreign_dependency_is_unknown(api, other_api):
+    theirs = submit(other_api, SLEEP).json()["id"]
+    problem = assert_problem(submit(api, {**SLEEP, "depends_on": [theirs]}), 400)
+    assert problem["errors"][0]["pointer"] == "/depends_on/0"
+    assert Job.objects.count() == 1
+
+
+def test_body_limits(api, settings):
+    assert_problem(api.post("/api/v1/jobs/", "task=demo.sleep", content_type="text/plain"), 415)
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2000
+    huge = {**SLEEP, "labels": {"big": "x" * 250, **{f"k{i}": "x" * 200 for i in range(10)}}}
+    assert_problem(submit(api, huge), 413)
+    deep: list = []
+    for _ in range(40):
+        deep = [deep]
+    assert_problem(submit(api, {"task": "demo.sleep", "args": deep}), 400)
+    assert Job.objects.count() == 0
+
+
+def test_malformed_job_id_is_404(api):
+    assert_problem(api.get("/api/v1/jobs/123/"), 404)
+    assert_problem(api.post("/api/v1/jobs/123/cancel/"), 404)
+
+
+def test_ownership(api, other_api, staff_api):
+    mine = submit(api, SLEEP).json()["id"]
+    submit(other_api, SLEEP)
+    assert_problem(get(other_api, mine), 404)
+    assert_problem(other_api.post(f"/api/v1/jobs/{mine}/cancel/"), 404)
+    assert_problem(other_api.post(f"/api/v1/jobs/{mine}/retry/"), 404)
+    assert [j["id"] for j in api.get("/api/v1/jobs/").json()["results"]] == [mine]
+    assert len(staff_api.get("/api/v1/jobs/").json()["results"]) == 2
+    assert get(staff_api, mine).status_code == 200
+
+
+def test_list_filters_and_pagination(api):
+    first = submit(api, {**SLEEP, "labels": {"team": "a"}}).json()["id"]
+    second = submit(api, {"task": "demo.fail", "kwargs": {"message": "x"}, "queue": "low"}).json()["id"]
+    third = submit(api, {**SLEEP, "delay_seconds": 600, "labels": {"team": "b"}}).json()["id"]
+
+    def ids(**params):
+        response = api.get("/api/v1/jobs/", params)
+        assert response.status_code == 200, response.content
+        return [job["id"] for job in response.json()["results"]]
+
+    assert ids() == [third, second, first]
+    assert ids(state=["scheduled", "queued"]) == [third, second, first]
+    assert ids(state="scheduled") == [third]
+    assert ids(task="demo.fail") == [second]
+    assert ids(queue="low") == [second]
+    assert ids(label="team:a") == [first]
+    created = Job.objects.get(pk=second).created_at
+    assert ids(created_after=created.isoformat()) == [third]
+    assert ids(created_before=created.isoformat()) == [first]
+    page = api.get("/api/v1/jobs/", {"page_size": 2}).json()
+    assert len(page["results"]) == 2 and page["next"]
+    assert [j["id"] for j in api.get(page["next"]).json()["results"]] == [first]
+    assert_problem(api.get("/api/v1/jobs/", {"state": "sleeping"}), 400)
+
+
+def test_failed_job_retries_automatically_then_fails(api, staff_api):
+    job_id = submit(api, {"task": "demo.fail", "kwargs": {"message": "boom"}, "max_retries": 2,
+                          "retry_intervals": [0]}).json()["id"]  # fmt: skip
+    for _ in range(3):
+        run_worker()
+    job = get(api, job_id).json()
+    assert job["state"] == "failed" and job["attempt"] == 3
+    assert job["error"] == {"type": "RuntimeError", "message": "boom"}
+    assert "RuntimeError: boom" in get(staff_api, job_id).json()["error"]["traceback"]
+
+
+def test_retry_endpoint(api):
+    failed = submit(api, {"task": "demo.fail", "kwargs": {"message": "x"}}).json()["id"]
+    run_worker()
+    retried = api.post(f"/api/v1/jobs/{failed}/retry/")
+    assert retried.status_code == 202
+    assert retried.json()["retry_of"] == failed and retried.json()["state"] == "queued"
+    assert retried["Location"].endswith(f"/api/v1/jobs/{retried.json()['id']}/")
+    ok = submit(api, SLEEP).json()["id"]
+    run_worker()
+    assert_problem(api.post(f"/api/v1/jobs/{ok}/retry/"), 409)
+
+
+def test_cancel_queued_job_never_runs(api, redis):
+    job_id = submit(api, SLEEP).json()["id"]
+    response = api.post(f"/api/v1/jobs/{job_id}/cancel/")
+    assert response.status_code == 200 and response.json()["state"] == "canceled" and response.json()["done"]
+    assert queued_in_redis() == 0
+    run_worker()
+    assert get(api, job_id).json()["attempt"] == 0
+    assert api.post(f"/api/v1/jobs/{job_id}/cancel/").status_code == 200  # no-op
+    done = submit(api, SLEEP).json()["id"]
+    run_worker()
+    assert_problem(api.post(f"/api/v1/jobs/{done}/cancel/"), 409)
+
+
+def test_scheduled_job_waits_for_its_time(api):
+    job_id = submit(api, {**SLEEP, "delay_seconds": 60}).json()["id"]
+    assert get(api, job_id).json()["state"] == "scheduled"
+    assert queued_in_redis() == 0
+    run_worker()
+    assert get(api, job_id).json()["state"] == "scheduled"
+    Job.objects.filter(pk=job_id).update(run_at=timezone.now())
+    assert dispatch.dispatch_due() == 1
+    assert get(api, job_id).json()["state"] == "queued"
+    run_worker()
+    assert get(api, job_id).json()["state"] == "succeeded"
+
+
+def test_dependent_runs_after_its_parent(api):
+    parent = submit(api, SLEEP).json()["id"]
+    child = submit(api, {**SLEEP, "depends_on": [parent]}).json()
+    assert child["state"] == "deferred" and child["depends_on"] == [parent]
+    run_worker()
+    run_worker()
+    assert get(api, child["id"]).json()["state"] == "succeeded"
+
+
+def test_dependent_is_canceled_when_its_parent_fails(api):
+    parent = submit(api, {"task": "demo.fail", "kwargs": {"message": "x"}}).json()["id"]
+    child = submit(api, {**SLEEP, "depends_on": [parent]}).json()["id"]
+    grandchild = submit(api, {**SLEEP, "depends_on": [child]}).json()["id"]
+    run_worker()
+    for job_id in (child, grandchild):
+        job = get(api, job_id).json()
+        assert job["state"] == "canceled" and job["error"]["type"] == "DependencyFailed"
+    assert_problem(submit(api, {**SLEEP, "depends_on": [parent]}), 400)
+
+
+def test_submit_while_redis_is_down_runs_exactly_once(api, settings, tmp_path):
+    real_url = settings.REDIS_URL
+    settings.REDIS_URL = f"unix://{tmp_path}/down.sock"
+    dispatch.redis_connection.cache_clear()
+    dispatch.queue.cache_clear()
+    try:
+        response = submit(api, SLEEP)
+    finally:
+        settings.REDIS_URL = real_url
+        dispatch.redis_connection.cache_clear()
+        dispatch.queue.cache_clear()
+    assert response.status_code == 202
+    job_id = response.json()["id"]
+    assert Job.objects.get(pk=job_id).dispatched is False
+    assert queued_in_redis() == 0
+    assert dispatch.dispatch_due() == 0  # still within the request's own grace period
+    Job.objects.filter(pk=job_id).update(created_at=timezone.now() - timedelta(minutes=1))
+    run_worker()
+    run_worker()
+    job = get(api, job_id).json()
+    assert job["state"] == "succeeded" and job["attempt"] == 1
+    assert dispatch.dispatch_due() == 0
+
+
+def test_rolled_back_submission_queues_nothing(user):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        job_submit(spec=JobSpec(task="demo.sleep", kwargs={"seconds": 0}), actor=user)
+        raise RuntimeError("the caller's transaction fails")
+    assert Job.objects.count() == 0
+    assert queued_in_redis() == 0
+
+
+def test_batch_is_all_or_nothing(api):
+    response = api.post("/api/v1/jobs/batch/", {"jobs": [SLEEP, SLEEP, SLEEP]}, format="json")
+    assert response.status_code == 202, response.content
+    assert len(response.json()["jobs"]) == 3 and queued_in_redis() == 3
+    bad = {"jobs": [SLEEP, {"task": "demo.sleep", "kwargs": {"seconds": "x"}}, SLEEP, {"task": "nope"}]}
+    problem = assert_problem(api.post("/api/v1/jobs/batch/", bad, format="json"), 400)
+    assert {e["pointer"] for e in problem["errors"]} == {"/jobs/1/kwargs/seconds", "/jobs/3/task"}
+    assert_problem(api.post("/api/v1/jobs/batch/", {"jobs": [SLEEP] * 1001}, format="json"), 400)
+    assert Job.objects.count() == 3 and queued_in_redis() == 3
+
+
+def test_idempotency_key(api, other_api):
+    key = {"HTTP_IDEMPOTENCY_KEY": "order-42"}
+    first = submit(api, SLEEP, **key)
+    again = submit(api, SLEEP, **key)
+    assert again.status_code == 202 and again["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"] and again["Location"] == first["Location"]
+    assert_problem(submit(api, {**SLEEP, "labels": {"x": "y"}}, **key), 422)
+    assert submit(other_api, SLEEP, **key).json()["id"] != first.json()["id"]  # keys are per user
+    assert Job.objects.count() == 2
+
+
+def test_failed_request_does_not_burn_the_key(api):
+    key = {"HTTP_IDEMPOTENCY_KEY": "k1"}
+    assert_problem(submit(api, {"task": "nope"}, **key), 400)
+    assert submit(api, SLEEP, **key).status_code == 202
+    assert Job.objects.count() == 1
+
+
+def test_concurrent_submits_with_one_key_create_one_job(user):
+    from tests.conftest import client_for
+
+    clients = [client_for(user) for _ in range(20)]
+    barrier = threading.Barrier(20)
+    statuses: list[int] = []
+
+    def go(client) -> None:
+        from django.db import connection
+
+        barrier.wait()
+        try:
+            statuses.append(submit(client, SLEEP, HTTP_IDEMPOTENCY_KEY="same").status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=go, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert Job.objects.count() == 1
+    assert queued_in_redis() == 1
+    assert set(statuses) <= {202, 409} and statuses.count(202) >= 1
+
+
+def test_planted_job_naming_a_builtin_never_runs(redis, tmp_path):
+    from rq.serializers import JSONSerializer
+
+    marker = tmp_path / "pwned"
+    q = dispatch.queue("default")
+    planted = q.enqueue_call("os.system", args=(f"touch {marker}",))
+    assert planted.get_status() == "queued"
+    run_worker(dispatch_due=False)
+    assert not marker.exists()
+    assert q.fetch_job(planted.id).get_status() == "failed"
+    raw = redis.hget(f"rq:job:{planted.id}", "data")
+    JSONSerializer.loads(__import__("zlib").decompress(raw))  # stored as JSON, never pickle
