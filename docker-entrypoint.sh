@@ -7,10 +7,10 @@ case "$1" in
         exec uvicorn config.asgi:application --host 0.0.0.0 --port 8000 --workers "${WEB_WORKERS:-2}" --no-access-log
         ;;
     worker)
-        exec python manage.py rqworker --with-scheduler high default low
+        exec python manage.py rqworker high default low
         ;;
     scheduler)
-        exec python manage.py rqscheduler --interval 1
+        exec python manage.py conveyor_scheduler
         ;;
     *)
         exec python manage.py "$@"

@@ -10,7 +10,7 @@ RUN_JOB = "jobs.runner.execute"
 ENTRY_POINTS = frozenset({RUN_JOB})
 
 
-class RefusedJob(Exception):  # noqa: N818 - reads as what happened to the job
+class RefusedJob(Exception):
     """An RQ job that names a function other than Conveyor's entry points."""
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 
-class JobCanceled(Exception):  # noqa: N818 - raised into task code, reads as a state
+class JobCanceled(Exception):
     """Raised inside a task when its job was canceled; tasks should let it propagate."""
 
 

@@ -38,4 +38,4 @@ class AwareDateTimeField(serializers.DateTimeField):
             self.fail("naive")
         return parsed
 
-    default_error_messages = {"naive": "Give the time with its offset, e.g. 2030-01-01T09:00:00Z."}  # noqa: RUF012
+    default_error_messages = {"naive": "Give the time with its offset, e.g. 2030-01-01T09:00:00Z."}

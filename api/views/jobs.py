@@ -1,7 +1,6 @@
 """Task and job endpoints."""
 
 import hashlib
-import json
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes

@@ -1,0 +1,80 @@
+"""A real forking worker process: stopping a running job, and losing its work horse."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from jobs import dispatch
+from jobs.models import Job
+from tests.conftest import subprocess_env
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
+
+LONG = {"task": "demo.sleep", "kwargs": {"seconds": 30, "steps": 300}}
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def fork_worker() -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "rqworker", *settings.QUEUE_NAMES],
+        cwd=settings.BASE_DIR,
+        env={**subprocess_env(), "CONVEYOR_WORKER": "fork"},
+    )
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def state(job_id: str) -> str:
+    return Job.objects.get(pk=job_id).state
+
+
+def horse_of(worker: subprocess.Popen[bytes]) -> int:
+    children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
+    assert len(children) == 1, children
+    return int(children[0])
+
+
+def test_cancel_stops_a_running_job(api, fork_worker):
+    job_id = api.post("/api/v1/jobs/", LONG, format="json").json()["id"]
+    wait_until(lambda: Job.objects.get(pk=job_id).progress is not None)
+    response = api.post(f"/api/v1/jobs/{job_id}/cancel/")
+    assert response.status_code == 200 and response.json()["state"] == "canceled"
+    rq_job = dispatch.queue("default").fetch_job(job_id)
+    wait_until(lambda: rq_job.get_status(refresh=True) == "stopped")
+    stopped_at = Job.objects.get(pk=job_id).progress
+    time.sleep(0.5)
+    job = Job.objects.get(pk=job_id)
+    assert job.state == "canceled" and job.result is None
+    assert job.progress == stopped_at and job.progress["current"] < 300  # the task really stopped
+
+
+def test_killed_work_horse_fails_the_job(api, fork_worker):
+    job_id = api.post("/api/v1/jobs/", LONG, format="json").json()["id"]
+    wait_until(lambda: state(job_id) == "running")
+    wait_until(lambda: os.path.exists(f"/proc/{fork_worker.pid}/task/{fork_worker.pid}/children"))
+    wait_until(lambda: bool(Path(f"/proc/{fork_worker.pid}/task/{fork_worker.pid}/children").read_text().split()))
+    os.kill(horse_of(fork_worker), signal.SIGKILL)
+    wait_until(lambda: state(job_id) == "failed")
+    job = Job.objects.get(pk=job_id)
+    assert job.error["type"] == "WorkerLost" and "signal 9" in job.error["message"]
+    assert fork_worker.poll() is None  # the worker itself survives its horse
