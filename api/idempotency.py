@@ -4,8 +4,9 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
@@ -40,7 +41,7 @@ def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
             return view(self, request, *args, **kwargs)
         if not 1 <= len(key) <= 200:
             raise Invalid("Idempotency-Key must be 1 to 200 characters", pointer="", code="bad_key")
-        record, replay = idempotency_begin(user=request.user, key=key, fingerprint=_fingerprint(request))
+        record, replay = idempotency_begin(user=cast(User, request.user), key=key, fingerprint=_fingerprint(request))
         if replay:
             headers = {"Idempotent-Replayed": "true"}
             if record.location:

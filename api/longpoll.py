@@ -37,7 +37,7 @@ def with_long_poll(view: Callable[..., HttpResponseBase]) -> Callable[..., Any]:
         client = aioredis.Redis.from_url(settings.REDIS_URL)
         pubsub = client.pubsub()
         try:
-            await pubsub.subscribe(f"conveyor:job:{kwargs.get('pk')}")
+            await pubsub.subscribe(f"conveyor:job:{kwargs.get('id')}")
         except (RedisError, OSError):
             await client.aclose()
             return await sync_view(request, *args, **kwargs)  # no notices: answer now

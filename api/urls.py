@@ -18,6 +18,6 @@ job_detail = with_long_poll(JobViewSet.as_view({"get": "retrieve"}))
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     # Served first so that ?wait=N long-polls asynchronously; same view, same schema.
-    path("jobs/<uuid:pk>/", job_detail, name="job-detail-longpoll"),
+    path("jobs/<uuid:id>/", job_detail, name="job-detail-longpoll"),
     *router.urls,
 ]

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,7 +23,7 @@ logger = logging.getLogger(__name__)
 RESULT_MAX_BYTES = 64 * 1024
 
 
-def _transition(job_id: object, allowed: Iterable[str], **fields: Any) -> Job | None:
+def _transition(job_id: UUID | str, allowed: Iterable[str], **fields: Any) -> Job | None:
     """Apply `fields` if the job is in one of `allowed` states; return it, or None if not."""
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(pk=job_id).first()

@@ -31,7 +31,7 @@ class UserRef(serializers.Serializer):
 class AwareDateTimeField(serializers.DateTimeField):
     """An RFC 3339 timestamp that must carry its UTC offset (a naive time is ambiguous)."""
 
-    def to_internal_value(self, value: object) -> Any:
+    def to_internal_value(self, value: Any) -> Any:
         parsed = super().to_internal_value(value)
         given = parse_datetime(value) if isinstance(value, str) else None
         if given is not None and given.tzinfo is None:

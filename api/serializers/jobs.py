@@ -26,13 +26,12 @@ class TaskOutput(serializers.Serializer):
     parameters = serializers.JSONField(help_text="JSON Schema of the task's keyword arguments")
 
 
-def _validate_labels(value: dict[str, str]) -> dict[str, str]:
+def _validate_labels(value: dict[str, str]) -> None:
     if len(value) > 20:
         raise serializers.ValidationError("at most 20 labels")
     for key in value:
         if not LABEL_KEY.match(key):
             raise serializers.ValidationError(f"label key {key!r} must match {LABEL_KEY.pattern}")
-    return value
 
 
 class JobSubmitInput(serializers.Serializer):
@@ -62,7 +61,7 @@ class JobSubmitInput(serializers.Serializer):
 
 
 class JobBatchInput(serializers.Serializer):
-    jobs = JobSubmitInput(many=True, allow_empty=False, max_length=1000)
+    jobs = JobSubmitInput(many=True, allow_empty=False, max_length=1000)  # type: ignore[call-arg]  # ListSerializer kwarg
 
 
 class JobProgressOutput(serializers.Serializer):
@@ -105,7 +104,7 @@ class JobOutput(serializers.Serializer):
     labels = serializers.DictField(child=serializers.CharField())
 
     def get_url(self, job: Job) -> str:
-        return reverse("job-detail", kwargs={"pk": job.pk}, request=self.context.get("request"))
+        return reverse("job-detail", kwargs={"id": job.pk}, request=self.context.get("request"))
 
     @extend_schema_field(JobErrorOutput(allow_null=True))
     def get_error(self, job: Job) -> dict[str, Any] | None:
@@ -129,7 +128,7 @@ class JobListQuery(serializers.Serializer):
     state = serializers.ListField(child=serializers.ChoiceField(choices=JobState.choices), required=False)
     task = serializers.CharField(required=False, max_length=100)
     queue = serializers.CharField(required=False, max_length=50)
-    label = serializers.ListField(
+    label = serializers.ListField(  # type: ignore[assignment]  # a field, not Field.label: DRF pops it
         child=serializers.RegexField(r"^[^:]+:.*$", max_length=300),
         required=False,
         help_text="key:value; repeat to require several labels",
@@ -139,7 +138,8 @@ class JobListQuery(serializers.Serializer):
 
     def validate_label(self, value: list[str]) -> dict[str, str]:
         pairs = dict(item.split(":", 1) for item in value)
-        return _validate_labels(pairs)
+        _validate_labels(pairs)
+        return pairs
 
 
 class JobDetailQuery(serializers.Serializer):

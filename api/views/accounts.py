@@ -13,6 +13,8 @@ from api.views.base import AuthenticatedView
 
 
 class MeView(AuthenticatedView):
+    """The calling user."""
+
     @extend_schema(operation_id="me_retrieve", responses=MeOutput)
     def get(self, request: Request) -> Response:
         return Response(MeOutput(self.actor).data)
@@ -27,6 +29,7 @@ class TokenViewSet(AuthenticatedView, mixins.ListModelMixin, viewsets.GenericVie
         authentication.SessionAuthentication,
     ]
     serializer_class = TokenOutput
+    lookup_url_kwarg = "id"
     lookup_value_converter = "uuid"
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
@@ -45,6 +48,6 @@ class TokenViewSet(AuthenticatedView, mixins.ListModelMixin, viewsets.GenericVie
         return Response(TokenCreatedOutput(token).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(operation_id="tokens_revoke", responses={204: None})
-    def destroy(self, request: Request, pk: str) -> Response:
-        token_revoke(token=token_get(user=self.actor, token_id=pk))
+    def destroy(self, request: Request, id: str) -> Response:
+        token_revoke(token=token_get(user=self.actor, token_id=id))
         return Response(status=status.HTTP_204_NO_CONTENT)

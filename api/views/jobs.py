@@ -48,6 +48,8 @@ IF_NONE_MATCH = OpenApiParameter("If-None-Match", OpenApiTypes.STR, OpenApiParam
 
 
 class TaskViewSet(AuthenticatedView, viewsets.ViewSet):
+    """Registered tasks: what can be run, and the JSON Schema of their arguments."""
+
     lookup_field = "name"
     lookup_value_converter = "str"
 
@@ -66,6 +68,9 @@ def etag_of(data: Any) -> str:
 
 
 class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
+    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all)."""
+
+    lookup_url_kwarg = "id"
     lookup_value_converter = "uuid"
     serializer_class = JobOutput
 
@@ -99,10 +104,10 @@ class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
         parameters=[JobDetailQuery, IF_NONE_MATCH, *DETAIL_HEADERS],
         responses={200: JobOutput, 304: OpenApiResponse(description="Not modified since the If-None-Match ETag")},
     )
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: Request, id: str) -> Response:
         query = JobDetailQuery(data=request.query_params)
         query.is_valid(raise_exception=True)  # ?wait itself is served by api.longpoll
-        job = job_get(user=self.actor, job_id=pk)
+        job = job_get(user=self.actor, job_id=id)
         data = JobOutput(job, context={"request": request}).data
         headers = {"ETag": etag_of(data)}
         if not job.done:
@@ -113,8 +118,8 @@ class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
 
     @extend_schema(operation_id="jobs_cancel", request=None, responses={200: JobOutput, **problems(409)})
     @action(detail=True, methods=["post"])
-    def cancel(self, request: Request, pk: str) -> Response:
-        job = job_cancel(job=job_get(user=self.actor, job_id=pk), actor=self.actor)
+    def cancel(self, request: Request, id: str) -> Response:
+        job = job_cancel(job=job_get(user=self.actor, job_id=id), actor=self.actor)
         return Response(JobOutput(job, context={"request": request}).data)
 
     @extend_schema(
@@ -125,8 +130,8 @@ class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     @idempotent
-    def retry(self, request: Request, pk: str) -> Response:
-        return self._accepted(job_retry(job=job_get(user=self.actor, job_id=pk), actor=self.actor))
+    def retry(self, request: Request, id: str) -> Response:
+        return self._accepted(job_retry(job=job_get(user=self.actor, job_id=id), actor=self.actor))
 
     @extend_schema(
         operation_id="jobs_batch",
