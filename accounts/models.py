@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from audit.history import AuditedHistory
 from audit.models import Auditable
 
 
@@ -18,6 +19,8 @@ class ApiToken(Auditable):
     digest = models.CharField(max_length=64, unique=True, editable=False)
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    history = AuditedHistory(excluded_fields=["last_used_at"])
 
     class Meta:
         ordering = ["-created_at"]

@@ -44,3 +44,15 @@ class Auditable(models.Model):
             self.created_by, self.created_by_username = actor, username  # type: ignore[assignment]
         self.modified_by, self.modified_by_username = actor, username  # type: ignore[assignment]
         super().save(*args, **kwargs)
+
+
+class RevisionContext(models.Model):
+    """reversion meta: links each restore point to the request or job that made it."""
+
+    revision = models.OneToOneField("reversion.Revision", on_delete=models.CASCADE, related_name="context")
+    channel = models.CharField(max_length=10)
+    request_id = models.CharField(max_length=128, blank=True, default="")
+    job_id = models.UUIDField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.request_id or self.job_id or ''}"

@@ -130,6 +130,10 @@ RQ = {
     "WORKER_CLASS": WORKER_CLASSES[env.str("CONVEYOR_WORKER", default="fork")],
 }
 
+# --- Schedules ----------------------------------------------------------------------------------
+# The shortest interval an `interval` schedule may have.
+SCHEDULE_MIN_INTERVAL_SECONDS = env.int("SCHEDULE_MIN_INTERVAL_SECONDS", default=5)
+
 # --- Built-in tasks -----------------------------------------------------------------------------
 # web.page_length fetches only from these hosts (exact names; redirects are re-checked).
 FETCH_ALLOWED_HOSTS = env.list("FETCH_ALLOWED_HOSTS", default=[])
@@ -175,6 +179,15 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["drf_spectacular.hooks.preprocess_exclude_path_format"],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "JobStateEnum": "jobs.models.JobState",
+        "ScheduleKindEnum": "jobs.models.ScheduleKind",
+        "ScheduleStateEnum": ["active", "paused", "finished"],
+        "ScheduleAtKindEnum": ["at"],
+        "ScheduleIntervalKindEnum": ["interval"],
+        "ScheduleCronKindEnum": ["cron"],
+        "AuditActionEnum": ["changed", "created", "deleted"],
+    },
 }
 
 # Request bodies above this size are refused with 413 before parsing.

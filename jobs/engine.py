@@ -7,7 +7,9 @@ from rq.serializers import JSONSerializer
 
 # RQ runs nothing but these entry points; what a job does is looked up in the task registry.
 RUN_JOB = "jobs.runner.execute"
-ENTRY_POINTS = frozenset({RUN_JOB})
+# Held by rq-scheduler for each active schedule; the scheduler process handles it itself.
+FIRE_SCHEDULE = "jobs.schedules.schedule_fire"
+ENTRY_POINTS = frozenset({RUN_JOB, FIRE_SCHEDULE})
 
 
 class RefusedJob(Exception):

@@ -2,8 +2,12 @@
 
 import uuid
 
+import reversion
 from django.conf import settings
 from django.db import models
+
+from audit.history import AuditedHistory
+from audit.models import Auditable
 
 
 class JobState(models.TextChoices):
@@ -53,7 +57,12 @@ class Job(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
     )
     retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries")
+    schedule = models.ForeignKey("jobs.Schedule", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
     depends_on = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="dependents")
+
+    # State transitions and human actions only: progress ticks and dispatch bookkeeping are
+    # plain UPDATEs that history does not see (see docs/audit.md).
+    history = AuditedHistory(excluded_fields=["progress", "dispatched", "enqueued_at"])
 
     class Meta:
         ordering = ["-created_at"]
@@ -61,6 +70,7 @@ class Job(models.Model):
             models.Index(fields=["submitted_by", "-created_at"]),
             models.Index(fields=["state", "-created_at"]),
             models.Index(fields=["task", "-created_at"]),
+            models.Index(fields=["schedule", "-created_at"]),
             models.Index(
                 fields=["run_at"],
                 name="job_undispatched",
@@ -93,3 +103,98 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+
+class ScheduleKind(models.TextChoices):
+    AT = "at"
+    INTERVAL = "interval"
+    CRON = "cron"
+
+
+class MisfirePolicy(models.TextChoices):
+    SKIP = "skip"
+    RUN_ONCE = "run_once"
+
+
+class OverlapPolicy(models.TextChoices):
+    ALLOW = "allow"
+    SKIP = "skip"
+
+
+# What a client sets on a schedule; what its restore points (reversion versions) hold.
+SCHEDULE_CONFIG_FIELDS = (
+    "name", "description", "task", "args", "kwargs", "queue", "kind", "run_at", "every_seconds", "start_at",
+    "cron", "timezone", "enabled", "max_runs", "end_at", "misfire_policy", "overlap_policy",
+)  # fmt: skip
+
+
+@reversion.register(fields=[*SCHEDULE_CONFIG_FIELDS, "owner"])
+class Schedule(Auditable):
+    """A recurring or one-off plan to run a task; the source of truth rq-scheduler is armed from."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True, max_length=2000)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="schedules")
+    task = models.CharField(max_length=100)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    queue = models.CharField(max_length=50, blank=True)
+
+    kind = models.CharField(max_length=10, choices=ScheduleKind.choices)
+    run_at = models.DateTimeField(null=True, blank=True)
+    every_seconds = models.PositiveIntegerField(null=True, blank=True)
+    start_at = models.DateTimeField(null=True, blank=True)
+    cron = models.CharField(max_length=200, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+
+    enabled = models.BooleanField(default=True)
+    max_runs = models.PositiveIntegerField(null=True, blank=True)
+    end_at = models.DateTimeField(null=True, blank=True)
+    misfire_policy = models.CharField(max_length=10, choices=MisfirePolicy.choices, default=MisfirePolicy.RUN_ONCE)
+    overlap_policy = models.CharField(max_length=10, choices=OverlapPolicy.choices, default=OverlapPolicy.ALLOW)
+
+    # Runtime state, written by the scheduler with plain UPDATEs (not audit events).
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    run_count = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    history = AuditedHistory(excluded_fields=["next_run_at", "last_run_at", "last_job", "run_count"])
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def state(self) -> str:
+        if self.finished_at is not None:
+            return "finished"
+        return "active" if self.enabled else "paused"
+
+
+class FireOutcome(models.TextChoices):
+    FIRED = "fired"
+    SKIPPED_OVERLAP = "skipped_overlap"
+    MISSED = "missed"
+    REFUSED = "refused"
+
+
+class ScheduleFire(models.Model):
+    """One slot of a schedule. Unique on (schedule, fire_at): a second trigger of a slot is a no-op."""
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="fires")
+    fire_at = models.DateTimeField()
+    fired_at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=20, choices=FireOutcome.choices)
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["schedule", "fire_at"], name="one_fire_per_slot")]
+
+    def __str__(self) -> str:
+        return f"{self.schedule_id}@{self.fire_at.isoformat()}"

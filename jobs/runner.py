@@ -4,10 +4,12 @@ import logging
 import time
 import traceback
 
+from django.contrib.auth.models import User
 from rq import get_current_job
 
 from audit.context import attribute
 from jobs import lifecycle, runtime
+from jobs.models import Job
 from jobs.registry import get_task
 
 logger = logging.getLogger(__name__)
@@ -19,38 +21,43 @@ def execute(job_id: str) -> None:
     """Run job `job_id` if it is still queued; exceptions are recorded, then re-raised for RQ."""
     rq_job = get_current_job()
     worker = (rq_job.worker_name if rq_job else None) or "unknown"
-    job = lifecycle.job_start(job_id, worker=worker)
-    if job is None:
-        logger.info("job.skipped", extra={"job_id": job_id})
-        return
+    # Everything the job does, its own start included, is attributed to it and its submitter.
+    submitter = User.objects.filter(jobs__pk=job_id).first()
+    with attribute(channel="job", job_id=job_id, user=submitter, reason="job execution"):
+        job = lifecycle.job_start(job_id, worker=worker)
+        if job is None:
+            logger.info("job.skipped", extra={"job_id": job_id})
+            return
+        _run(job)
+
+
+def _run(job: Job) -> None:
     task = get_task(job.task)
+    job_id = str(job.pk)
     started = time.monotonic()
     token = runtime._running.set(runtime._Running(job_id))
     try:
-        with attribute(channel="job", job_id=job_id, user=job.submitted_by, reason=f"task {job.task}"):
-            logger.info("job.started", extra={"job_id": job_id, "task": job.task, "attempt": job.attempt})
-            try:
-                result = task.func(*job.args, **job.kwargs)
-            except runtime.JobCanceled:
-                logger.info("job.canceled", extra={"job_id": job_id, "task": job.task})
-                return
-            except Exception as exc:
-                error = {
-                    "type": type(exc).__name__,
-                    "message": str(exc)[:2000],
-                    "traceback": traceback.format_exc()[-TRACEBACK_MAX_CHARS:],
-                }
-                lifecycle.job_fail(job_id, error)
-                logger.warning(
-                    "job.failed",
-                    extra={"job_id": job_id, "task": job.task, "error_type": error["type"],
-                           "duration_ms": round(1000 * (time.monotonic() - started))},
-                )  # fmt: skip
-                raise
-            lifecycle.job_succeed(job_id, result)
-            logger.info(
-                "job.finished",
-                extra={"job_id": job_id, "task": job.task, "duration_ms": round(1000 * (time.monotonic() - started))},
+        logger.info("job.started", extra={"job_id": job_id, "task": job.task, "attempt": job.attempt})
+        try:
+            result = task.func(*job.args, **job.kwargs)
+        except runtime.JobCanceled:
+            logger.info("job.canceled", extra={"job_id": job_id, "task": job.task})
+            return
+        except Exception as exc:
+            error = {
+                "type": type(exc).__name__,
+                "message": str(exc)[:2000],
+                "traceback": traceback.format_exc()[-TRACEBACK_MAX_CHARS:],
+            }
+            lifecycle.job_fail(job_id, error)
+            duration_ms = round(1000 * (time.monotonic() - started))
+            logger.warning(
+                "job.failed",
+                extra={"job_id": job_id, "task": job.task, "error_type": error["type"], "duration_ms": duration_ms},
             )
+            raise
+        lifecycle.job_succeed(job_id, result)
+        duration_ms = round(1000 * (time.monotonic() - started))
+        logger.info("job.finished", extra={"job_id": job_id, "task": job.task, "duration_ms": duration_ms})
     finally:
         runtime._running.reset(token)

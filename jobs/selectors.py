@@ -1,14 +1,14 @@
 """Job reads, always scoped to what the asking user may see."""
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
+from reversion.models import Version
 
 from jobs.errors import NotFound
-from jobs.models import Job
+from jobs.models import Job, Schedule
 
 
 def job_visible(*, user: User) -> QuerySet[Job]:
@@ -34,7 +34,7 @@ def job_list(
     label: dict[str, str] | None = None,
     created_after: datetime | None = None,
     created_before: datetime | None = None,
-    **extra: Any,
+    schedule: Schedule | UUID | None = None,
 ) -> QuerySet[Job]:
     """The user's visible jobs filtered as asked, newest first, with what the output needs."""
     jobs = job_visible(user=user).select_related("submitted_by").prefetch_related("depends_on")
@@ -50,4 +50,53 @@ def job_list(
         jobs = jobs.filter(created_at__gt=created_after)
     if created_before:
         jobs = jobs.filter(created_at__lt=created_before)
-    return jobs.filter(**extra).order_by("-created_at")
+    if schedule is not None:
+        jobs = jobs.filter(schedule=schedule)
+    return jobs.order_by("-created_at")
+
+
+def schedule_visible(*, user: User) -> QuerySet[Schedule]:
+    """Every schedule `user` may see: their own, or all of them for staff."""
+    schedules = Schedule.objects.select_related("owner")
+    return schedules if user.is_staff else schedules.filter(owner=user)
+
+
+def schedule_get(*, user: User, schedule_id: UUID | str) -> Schedule:
+    """Return the schedule, or raise NotFound if it does not exist or the user may not see it."""
+    schedule = schedule_visible(user=user).filter(pk=schedule_id).first()
+    if schedule is None:
+        raise NotFound("schedule not found")
+    return schedule
+
+
+def schedule_list(
+    *, user: User, state: str | None = None, task: str | None = None, kind: str | None = None
+) -> QuerySet[Schedule]:
+    """The user's visible schedules filtered as asked, newest first."""
+    schedules = schedule_visible(user=user)
+    if state == "finished":
+        schedules = schedules.filter(finished_at__isnull=False)
+    elif state is not None:
+        schedules = schedules.filter(finished_at__isnull=True, enabled=state == "active")
+    if task:
+        schedules = schedules.filter(task=task)
+    if kind:
+        schedules = schedules.filter(kind=kind)
+    return schedules.order_by("-created_at")
+
+
+def schedule_versions(*, schedule: Schedule) -> QuerySet[Version]:
+    """The schedule's restore points, newest first."""
+    return Version.objects.get_for_object(schedule).select_related("revision__user")  # type: ignore[no-any-return]
+
+
+def schedule_deleted_versions(*, user: User) -> list[Version]:
+    """The last version of each deleted schedule the user owned (staff: all), newest first."""
+    versions = list(Version.objects.get_deleted(Schedule).select_related("revision__user"))
+    # reversion compares ids as text, which misses UUIDs stored as hex (SQLite): check again.
+    alive = {
+        str(pk) for pk in Schedule.objects.filter(pk__in=[v.object_id for v in versions]).values_list("pk", flat=True)
+    }
+    return [
+        v for v in versions if v.object_id not in alive and (user.is_staff or v.field_dict.get("owner_id") == user.pk)
+    ]

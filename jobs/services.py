@@ -15,7 +15,7 @@ from rq.command import send_stop_job_command
 from jobs import dispatch
 from jobs.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from jobs.lifecycle import cancel_dependents
-from jobs.models import Job, JobState
+from jobs.models import Job, JobState, Schedule
 from jobs.registry import get_task
 from jobs.selectors import job_visible
 
@@ -109,11 +109,13 @@ def _save(built: list[tuple[Job, list[Job]]]) -> None:
     transaction.on_commit(lambda: dispatch.dispatch_now(created))
 
 
-def job_submit(*, spec: JobSpec, actor: User) -> Job:
-    """Create a job from `spec` for `actor`; raise Invalid (nothing stored) if it cannot run."""
+def job_submit(*, spec: JobSpec, actor: User, schedule: Schedule | None = None) -> Job:
+    """Create a job from `spec` for `actor` (a run of `schedule`, if given); raise Invalid
+    (nothing stored) if it cannot run, Forbidden if `actor` may not run the task."""
     job, parents, errors = _build(spec, actor=actor, now=timezone.now())
     if errors:
         raise Invalid("the job cannot be submitted as given", errors=errors)
+    job.schedule = schedule
     with transaction.atomic():
         _save([(job, parents)])
     logger.info("job.submitted", extra={"job_id": str(job.pk), "task": job.task, "state": job.state})

@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from api.serializers.common import StrictInput
+
 
 class MeOutput(serializers.Serializer):
     id = serializers.IntegerField()
@@ -9,7 +11,7 @@ class MeOutput(serializers.Serializer):
     is_staff = serializers.BooleanField()
 
 
-class TokenCreateInput(serializers.Serializer):
+class TokenCreateInput(StrictInput):
     name = serializers.CharField(max_length=100)
     expires_at = serializers.DateTimeField(required=False, help_text="Default: TOKEN_DEFAULT_TTL_DAYS from now")
 

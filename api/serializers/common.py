@@ -39,3 +39,14 @@ class AwareDateTimeField(serializers.DateTimeField):
         return parsed
 
     default_error_messages = {"naive": "Give the time with its offset, e.g. 2030-01-01T09:00:00Z."}
+
+
+class StrictInput(serializers.Serializer):
+    """An input serializer that refuses fields it does not declare (typos fail loudly)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["unknown field"] for name in unknown})
+        return super().to_internal_value(data)

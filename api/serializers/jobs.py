@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from api.serializers.common import AwareDateTimeField, UserRef
+from api.serializers.common import AwareDateTimeField, StrictInput, UserRef
 from jobs.models import Job, JobState
 
 LABEL_KEY = re.compile(r"^[A-Za-z](?:[A-Za-z0-9.-]|_(?!_)){0,62}$")
@@ -34,7 +34,7 @@ def _validate_labels(value: dict[str, str]) -> None:
             raise serializers.ValidationError(f"label key {key!r} must match {LABEL_KEY.pattern}")
 
 
-class JobSubmitInput(serializers.Serializer):
+class JobSubmitInput(StrictInput):
     task = serializers.CharField(max_length=100)
     args = serializers.ListField(child=serializers.JSONField(), required=False, default=list, max_length=100)
     kwargs = serializers.DictField(child=serializers.JSONField(), required=False, default=dict)
@@ -60,7 +60,7 @@ class JobSubmitInput(serializers.Serializer):
         return attrs
 
 
-class JobBatchInput(serializers.Serializer):
+class JobBatchInput(StrictInput):
     jobs = JobSubmitInput(many=True, allow_empty=False, max_length=1000)  # type: ignore[call-arg]  # ListSerializer kwarg
 
 
@@ -100,6 +100,7 @@ class JobOutput(serializers.Serializer):
     ended_at = serializers.DateTimeField(allow_null=True)
     submitted_by = UserRef(allow_null=True)
     retry_of = serializers.UUIDField(source="retry_of_id", allow_null=True)
+    schedule = serializers.UUIDField(source="schedule_id", allow_null=True)
     depends_on = serializers.SerializerMethodField()
     labels = serializers.DictField(child=serializers.CharField())
 
@@ -133,6 +134,7 @@ class JobListQuery(serializers.Serializer):
         required=False,
         help_text="key:value; repeat to require several labels",
     )
+    schedule = serializers.UUIDField(required=False)
     created_after = AwareDateTimeField(required=False)
     created_before = AwareDateTimeField(required=False)
 

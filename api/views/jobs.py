@@ -22,7 +22,9 @@ from api.serializers.jobs import (
     JobSubmitInput,
     TaskOutput,
 )
+from api.views.audit import HISTORY_SCHEMA, history_response
 from api.views.base import AuthenticatedView
+from jobs.models import Job
 from jobs.registry import all_tasks, get_task
 from jobs.selectors import job_get, job_list
 from jobs.services import JobSpec, job_cancel, job_retry, job_submit, job_submit_batch
@@ -132,6 +134,11 @@ class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
     @idempotent
     def retry(self, request: Request, id: str) -> Response:
         return self._accepted(job_retry(job=job_get(user=self.actor, job_id=id), actor=self.actor))
+
+    @extend_schema(operation_id="jobs_history", **HISTORY_SCHEMA)
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, id: str) -> Response:
+        return history_response(self, request, Job, job_get(user=self.actor, job_id=id).pk)
 
     @extend_schema(
         operation_id="jobs_batch",

@@ -1,0 +1,92 @@
+"""Serializers for audit entries, the audit feed and restore points (versions)."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from api.serializers.common import AwareDateTimeField, UserRef
+from audit.selectors import ACTIONS, AUDITED_MODELS, Entry
+
+
+class AuditVia(serializers.Serializer):
+    channel = serializers.CharField()
+    request_id = serializers.CharField(allow_null=True)
+    job = serializers.UUIDField(allow_null=True)
+    schedule = serializers.UUIDField(allow_null=True)
+
+
+class AuditChange(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.JSONField(allow_null=True)
+    new = serializers.JSONField(allow_null=True)
+
+
+class AuditEntryOutput(serializers.Serializer):
+    id = serializers.IntegerField(source="record.history_id")
+    at = serializers.DateTimeField(source="record.history_date")
+    action = serializers.ChoiceField(choices=sorted(ACTIONS.values()))
+    actor = serializers.SerializerMethodField()
+    via = serializers.SerializerMethodField()
+    reason = serializers.CharField(source="record.history_change_reason", allow_null=True)
+    changes = AuditChange(many=True)
+    snapshot = serializers.DictField(child=serializers.JSONField(allow_null=True))
+
+    @extend_schema_field(UserRef(allow_null=True))
+    def get_actor(self, entry: Entry) -> dict[str, object] | None:
+        record = entry.record
+        if record.history_user_id is None and not record.history_username:
+            return None
+        return {"id": record.history_user_id, "username": record.history_username}
+
+    @extend_schema_field(AuditVia)
+    def get_via(self, entry: Entry) -> dict[str, object]:
+        record = entry.record
+        return {
+            "channel": record.history_channel,
+            "request_id": record.history_request_id or None,
+            "job": record.history_job_id,
+            "schedule": record.history_schedule_id,
+        }
+
+
+class AuditEventOutput(AuditEntryOutput):
+    model = serializers.CharField()
+    object_id = serializers.CharField(source="record.id")
+    object_repr = serializers.SerializerMethodField()
+
+    def get_object_repr(self, entry: Entry) -> str:
+        return str(entry.record.instance)[:200]
+
+
+class AuditHistoryQuery(serializers.Serializer):
+    as_of = AwareDateTimeField(required=False, help_text="Only entries at or before this time")
+
+
+class AuditFeedQuery(serializers.Serializer):
+    model = serializers.ChoiceField(choices=AUDITED_MODELS, required=False)
+    object_id = serializers.CharField(required=False, max_length=64)
+    actor = serializers.IntegerField(required=False, min_value=1)
+    job = serializers.UUIDField(required=False)
+    action = serializers.ChoiceField(choices=sorted(ACTIONS.values()), required=False)
+    since = AwareDateTimeField(required=False)
+    until = AwareDateTimeField(required=False)
+    cursor = serializers.CharField(required=False, max_length=200)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
+
+
+class AuditFeedOutput(serializers.Serializer):
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = AuditEventOutput(many=True)
+
+
+class VersionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField(source="revision.date_created")
+    actor = serializers.SerializerMethodField()
+    comment = serializers.CharField(source="revision.comment")
+    data = serializers.DictField(source="field_dict", child=serializers.JSONField(allow_null=True))  # type: ignore[assignment]  # DRF pops fields
+
+    @extend_schema_field(UserRef(allow_null=True))
+    def get_actor(self, version: object) -> dict[str, object] | None:
+        user = version.revision.user  # type: ignore[attr-defined]
+        return None if user is None else {"id": user.pk, "username": user.get_username()}

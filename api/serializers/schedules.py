@@ -1,0 +1,143 @@
+"""Serializers for schedules: one input per kind (the body's `kind` picks it), one output."""
+
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from api.serializers.common import AwareDateTimeField, StrictInput, UserRef
+from jobs.errors import Invalid
+from jobs.models import MisfirePolicy, OverlapPolicy, Schedule, ScheduleKind
+from jobs.schedules import schedule_upcoming
+from jobs.scheduling import MAX_INTERVAL_SECONDS
+
+
+class ScheduleCommonInput(StrictInput):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    task = serializers.CharField(max_length=100)
+    args = serializers.ListField(child=serializers.JSONField(), required=False, max_length=100)
+    kwargs = serializers.DictField(child=serializers.JSONField(), required=False)
+    queue = serializers.ChoiceField(choices=settings.QUEUE_NAMES, required=False)
+    enabled = serializers.BooleanField(required=False)
+    max_runs = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    end_at = AwareDateTimeField(required=False, allow_null=True)
+    misfire_policy = serializers.ChoiceField(choices=MisfirePolicy.choices, required=False)
+    overlap_policy = serializers.ChoiceField(choices=OverlapPolicy.choices, required=False)
+
+
+class ScheduleAtInput(ScheduleCommonInput):
+    kind = serializers.ChoiceField(choices=["at"])
+    run_at = AwareDateTimeField(help_text="When to run, once")
+
+
+class ScheduleIntervalInput(ScheduleCommonInput):
+    kind = serializers.ChoiceField(choices=["interval"])
+    every_seconds = serializers.IntegerField(min_value=1, max_value=MAX_INTERVAL_SECONDS)
+    start_at = AwareDateTimeField(required=False, allow_null=True, help_text="First fire; default now + every_seconds")
+
+
+class ScheduleCronInput(ScheduleCommonInput):
+    kind = serializers.ChoiceField(choices=["cron"])
+    cron = serializers.CharField(max_length=200, help_text="5 fields: minute hour day-of-month month day-of-week")
+    timezone = serializers.CharField(max_length=64, required=False, help_text="IANA name; default UTC")
+
+
+SCHEDULE_INPUTS: dict[str, type[ScheduleCommonInput]] = {
+    "at": ScheduleAtInput,
+    "interval": ScheduleIntervalInput,
+    "cron": ScheduleCronInput,
+}
+
+ScheduleCreateInput = PolymorphicProxySerializer(
+    component_name="ScheduleCreateInput",
+    serializers={kind: serializer for kind, serializer in SCHEDULE_INPUTS.items()},
+    resource_type_field_name="kind",
+)
+
+
+class ScheduleChangeInput(ScheduleCommonInput):
+    """Documentation of PATCH: any fields of the schedule's kind (or a new kind with its fields)."""
+
+    kind = serializers.ChoiceField(choices=ScheduleKind.choices, required=False)
+    run_at = AwareDateTimeField(required=False)
+    every_seconds = serializers.IntegerField(min_value=1, max_value=MAX_INTERVAL_SECONDS, required=False)
+    start_at = AwareDateTimeField(required=False, allow_null=True)
+    cron = serializers.CharField(max_length=200, required=False)
+    timezone = serializers.CharField(max_length=64, required=False)
+
+
+def schedule_input(data: Any, *, kind: str | None = None, partial: bool = False) -> dict[str, Any]:
+    """Validate a create (or PATCH) body with the serializer of its kind; the validated fields."""
+    if not isinstance(data, dict):
+        raise Invalid("the body must be a JSON object", pointer="")
+    chosen = data.get("kind", kind)
+    if chosen not in SCHEDULE_INPUTS:
+        raise Invalid(f"kind must be one of {sorted(SCHEDULE_INPUTS)}", pointer="/kind", code="invalid_choice")
+    serializer = SCHEDULE_INPUTS[chosen](data=data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class ScheduleOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    url = serializers.SerializerMethodField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    task = serializers.CharField()
+    args = serializers.ListField(child=serializers.JSONField())
+    kwargs = serializers.DictField(child=serializers.JSONField())
+    queue = serializers.CharField(allow_blank=True)
+    kind = serializers.ChoiceField(choices=ScheduleKind.choices)
+    run_at = serializers.DateTimeField(allow_null=True)
+    every_seconds = serializers.IntegerField(allow_null=True)
+    start_at = serializers.DateTimeField(allow_null=True)
+    cron = serializers.CharField(allow_blank=True)
+    timezone = serializers.CharField()
+    enabled = serializers.BooleanField()
+    max_runs = serializers.IntegerField(allow_null=True)
+    end_at = serializers.DateTimeField(allow_null=True)
+    misfire_policy = serializers.ChoiceField(choices=MisfirePolicy.choices)
+    overlap_policy = serializers.ChoiceField(choices=OverlapPolicy.choices)
+    state = serializers.ChoiceField(choices=["active", "paused", "finished"])
+    next_run_at = serializers.DateTimeField(allow_null=True)
+    last_run_at = serializers.DateTimeField(allow_null=True)
+    last_job = serializers.UUIDField(source="last_job_id", allow_null=True)
+    run_count = serializers.IntegerField()
+    upcoming = serializers.SerializerMethodField()
+    owner = UserRef()
+    created_at = serializers.DateTimeField()
+    created_by = serializers.SerializerMethodField()
+    modified_at = serializers.DateTimeField()
+    modified_by = serializers.SerializerMethodField()
+
+    def get_url(self, schedule: Schedule) -> str:
+        return reverse("schedule-detail", kwargs={"id": schedule.pk}, request=self.context.get("request"))
+
+    @extend_schema_field(serializers.ListField(child=serializers.DateTimeField()))
+    def get_upcoming(self, schedule: Schedule) -> list[str]:
+        return [moment.isoformat().replace("+00:00", "Z") for moment in schedule_upcoming(schedule)]
+
+    @extend_schema_field(UserRef(allow_null=True))
+    def get_created_by(self, schedule: Schedule) -> dict[str, Any] | None:
+        return _user_ref(schedule.created_by_id, schedule.created_by_username)
+
+    @extend_schema_field(UserRef(allow_null=True))
+    def get_modified_by(self, schedule: Schedule) -> dict[str, Any] | None:
+        return _user_ref(schedule.modified_by_id, schedule.modified_by_username)
+
+
+def _user_ref(user_id: int | None, username: str) -> dict[str, Any] | None:
+    return None if user_id is None and not username else {"id": user_id, "username": username}
+
+
+class SchedulePreviewOutput(serializers.Serializer):
+    upcoming = serializers.ListField(child=serializers.DateTimeField())
+
+
+class ScheduleListQuery(serializers.Serializer):
+    state = serializers.ChoiceField(choices=["active", "paused", "finished"], required=False)
+    task = serializers.CharField(required=False, max_length=100)
+    kind = serializers.ChoiceField(choices=ScheduleKind.choices, required=False)

@@ -1,0 +1,76 @@
+"""Audit endpoints: the staff-wide feed, and the history action shared by jobs and schedules."""
+
+import base64
+import json
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Model
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+
+from api.pagination import CursorPagination
+from api.serializers.audit import AuditEntryOutput, AuditFeedOutput, AuditFeedQuery, AuditHistoryQuery
+from api.views.base import AuthenticatedView
+from audit.selectors import AUDITED_MODELS, audit_feed, entries, history_of
+from jobs.errors import Invalid
+
+
+class HistoryPagination(CursorPagination):
+    ordering = "-history_id"
+
+
+def history_response(view: Any, request: Request, model: type[Model], object_id: object) -> Response:
+    """A cursor-paginated page of one object's audit entries, newest first."""
+    query = AuditHistoryQuery(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    paginator = HistoryPagination()
+    page = paginator.paginate_queryset(history_of(model, object_id, **query.validated_data), request, view=view)
+    data = AuditEntryOutput(entries(page or [], model), many=True).data
+    return paginator.get_paginated_response(data)
+
+
+HISTORY_SCHEMA: dict[str, Any] = {"parameters": [AuditHistoryQuery], "responses": AuditEntryOutput(many=True)}
+
+
+def _encode(position: tuple[datetime, str, int]) -> str:
+    raw = json.dumps([position[0].isoformat(), position[1], position[2]])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _decode(cursor: str) -> tuple[datetime, str, int]:
+    try:
+        at, label, history_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(at), str(label), int(history_id)
+    except (ValueError, TypeError):
+        raise Invalid("invalid cursor", pointer="/cursor", code="invalid_cursor") from None
+
+
+class AuditEventViewSet(AuthenticatedView, viewsets.ViewSet):
+    """The audit feed over every audited model (staff only). Audit records are read-only."""
+
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(operation_id="audit_events_list", parameters=[AuditFeedQuery], responses=AuditFeedOutput)
+    def list(self, request: Request) -> Response:
+        query = AuditFeedQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = dict(query.validated_data)
+        limit = filters.pop("page_size", 50)
+        cursor = filters.pop("cursor", None)
+        model = filters.pop("model", None)
+        page = audit_feed(
+            models=[model] if model else list(AUDITED_MODELS),
+            before=_decode(cursor) if cursor else None,
+            limit=limit,
+            **filters,
+        )
+        next_url = None
+        if len(page) == limit:
+            last = page[-1]
+            position = (last.record.history_date, last.model, last.record.history_id)
+            next_url = replace_query_param(request.build_absolute_uri(), "cursor", _encode(position))
+        return Response(AuditFeedOutput({"next": next_url, "previous": None, "results": page}).data)

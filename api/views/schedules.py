@@ -1,0 +1,158 @@
+"""Schedule endpoints: CRUD, pause/resume/trigger, runs, preview, history, versions, restore."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.idempotency import IDEMPOTENCY_KEY, idempotent
+from api.schema import problems
+from api.serializers.audit import VersionOutput
+from api.serializers.jobs import JobOutput
+from api.serializers.schedules import (
+    ScheduleChangeInput,
+    ScheduleCreateInput,
+    ScheduleListQuery,
+    ScheduleOutput,
+    SchedulePreviewOutput,
+    schedule_input,
+)
+from api.views.audit import HISTORY_SCHEMA, history_response
+from api.views.base import AuthenticatedView
+from api.views.jobs import ACCEPTED_HEADERS, POLL_AFTER
+from jobs.models import Schedule
+from jobs.schedules import (
+    schedule_create,
+    schedule_delete,
+    schedule_preview,
+    schedule_restore,
+    schedule_revert,
+    schedule_set_enabled,
+    schedule_trigger,
+    schedule_update,
+)
+from jobs.selectors import (
+    job_list,
+    schedule_deleted_versions,
+    schedule_get,
+    schedule_list,
+    schedule_versions,
+)
+
+
+class ScheduleViewSet(AuthenticatedView, viewsets.GenericViewSet):
+    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone."""
+
+    lookup_url_kwarg = "id"
+    lookup_value_converter = "uuid"
+    serializer_class = ScheduleOutput
+
+    def _out(self, schedule: Schedule, status_code: int = status.HTTP_200_OK) -> Response:
+        data = ScheduleOutput(schedule, context={"request": self.request}).data
+        headers = {"Location": data["url"]} if status_code == status.HTTP_201_CREATED else None
+        return Response(data, status=status_code, headers=headers)
+
+    def _get(self, id: str) -> Schedule:
+        return schedule_get(user=self.actor, schedule_id=id)
+
+    @extend_schema(operation_id="schedules_list", parameters=[ScheduleListQuery], responses=ScheduleOutput(many=True))
+    def list(self, request: Request) -> Response:
+        query = ScheduleListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        page = self.paginate_queryset(schedule_list(user=self.actor, **query.validated_data))
+        return self.get_paginated_response(ScheduleOutput(page, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="schedules_create",
+        request=ScheduleCreateInput,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: ScheduleOutput, **problems(409, 422)},
+    )
+    @idempotent
+    def create(self, request: Request) -> Response:
+        schedule = schedule_create(config=schedule_input(request.data), actor=self.actor)
+        return self._out(schedule, status.HTTP_201_CREATED)
+
+    @extend_schema(operation_id="schedules_retrieve", responses=ScheduleOutput)
+    def retrieve(self, request: Request, id: str) -> Response:
+        return self._out(self._get(id))
+
+    @extend_schema(
+        operation_id="schedules_update", request=ScheduleChangeInput, responses={200: ScheduleOutput, **problems(409)}
+    )
+    def partial_update(self, request: Request, id: str) -> Response:
+        schedule = self._get(id)
+        changes = schedule_input(request.data, kind=schedule.kind, partial=True)
+        return self._out(schedule_update(schedule=schedule, changes=changes, actor=self.actor))
+
+    @extend_schema(operation_id="schedules_delete", responses={204: None})
+    def destroy(self, request: Request, id: str) -> Response:
+        schedule_delete(schedule=self._get(id), actor=self.actor)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(operation_id="schedules_pause", request=None, responses=ScheduleOutput)
+    @action(detail=True, methods=["post"])
+    def pause(self, request: Request, id: str) -> Response:
+        return self._out(schedule_set_enabled(schedule=self._get(id), enabled=False, actor=self.actor))
+
+    @extend_schema(operation_id="schedules_resume", request=None, responses=ScheduleOutput)
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, id: str) -> Response:
+        return self._out(schedule_set_enabled(schedule=self._get(id), enabled=True, actor=self.actor))
+
+    @extend_schema(
+        operation_id="schedules_trigger",
+        request=None,
+        parameters=[IDEMPOTENCY_KEY, *ACCEPTED_HEADERS],
+        responses={202: JobOutput, **problems(409, 422)},
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def trigger(self, request: Request, id: str) -> Response:
+        job = schedule_trigger(schedule=self._get(id), actor=self.actor)
+        data = JobOutput(job, context={"request": request}).data
+        headers = {"Location": data["url"], "Retry-After": POLL_AFTER}
+        return Response(data, status=status.HTTP_202_ACCEPTED, headers=headers)
+
+    @extend_schema(operation_id="schedules_runs", responses=JobOutput(many=True))
+    @action(detail=True, methods=["get"])
+    def runs(self, request: Request, id: str) -> Response:
+        page = self.paginate_queryset(job_list(user=self.actor, schedule=self._get(id)))
+        return self.get_paginated_response(JobOutput(page, many=True, context={"request": request}).data)
+
+    @extend_schema(operation_id="schedules_preview", request=ScheduleCreateInput, responses=SchedulePreviewOutput)
+    @action(detail=False, methods=["post"])
+    def preview(self, request: Request) -> Response:
+        upcoming = schedule_preview(config=schedule_input(request.data), actor=self.actor)
+        return Response(SchedulePreviewOutput({"upcoming": upcoming}).data)
+
+    @extend_schema(operation_id="schedules_history", **HISTORY_SCHEMA)
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, id: str) -> Response:
+        return history_response(self, request, Schedule, self._get(id).pk)
+
+    @extend_schema(operation_id="schedules_versions", responses=VersionOutput(many=True))
+    @action(detail=True, methods=["get"])
+    def versions(self, request: Request, id: str) -> Response:
+        return Response(VersionOutput(schedule_versions(schedule=self._get(id)), many=True).data)
+
+    @extend_schema(operation_id="schedules_revert", request=None, responses={200: ScheduleOutput, **problems(409)})
+    @action(detail=True, methods=["post"], url_path="versions/<int:version_id>/revert")
+    def revert(self, request: Request, id: str, version_id: int) -> Response:
+        schedule = schedule_revert(schedule=self._get(id), version_id=version_id, actor=self.actor)
+        return self._out(schedule)
+
+    @extend_schema(operation_id="schedules_deleted", responses=VersionOutput(many=True))
+    @action(detail=False, methods=["get"])
+    def deleted(self, request: Request) -> Response:
+        return Response(VersionOutput(schedule_deleted_versions(user=self.actor), many=True).data)
+
+    @extend_schema(
+        operation_id="schedules_restore",
+        request=None,
+        responses={201: OpenApiResponse(ScheduleOutput), **problems(409)},
+    )
+    @action(detail=False, methods=["post"], url_path="deleted/<int:version_id>/restore")
+    def restore(self, request: Request, version_id: int) -> Response:
+        return self._out(schedule_restore(version_id=version_id, actor=self.actor), status.HTTP_201_CREATED)

@@ -1,0 +1,60 @@
+"""simple-history wired to the attribution context: `AuditedHistory()` on every audited model.
+
+Each historical row records who (user + username snapshot), through which channel, request,
+job or schedule, from which IP and why — taken from `audit.context`, never from clients.
+"""
+
+from typing import Any
+
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from audit.context import current
+
+
+class HistoryContext(models.Model):
+    """Columns every historical table gets on top of simple-history's own."""
+
+    history_username = models.CharField(max_length=150, blank=True)
+    history_channel = models.CharField(max_length=10, default="system")
+    history_request_id = models.CharField(max_length=128, blank=True, default="")
+    history_job_id = models.UUIDField(null=True, blank=True, db_index=True)
+    history_schedule_id = models.UUIDField(null=True, blank=True)
+    history_client_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        indexes = [
+            models.Index(fields=["history_user", "-history_date"], name="%(app_label)s_%(class)s_actor"),
+            # One object's entries, newest first, and each entry's predecessor.
+            models.Index(fields=["id", "-history_id"], name="%(app_label)s_%(class)s_object"),
+        ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._state.adding:
+            ctx = current()
+            actor = getattr(self, "history_user", None)
+            self.history_username = actor.get_username() if actor is not None else ""
+            self.history_channel = ctx.channel
+            self.history_request_id = ctx.request_id or ""
+            self.history_job_id = ctx.job_id  # type: ignore[assignment]
+            self.history_schedule_id = ctx.schedule_id  # type: ignore[assignment]
+            self.history_client_ip = ctx.client_ip
+        super().save(*args, **kwargs)
+
+
+def _context_user(instance: Any = None, request: Any = None, **kwargs: Any) -> Any:
+    return current().actor
+
+
+class AuditedHistory(HistoricalRecords):  # type: ignore[misc]
+    """HistoricalRecords whose user, reason and context come from the attribution context."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("bases", [HistoryContext])
+        kwargs.setdefault("get_user", _context_user)
+        super().__init__(**kwargs)
+
+    def get_change_reason_for_object(self, instance: Any, history_type: Any, using: Any) -> str | None:
+        reason = super().get_change_reason_for_object(instance, history_type, using)
+        return reason or current().reason or None

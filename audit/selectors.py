@@ -1,0 +1,145 @@
+"""Reads of the audit trail: one object's history, and the feed over every audited model."""
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.apps import apps
+from django.db.models import Model, OuterRef, QuerySet, Subquery
+
+# Never shown in changes or snapshots.
+SECRET_FIELDS = frozenset({"password", "digest"})
+MASK = "***"
+ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+# model label → the model whose history the feed covers
+AUDITED_MODELS = ("jobs.job", "jobs.schedule", "accounts.apitoken", "auth.user")
+
+
+def audited_model(label: str) -> type[Model]:
+    """The audited model for a label such as 'jobs.schedule'; KeyError if it is not audited."""
+    if label not in AUDITED_MODELS:
+        raise KeyError(label)
+    return apps.get_model(label)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID | Decimal):
+        return str(value)
+    return value
+
+
+def _snapshot(record: Any) -> dict[str, Any]:
+    return {
+        field.name: MASK if field.name in SECRET_FIELDS else _plain(getattr(record, field.attname))
+        for field in record.tracked_fields
+    }
+
+
+@dataclass
+class Entry:
+    """One audit entry, ready for the output serializer."""
+
+    record: Any
+    previous: Any | None
+    model: str
+
+    @property
+    def action(self) -> str:
+        return ACTIONS[self.record.history_type]
+
+    @property
+    def snapshot(self) -> dict[str, Any]:
+        return _snapshot(self.record)
+
+    @property
+    def changes(self) -> list[dict[str, Any]]:
+        new = self.snapshot
+        if self.action == "deleted":
+            return [{"field": name, "old": value, "new": None} for name, value in new.items()]
+        old = _snapshot(self.previous) if self.previous is not None else {}
+        return [
+            {"field": name, "old": old.get(name), "new": value}
+            for name, value in new.items()
+            if name not in old or old[name] != value
+        ]
+
+
+def history_of(model: type[Model], object_id: object, *, as_of: dt.datetime | None = None) -> QuerySet[Any]:
+    """The historical records of one object, newest first; only those at or before `as_of`."""
+    records = model.history.filter(id=object_id).select_related("history_user")  # type: ignore[attr-defined]
+    if as_of is not None:
+        records = records.filter(history_date__lte=as_of)
+    return records.order_by("-history_id")  # type: ignore[no-any-return]
+
+
+def entries(records: Iterable[Any], model: type[Model]) -> list[Entry]:
+    """Pair each record with its predecessor (two queries, whatever the page size)."""
+    page = list(records)
+    if not page:
+        return []
+    history = model.history.model  # type: ignore[attr-defined]
+    previous_id = Subquery(
+        history.objects.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id"))
+        .order_by("-history_id")
+        .values("history_id")[:1]
+    )
+    links = dict(
+        history.objects.filter(history_id__in=[r.history_id for r in page])
+        .annotate(previous_id=previous_id)
+        .values_list("history_id", "previous_id")
+    )
+    previous = history.objects.in_bulk([pid for pid in links.values() if pid is not None])
+    label = model._meta.label_lower
+    return [Entry(r, previous.get(links.get(r.history_id)), label) for r in page]
+
+
+def audit_feed(
+    *,
+    models: list[str],
+    object_id: str | None = None,
+    actor: int | None = None,
+    job: uuid.UUID | None = None,
+    action: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    before: tuple[dt.datetime, str, int] | None = None,
+    limit: int = 50,
+) -> list[Entry]:
+    """The newest `limit` entries over the given audited models matching every filter, strictly
+    older than the `before` position (history_date, model label, history_id) when given."""
+    merged = []
+    for label in models:
+        model = audited_model(label)
+        records = model.history.select_related("history_user")  # type: ignore[attr-defined]
+        if object_id is not None:
+            records = records.filter(id=object_id)
+        if actor is not None:
+            records = records.filter(history_user_id=actor)
+        if job is not None:
+            records = records.filter(history_job_id=job)
+        if action is not None:
+            records = records.filter(history_type={v: k for k, v in ACTIONS.items()}[action])
+        if since is not None:
+            records = records.filter(history_date__gte=since)
+        if until is not None:
+            records = records.filter(history_date__lte=until)
+        if before is not None:
+            records = records.filter(history_date__lte=before[0])
+        page = records.order_by("-history_date", "-history_id")[: limit + 50]
+        merged += [((r.history_date, label, r.history_id), r, model) for r in page]
+    if before is not None:
+        merged = [item for item in merged if item[0] < before]
+    merged.sort(key=lambda item: item[0], reverse=True)
+    chosen = merged[:limit]
+    result: list[Entry] = []
+    for label in models:
+        model = audited_model(label)
+        result += entries([r for key, r, m in chosen if key[1] == label], model)
+    position = {(key[1], key[2]): index for index, (key, _, _) in enumerate(chosen)}
+    result.sort(key=lambda e: position[(e.model, e.record.history_id)])
+    return result

@@ -1,0 +1,215 @@
+"""Schedules through the HTTP API: validation, arming in rq-scheduler, policies and fires."""
+
+import itertools
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from rq_scheduler import Scheduler
+
+from jobs import dispatch
+from jobs.engine import JsonJob
+from jobs.models import Job, Schedule, ScheduleFire
+from jobs.schedules import arm_id, schedule_fire, schedule_rearm_missing
+from tests.api.test_auth import assert_problem
+from tests.conftest import run_worker
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
+
+SLEEP = {"task": "demo.sleep", "kwargs": {"seconds": 0, "steps": 1}}
+
+
+def later(**delta) -> str:
+    return (timezone.now() + timedelta(**delta)).isoformat()
+
+
+def armed_at(schedule_id):
+    """When rq-scheduler will fire the schedule, or None if it is not armed."""
+    scheduler = Scheduler(connection=dispatch.redis_connection(), job_class=JsonJob)
+    score = dispatch.redis_connection().zscore(scheduler.scheduled_jobs_key, arm_id(schedule_id))
+    return None if score is None else int(score)
+
+
+def create(client, **body):
+    return client.post("/api/v1/schedules/", {"name": "s1", **SLEEP, **body}, format="json")
+
+
+def fire_due(schedule_id):
+    """Fire the schedule's current slot as the scheduler would."""
+    schedule = Schedule.objects.get(pk=schedule_id)
+    return schedule_fire(str(schedule.pk), schedule.next_run_at.isoformat())
+
+
+def test_create_cron_schedule_in_a_time_zone(api, user):
+    response = create(api, name="nightly", kind="cron", cron="0 3 * * *", timezone="Europe/Athens")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert response["Location"] == body["url"]
+    assert body["state"] == "active" and body["run_count"] == 0 and body["owner"]["username"] == "alice"
+    assert body["created_by"]["username"] == "alice" and body["modified_by"]["username"] == "alice"
+    upcoming = [parse_datetime(moment) for moment in body["upcoming"]]
+    assert len(upcoming) == 5 and upcoming == sorted(upcoming)
+    assert all(moment.utcoffset() == timedelta(0) for moment in upcoming)
+    assert {moment.hour for moment in upcoming} <= {0, 1}  # 03:00 in Athens is 00:00 or 01:00 UTC
+    assert parse_datetime(body["next_run_at"]) == upcoming[0]
+    assert armed_at(body["id"]) == int(upcoming[0].timestamp())
+
+
+def test_at_schedule_runs_once_and_finishes(api):
+    body = create(api, kind="at", run_at=later(minutes=5)).json()
+    assert body["upcoming"] == [body["next_run_at"]]
+    fire = fire_due(body["id"])
+    assert fire.outcome == "fired" and fire.job.schedule_id == Schedule.objects.get().pk
+    schedule = api.get(body["url"]).json()
+    assert schedule["state"] == "finished" and schedule["run_count"] == 1 and schedule["upcoming"] == []
+    assert armed_at(body["id"]) is None
+    run_worker()
+    runs = api.get(f"{body['url']}runs/").json()["results"]
+    assert [run["state"] for run in runs] == ["succeeded"] and runs[0]["schedule"] == body["id"]
+    assert runs[0]["submitted_by"]["username"] == "alice"
+
+
+def test_interval_schedule_stops_at_max_runs(api):
+    body = create(api, kind="interval", every_seconds=60, max_runs=3).json()
+    for _ in range(3):
+        assert fire_due(body["id"]).outcome == "fired"
+    schedule = Schedule.objects.get()
+    assert schedule.state == "finished" and schedule.run_count == 3 and Job.objects.count() == 3
+    assert armed_at(body["id"]) is None
+
+
+def test_duplicate_trigger_of_a_slot_is_a_no_op(api):
+    body = create(api, kind="interval", every_seconds=60).json()
+    slot = Schedule.objects.get().next_run_at.isoformat()
+    assert schedule_fire(body["id"], slot).outcome == "fired"
+    assert schedule_fire(body["id"], slot) is None  # stale: the schedule moved on
+    assert ScheduleFire.objects.count() == 1 and Job.objects.count() == 1
+
+
+def test_misfire_policies_after_downtime(api):
+    run_once = create(api, name="a", kind="interval", every_seconds=60).json()["id"]
+    skip = create(api, name="b", kind="interval", every_seconds=60, misfire_policy="skip").json()["id"]
+    hour_ago = timezone.now() - timedelta(hours=1)
+    Schedule.objects.update(next_run_at=hour_ago, start_at=hour_ago)
+    assert fire_due(run_once).outcome == "fired"
+    assert fire_due(skip).outcome == "missed"
+    for schedule in Schedule.objects.all():
+        assert schedule.next_run_at > timezone.now()  # back on cadence, no flood of catch-ups
+    assert Job.objects.count() == 1
+
+
+def test_overlap_skip_records_the_skipped_slot(api):
+    body = create(api, kind="interval", every_seconds=60, overlap_policy="skip").json()
+    assert fire_due(body["id"]).outcome == "fired"
+    assert fire_due(body["id"]).outcome == "skipped_overlap"  # the first run has not finished
+    run_worker()
+    assert fire_due(body["id"]).outcome == "fired"
+    assert Job.objects.count() == 2
+
+
+def test_pause_resume_and_trigger(api):
+    body = create(api, kind="interval", every_seconds=60).json()
+    paused = api.post(f"{body['url']}pause/").json()
+    assert paused["state"] == "paused" and paused["upcoming"] == []
+    assert api.post(f"{body['url']}pause/").json()["state"] == "paused"  # idempotent
+    assert armed_at(body["id"]) is None
+    assert fire_due(body["id"]) is None  # a stale arming of a paused schedule does nothing
+    resumed = api.post(f"{body['url']}resume/").json()
+    assert resumed["state"] == "active" and armed_at(body["id"]) is not None
+    triggered = api.post(f"{body['url']}trigger/")
+    assert triggered.status_code == 202 and triggered["Location"].endswith(f"/jobs/{triggered.json()['id']}/")
+    assert triggered.json()["schedule"] == body["id"]
+    assert api.get(body["url"]).json()["run_count"] == 1
+
+
+def test_patch_rearms_and_invalid_patch_changes_nothing(api):
+    body = create(api, kind="cron", cron="0 3 * * *").json()
+    changed = api.patch(body["url"], {"cron": "30 4 * * *"}, format="json")
+    assert changed.status_code == 200, changed.content
+    next_run = parse_datetime(changed.json()["next_run_at"])
+    assert (next_run.hour, next_run.minute) == (4, 30)
+    assert armed_at(body["id"]) == int(next_run.timestamp())
+    assert_problem(api.patch(body["url"], {"cron": "61 * * * *"}, format="json"), 400)
+    assert_problem(api.patch(body["url"], {"run_at": later(hours=1)}, format="json"), 400)  # not a cron field
+    assert Schedule.objects.get().cron == "30 4 * * *"
+    assert armed_at(body["id"]) == int(next_run.timestamp())
+
+
+def test_delete_disarms(api):
+    body = create(api, kind="interval", every_seconds=60).json()
+    assert api.delete(body["url"]).status_code == 204
+    assert armed_at(body["id"]) is None and Schedule.objects.count() == 0
+    assert_problem(api.get(body["url"]), 404)
+
+
+def test_rearm_restores_lost_arming(api, redis):
+    body = create(api, kind="interval", every_seconds=60).json()
+    scheduler = Scheduler(connection=redis, job_class=JsonJob)
+    redis.zrem(scheduler.scheduled_jobs_key, arm_id(body["id"]))
+    assert armed_at(body["id"]) is None
+    assert schedule_rearm_missing() == 1
+    assert armed_at(body["id"]) == int(parse_datetime(body["next_run_at"]).timestamp())
+    assert schedule_rearm_missing() == 0
+
+
+def test_preview_saves_nothing(api):
+    response = api.post(
+        "/api/v1/schedules/preview/", {"name": "p", **SLEEP, "kind": "interval", "every_seconds": 3600}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    upcoming = [parse_datetime(moment) for moment in response.json()["upcoming"]]
+    assert len(upcoming) == 5 and all(b - a == timedelta(hours=1) for a, b in itertools.pairwise(upcoming))
+    assert Schedule.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        ({"kind": "cron", "cron": "not a cron"}, "/cron"),
+        ({"kind": "cron", "cron": "0 0 * * * *"}, "/cron"),
+        ({"kind": "cron", "cron": "0 0 30 2 *"}, "/cron"),
+        ({"kind": "cron", "cron": "0 3 * * *", "timezone": "Mars/Olympus"}, "/timezone"),
+        ({"kind": "interval", "every_seconds": 1}, "/every_seconds"),
+        ({"kind": "interval", "every_seconds": 10**9}, "/every_seconds"),
+        ({"kind": "at", "run_at": "2001-01-01T00:00:00Z"}, "/run_at"),
+        ({"kind": "at", "run_at": "2031-01-01T00:00:00"}, "/run_at"),
+        ({"kind": "at", "run_at": "2031-01-01T00:00:00Z", "end_at": "2030-01-01T00:00:00Z"}, "/end_at"),
+        ({"kind": "interval", "every_seconds": 60, "max_runs": 0}, "/max_runs"),
+        ({"kind": "at", "run_at": "2031-01-01T00:00:00Z", "cron": "* * * * *"}, "/cron"),
+        ({"kind": "weekly"}, "/kind"),
+        ({"kind": "interval", "every_seconds": 60, "task": "os.system"}, "/task"),
+        ({"kind": "interval", "every_seconds": 60, "kwargs": {"seconds": "x"}}, "/kwargs/seconds"),
+    ],
+)
+def test_bad_schedules_store_and_arm_nothing(api, redis, body, pointer):
+    problem = assert_problem(create(api, **body), 400)
+    assert pointer in [error["pointer"] for error in problem["errors"]], problem
+    assert Schedule.objects.count() == 0
+    scheduler = Scheduler(connection=redis, job_class=JsonJob)
+    assert redis.zcard(scheduler.scheduled_jobs_key) == 0
+
+
+def test_duplicate_name_is_409(api):
+    create(api, kind="interval", every_seconds=60)
+    assert_problem(create(api, kind="interval", every_seconds=60), 409)
+    assert Schedule.objects.count() == 1
+
+
+def test_ownership_and_filters(api, other_api, staff_api):
+    mine = create(api, name="mine", kind="interval", every_seconds=60).json()
+    create(other_api, name="theirs", kind="cron", cron="0 * * * *")
+    assert_problem(other_api.get(mine["url"]), 404)
+    assert_problem(other_api.post(f"{mine['url']}trigger/"), 404)
+    assert_problem(other_api.patch(mine["url"], {"description": "x"}, format="json"), 404)
+    assert [s["name"] for s in api.get("/api/v1/schedules/").json()["results"]] == ["mine"]
+    assert len(staff_api.get("/api/v1/schedules/").json()["results"]) == 2
+    assert [s["name"] for s in staff_api.get("/api/v1/schedules/", {"kind": "cron"}).json()["results"]] == ["theirs"]
+    api.post(f"{mine['url']}pause/")
+    assert [s["name"] for s in staff_api.get("/api/v1/schedules/", {"state": "paused"}).json()["results"]] == ["mine"]
+
+
+def test_staff_only_task_needs_staff(api, staff_api):
+    body = {"task": "accounts.purge_unactivated", "kwargs": {"older_than_days": 30}}
+    assert_problem(create(api, kind="cron", cron="0 3 * * *", **body), 403)
+    assert create(staff_api, kind="cron", cron="0 3 * * *", **body).status_code == 201
