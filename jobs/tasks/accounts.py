@@ -6,7 +6,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
-from django.db.models import F
 from django.utils import timezone
 
 from jobs.registry import task
@@ -53,8 +52,7 @@ def check_engagement(user_id: int) -> dict[str, object]:
     user = get_user_model().objects.filter(pk=user_id).first()
     if user is None:
         return {"user_id": user_id, "status": "missing"}
-    came_back = get_user_model().objects.filter(pk=user_id, last_login__gt=F("date_joined")).exists()
-    if came_back:
+    if user.last_login is not None and user.last_login > user.date_joined:
         return {"user_id": user_id, "status": "engaged", "last_login": user.last_login.isoformat()}
     notified = 0
     if settings.ADMINS:

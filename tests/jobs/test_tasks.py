@@ -43,7 +43,7 @@ def test_mail_send_schema(kwargs, pointer):
 
 
 class _Pages(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
+    def do_GET(self):
         port = self.server.server_address[1]
         routes = {
             "/page": (200, {}, b"x" * 1234),
