@@ -57,6 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "audit.middleware.RequestContextMiddleware",
+    "api.middleware.HttpMetricsMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -195,6 +196,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=1_048_576)
 
 # --- API tokens ---------------------------------------------------------------------------------
 TOKEN_DEFAULT_TTL_DAYS = env.int("TOKEN_DEFAULT_TTL_DAYS", default=90)
+
+# --- Operations ---------------------------------------------------------------------------------
+# A bearer token Prometheus may use for /metrics (besides staff API tokens); unset = staff only.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # --- Security -----------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = not DEVELOPMENT

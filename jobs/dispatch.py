@@ -9,12 +9,14 @@ from datetime import timedelta
 import django_rq
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from redis import Redis
+from redis.client import Pipeline
 from redis.exceptions import RedisError
 from rq import Queue
 
+from jobs import metrics
 from jobs.engine import RUN_JOB
 from jobs.models import Job, JobState
 
@@ -38,46 +40,55 @@ def queue(name: str) -> Queue:
     return django_rq.get_queue(name, connection=redis_connection())
 
 
+def _notify(pipe: Pipeline, job_ids: Iterable[object]) -> None:
+    for job_id in job_ids:
+        pipe.publish(f"conveyor:job:{job_id}", "changed")
+
+
 def notify(job_ids: Iterable[object]) -> None:
     """Tell long-polls and event streams that these jobs changed (best effort)."""
     try:
         with redis_connection().pipeline(transaction=False) as pipe:
-            for job_id in job_ids:
-                pipe.publish(f"conveyor:job:{job_id}", "changed")
+            _notify(pipe, job_ids)
             pipe.execute()
     except RedisError:
         logger.warning("job.notify_failed")
 
 
-def push(jobs: list[Job]) -> bool:
-    """Put `jobs` on their RQ queues in one round trip; return False if Redis refused.
-
-    The RQ job id is the row's id, and the only thing RQ learns is that id.
-    """
-    if not jobs:
-        return True
+def _enqueue(pipe: Pipeline, jobs: list[Job]) -> None:
+    """Add `jobs` to their RQ queues on `pipe`. The RQ job id is the row's id, and the only
+    thing RQ learns is that id."""
     by_queue: dict[str, list[Job]] = defaultdict(list)
     for job in jobs:
         by_queue[job.queue].append(job)
+    for name, members in by_queue.items():
+        queue(name).enqueue_many(
+            [
+                Queue.prepare_data(
+                    RUN_JOB,
+                    args=(str(job.id),),
+                    job_id=str(job.id),
+                    timeout=job.timeout_seconds,
+                    result_ttl=RQ_RESULT_TTL,
+                    failure_ttl=RQ_FAILURE_TTL,
+                    description=job.task,
+                )
+                for job in members
+            ],
+            pipeline=pipe,
+        )
+
+
+def push(jobs: list[Job], *, submitted: bool = False, announce: bool = True) -> bool:
+    """Push `jobs` in one round trip (with change notices unless `announce` is False, and submit
+    counts when `submitted`); return False if Redis refused, in which case nothing was pushed."""
     try:
         with redis_connection().pipeline() as pipe:
-            for name, members in by_queue.items():
-                q = queue(name)
-                q.enqueue_many(
-                    [
-                        Queue.prepare_data(
-                            RUN_JOB,
-                            args=(str(job.id),),
-                            job_id=str(job.id),
-                            timeout=job.timeout_seconds,
-                            result_ttl=RQ_RESULT_TTL,
-                            failure_ttl=RQ_FAILURE_TTL,
-                            description=job.task,
-                        )
-                        for job in members
-                    ],
-                    pipeline=pipe,
-                )
+            _enqueue(pipe, [job for job in jobs if job.state == JobState.QUEUED])
+            if announce:
+                _notify(pipe, (job.pk for job in jobs))
+            if submitted:
+                metrics.record_submitted(pipe, jobs)
             pipe.execute()
     except RedisError as exc:
         logger.warning("job.push_failed", extra={"jobs": len(jobs), "error": str(exc)})
@@ -85,15 +96,15 @@ def push(jobs: list[Job]) -> bool:
     return True
 
 
-def dispatch_now(jobs: list[Job]) -> None:
-    """After commit: push queued jobs and mark them dispatched; on failure the pass retries."""
-    ready = [job for job in jobs if job.state == JobState.QUEUED]
-    if ready and push(ready):
-        Job.objects.filter(pk__in=[job.pk for job in ready]).update(dispatched=True, enqueued_at=timezone.now())
-    notify(job.pk for job in jobs)
+def dispatch_now(jobs: list[Job], *, submitted: bool = False) -> None:
+    """After commit: push the queued ones among `jobs` and mark them dispatched; if Redis is
+    down they stay undispatched and the dispatch pass pushes them later."""
+    ready = [job.pk for job in jobs if job.state == JobState.QUEUED]
+    if push(jobs, submitted=submitted) and ready:
+        Job.objects.filter(pk__in=ready).update(dispatched=True, enqueued_at=timezone.now(), version=F("version") + 1)
 
 
-def dispatch_due(limit: int = 500) -> int:
+def dispatch_due(limit: int = 500, grace: timedelta = FAST_PATH_GRACE) -> int:
     """Push rows that are due but not in RQ: scheduled jobs whose time came, and queued jobs
     whose push failed (Redis was down) or never happened. Returns how many were pushed.
 
@@ -101,7 +112,7 @@ def dispatch_due(limit: int = 500) -> int:
     row; a duplicate push that slips through is harmless because a job only starts from `queued`.
     """
     now = timezone.now()
-    due = Q(state=JobState.SCHEDULED, run_at__lte=now) | Q(state=JobState.QUEUED, created_at__lte=now - FAST_PATH_GRACE)
+    due = Q(state=JobState.SCHEDULED, run_at__lte=now) | Q(state=JobState.QUEUED, created_at__lte=now - grace)
     with transaction.atomic():
         jobs = list(Job.objects.select_for_update(skip_locked=True).filter(due, dispatched=False)[:limit])
         if not jobs:
@@ -110,9 +121,12 @@ def dispatch_due(limit: int = 500) -> int:
             if job.state == JobState.SCHEDULED:
                 job.state = JobState.QUEUED
                 job.save(update_fields=["state"])
-        if not push(jobs):
+        # Announced after commit: a waiting client must read the new state when told.
+        if not push(jobs, announce=False):
             return 0
-        Job.objects.filter(pk__in=[job.pk for job in jobs]).update(dispatched=True, enqueued_at=now)
+        Job.objects.filter(pk__in=[job.pk for job in jobs]).update(
+            dispatched=True, enqueued_at=now, version=F("version") + 1
+        )
     notify(job.pk for job in jobs)
     logger.info("job.dispatch_pass", extra={"pushed": len(jobs)})
     return len(jobs)

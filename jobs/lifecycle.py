@@ -13,9 +13,10 @@ from typing import Any
 from uuid import UUID
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from jobs import dispatch
+from jobs import dispatch, metrics
 from jobs.models import TERMINAL_STATES, Job, JobState
 
 logger = logging.getLogger(__name__)
@@ -23,8 +24,8 @@ logger = logging.getLogger(__name__)
 RESULT_MAX_BYTES = 64 * 1024
 
 
-def _transition(job_id: UUID | str, allowed: Iterable[str], **fields: Any) -> Job | None:
-    """Apply `fields` if the job is in one of `allowed` states; return it, or None if not."""
+def transition(job_id: UUID | str, allowed: Iterable[str], **fields: Any) -> Job | None:
+    """Lock the job and apply `fields` if the job is in one of `allowed` states; return it, or None if not."""
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.state not in allowed:
@@ -33,6 +34,8 @@ def _transition(job_id: UUID | str, allowed: Iterable[str], **fields: Any) -> Jo
             setattr(job, name, value)
         job.save()
         transaction.on_commit(lambda: dispatch.notify([job.pk]))
+        if job.done:
+            transaction.on_commit(lambda: metrics.record_finished(job))
     return job
 
 
@@ -50,6 +53,7 @@ def job_start(job_id: str, *, worker: str) -> Job | None:
         job.worker = worker[:200]
         job.save()
         transaction.on_commit(lambda: dispatch.notify([job.pk]))
+        transaction.on_commit(lambda: metrics.record_started(job))
     return job
 
 
@@ -62,7 +66,7 @@ def job_succeed(job_id: str, result: Any) -> Job | None:
     if size > RESULT_MAX_BYTES:
         message = f"the result is {size} bytes; the limit is {RESULT_MAX_BYTES}"
         return job_fail(job_id, {"type": "ResultTooLarge", "message": message})
-    job = _transition(job_id, [JobState.RUNNING], state=JobState.SUCCEEDED, result=result, ended_at=timezone.now())
+    job = transition(job_id, [JobState.RUNNING], state=JobState.SUCCEEDED, result=result, ended_at=timezone.now())
     if job is not None:
         release_dependents(job)
     return job
@@ -87,6 +91,7 @@ def job_fail(job_id: str, error: dict[str, str], *, retry: bool = True) -> Job |
             job.dispatched = False
         else:
             job.state = JobState.FAILED
+            transaction.on_commit(lambda: metrics.record_finished(job))
         job.save()
         transaction.on_commit(lambda: dispatch.notify([job.pk]))
     if job.state == JobState.FAILED:
@@ -104,7 +109,7 @@ def job_report_progress(job_id: str, progress: dict[str, Any], *, at: datetime) 
 
     A plain UPDATE on purpose: progress ticks are not audit events.
     """
-    updated = Job.objects.filter(pk=job_id, state=JobState.RUNNING).update(progress=progress)
+    updated = Job.objects.filter(pk=job_id, state=JobState.RUNNING).update(progress=progress, version=F("version") + 1)
     if updated:
         dispatch.notify([job_id])
     return bool(updated)
@@ -128,7 +133,7 @@ def cancel_dependents(parent: Job, *, reason: str) -> None:
     while pending:
         current = pending.pop()
         for child in Job.objects.filter(depends_on=current).exclude(state__in=TERMINAL_STATES):
-            canceled = _transition(
+            canceled = transition(
                 child.pk,
                 [JobState.DEFERRED, JobState.SCHEDULED, JobState.QUEUED],
                 state=JobState.CANCELED,

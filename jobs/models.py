@@ -1,6 +1,7 @@
 """Job records (the source of truth for every job) and idempotency records."""
 
 import uuid
+from typing import Any
 
 import reversion
 from django.conf import settings
@@ -52,6 +53,8 @@ class Job(models.Model):
     progress = models.JSONField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)
     error = models.JSONField(null=True, blank=True)
+    # +1 on every change (saves and the plain UPDATEs alike): event ids and change detection.
+    version = models.PositiveIntegerField(default=0)
 
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
@@ -62,7 +65,7 @@ class Job(models.Model):
 
     # State transitions and human actions only: progress ticks and dispatch bookkeeping are
     # plain UPDATEs that history does not see (see docs/audit.md).
-    history = AuditedHistory(excluded_fields=["progress", "dispatched", "enqueued_at"])
+    history = AuditedHistory(excluded_fields=["progress", "dispatched", "enqueued_at", "version"])
 
     class Meta:
         ordering = ["-created_at"]
@@ -80,6 +83,12 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} {self.id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.version += 1
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = [*kwargs["update_fields"], "version"]
+        super().save(*args, **kwargs)
 
     @property
     def done(self) -> bool:
@@ -198,3 +207,14 @@ class ScheduleFire(models.Model):
 
     def __str__(self) -> str:
         return f"{self.schedule_id}@{self.fire_at.isoformat()}"
+
+
+class JobLog(models.Model):
+    """The log lines a job's task emitted, across its attempts (capped; see jobs.joblogs)."""
+
+    job = models.OneToOneField(Job, on_delete=models.CASCADE, primary_key=True, related_name="log")
+    lines = models.JSONField(default=list)
+    truncated = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"log of {self.job_id}"

@@ -8,8 +8,8 @@ from django.contrib.auth.models import User
 from rq import get_current_job
 
 from audit.context import attribute
-from jobs import lifecycle, runtime
-from jobs.models import Job
+from jobs import alerts, joblogs, lifecycle, runtime
+from jobs.models import Job, JobState
 from jobs.registry import get_task
 
 logger = logging.getLogger(__name__)
@@ -28,7 +28,8 @@ def execute(job_id: str) -> None:
         if job is None:
             logger.info("job.skipped", extra={"job_id": job_id})
             return
-        _run(job)
+        with joblogs.capture(job_id, job.attempt):
+            _run(job)
 
 
 def _run(job: Job) -> None:
@@ -49,7 +50,9 @@ def _run(job: Job) -> None:
                 "message": str(exc)[:2000],
                 "traceback": traceback.format_exc()[-TRACEBACK_MAX_CHARS:],
             }
-            lifecycle.job_fail(job_id, error)
+            failed = lifecycle.job_fail(job_id, error)
+            if failed is not None and failed.state == JobState.FAILED:
+                alerts.job_failed(failed)
             duration_ms = round(1000 * (time.monotonic() - started))
             logger.warning(
                 "job.failed",

@@ -3,8 +3,9 @@
 Each tick (default every second) the lock holder takes the due entries from rq-scheduler:
 schedule fires are handled here (a DB transaction per slot, see jobs.schedules), anything
 else is queued as rq-scheduler would. Then it runs the dispatch pass (due scheduled jobs,
-retries, pushes Redis missed) and, every REARM_EVERY ticks, re-arms schedules whose next fire
-is missing from Redis.
+retries, pushes Redis missed), every RECONCILE_EVERY ticks the reconcile pass (jobs and
+schedule arming Redis lost, jobs of dead workers) and every ALERT_EVERY ticks the check for
+schedules that stopped succeeding.
 """
 
 import logging
@@ -15,13 +16,16 @@ from redis.exceptions import RedisError
 from rq_scheduler import Scheduler
 
 from audit.context import attribute
+from jobs.alerts import silent_schedules
 from jobs.dispatch import dispatch_due
 from jobs.engine import FIRE_SCHEDULE, JsonJob
-from jobs.schedules import schedule_fire, schedule_rearm_missing
+from jobs.reconcile import reconcile
+from jobs.schedules import schedule_fire
 
 logger = logging.getLogger(__name__)
 
-REARM_EVERY = 10
+RECONCILE_EVERY = 5  # ticks (seconds, by default)
+ALERT_EVERY = 300
 
 
 class ConveyorScheduler(Scheduler):  # type: ignore[misc]
@@ -46,8 +50,10 @@ class ConveyorScheduler(Scheduler):  # type: ignore[misc]
             jobs: list[Any] = super().enqueue_jobs()
             with attribute(channel="system", reason="scheduler pass"):
                 dispatch_due()
-                if self._ticks % REARM_EVERY == 0:
-                    schedule_rearm_missing()
+                if self._ticks % RECONCILE_EVERY == 0:
+                    reconcile()
+                if self._ticks % ALERT_EVERY == 0:
+                    silent_schedules()
         except (DatabaseError, RedisError) as exc:
             # A pass that cannot reach its stores is retried on the next tick.
             logger.warning("scheduler.pass_failed", extra={"error": str(exc)})

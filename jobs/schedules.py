@@ -20,7 +20,7 @@ from rq_scheduler import Scheduler
 
 from audit.context import attribute, current
 from audit.revisions import restore_point
-from jobs import dispatch, scheduling
+from jobs import dispatch, metrics, scheduling
 from jobs.engine import FIRE_SCHEDULE, JsonJob
 from jobs.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from jobs.models import (
@@ -293,6 +293,10 @@ def schedule_fire(schedule_id: str, fire_at_iso: str) -> ScheduleFire | None:
         fire.save(update_fields=["outcome", "job"])
         # After downtime, resume the normal cadence from now: one catch-up run at most.
         _advance(schedule, after=max(fire_at, now) if late else fire_at, now=now)
+    with dispatch.redis_connection().pipeline(transaction=False) as pipe:
+        lateness = max(0.0, (now - fire_at).total_seconds())
+        metrics.observe(pipe, "schedule_lateness", (schedule.kind,), lateness, metrics.LATENESS_BUCKETS)
+        pipe.execute()
     logger.info("schedule.fired", extra={"schedule_id": schedule_id, "outcome": fire.outcome,
                                          "lateness_ms": round((now - fire_at).total_seconds() * 1000)})  # fmt: skip
     return fire

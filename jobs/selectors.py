@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from reversion.models import Version
 
 from jobs.errors import NotFound
-from jobs.models import Job, Schedule
+from jobs.models import Job, JobLog, Schedule
 
 
 def job_visible(*, user: User) -> QuerySet[Job]:
@@ -100,3 +100,9 @@ def schedule_deleted_versions(*, user: User) -> list[Version]:
     return [
         v for v in versions if v.object_id not in alive and (user.is_staff or v.field_dict.get("owner_id") == user.pk)
     ]
+
+
+def job_log(*, job: Job) -> dict[str, object]:
+    """The log lines the job's task emitted (empty if none yet)."""
+    log = JobLog.objects.filter(job=job).first()
+    return {"lines": log.lines if log else [], "truncated": log.truncated if log else False}

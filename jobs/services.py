@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from rq.command import send_stop_job_command
 
-from jobs import dispatch
+from jobs import dispatch, metrics
 from jobs.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from jobs.lifecycle import cancel_dependents
 from jobs.models import Job, JobState, Schedule
@@ -106,7 +106,7 @@ def _save(built: list[tuple[Job, list[Job]]]) -> None:
         if parents:
             job.depends_on.set(parents)
     created = [job for job, _ in built]
-    transaction.on_commit(lambda: dispatch.dispatch_now(created))
+    transaction.on_commit(lambda: dispatch.dispatch_now(created, submitted=True))
 
 
 def job_submit(*, spec: JobSpec, actor: User, schedule: Schedule | None = None) -> Job:
@@ -157,6 +157,7 @@ def job_cancel(*, job: Job, actor: User) -> Job:
         locked.error = {"type": "Canceled", "message": f"canceled by {actor.get_username()}"}
         locked.save()
         transaction.on_commit(lambda: _stop_in_rq(locked, was_running))
+        transaction.on_commit(lambda: metrics.record_finished(locked))
     cancel_dependents(locked, reason=f"job {locked.pk} was canceled")
     return locked
 

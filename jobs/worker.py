@@ -14,8 +14,11 @@ from rq.job import Job as RQJob
 from rq.queue import Queue
 from rq.serializers import JSONSerializer
 
-from jobs import lifecycle
+from jobs import alerts, lifecycle
 from jobs.engine import JsonJob
+from jobs.models import JobState
+
+ALIVE_KEY = "conveyor:worker-alive:{}"
 
 
 class _ConveyorWorker(rq_worker.BaseWorker):
@@ -23,7 +26,19 @@ class _ConveyorWorker(rq_worker.BaseWorker):
         # JSON only, whoever constructs the worker (CLI, tests, django-rq).
         kwargs["job_class"] = JsonJob
         kwargs["serializer"] = JSONSerializer
+        kwargs.setdefault("job_monitoring_interval", 5)
         super().__init__(*args, **kwargs)
+
+    def alive_ttl(self, timeout: int | None) -> int:
+        """How long this heartbeat vouches for the worker while it runs a job."""
+        return int(timeout or self.worker_ttl + 60)
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        # Appended after RQ's own commands: maintain_heartbeats reads their results by position.
+        super().heartbeat(timeout, pipeline)
+        (pipeline if pipeline is not None else self.connection).set(
+            ALIVE_KEY.format(self.name), 1, ex=self.alive_ttl(timeout)
+        )
 
     def handle_job_failure(
         self,
@@ -35,10 +50,17 @@ class _ConveyorWorker(rq_worker.BaseWorker):
     ) -> None:
         """RQ gave up on an execution; if the row still says running, the task never reported."""
         super().handle_job_failure(job, queue, started_job_registry, exc_string, execution)
-        lifecycle.job_lost(job.id, exc_string or "the worker lost the job")
+        lost = lifecycle.job_lost(job.id, exc_string or "the worker lost the job")
+        if lost is not None and lost.state == JobState.FAILED:
+            alerts.job_failed(lost)
 
 
 class ForkWorker(_ConveyorWorker, rq_worker.Worker):
+    def alive_ttl(self, timeout: int | None) -> int:
+        # The parent heartbeats every job_monitoring_interval while its horse works, so three
+        # missed beats mean the worker is gone (RQ's own key lingers for another minute).
+        return 3 * self.job_monitoring_interval
+
     def fork_work_horse(self, job: RQJob, queue: Queue) -> None:
         # The child must not share the parent's database socket.
         db.connections.close_all()

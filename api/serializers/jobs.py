@@ -103,6 +103,7 @@ class JobOutput(serializers.Serializer):
     schedule = serializers.UUIDField(source="schedule_id", allow_null=True)
     depends_on = serializers.SerializerMethodField()
     labels = serializers.DictField(child=serializers.CharField())
+    version = serializers.IntegerField(help_text="Increases with every change of the job")
 
     def get_url(self, job: Job) -> str:
         return reverse("job-detail", kwargs={"id": job.pk}, request=self.context.get("request"))

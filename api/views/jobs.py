@@ -22,11 +22,12 @@ from api.serializers.jobs import (
     JobSubmitInput,
     TaskOutput,
 )
+from api.serializers.operations import JobLogOutput
 from api.views.audit import HISTORY_SCHEMA, history_response
 from api.views.base import AuthenticatedView
 from jobs.models import Job
 from jobs.registry import all_tasks, get_task
-from jobs.selectors import job_get, job_list
+from jobs.selectors import job_get, job_list, job_log
 from jobs.services import JobSpec, job_cancel, job_retry, job_submit, job_submit_batch
 
 # Seconds a client should wait before polling a job that is not done.
@@ -139,6 +140,23 @@ class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"])
     def history(self, request: Request, id: str) -> Response:
         return history_response(self, request, Job, job_get(user=self.actor, job_id=id).pk)
+
+    @extend_schema(operation_id="jobs_logs", responses=JobLogOutput)
+    @action(detail=True, methods=["get"])
+    def logs(self, request: Request, id: str) -> Response:
+        job = job_get(user=self.actor, job_id=id)
+        return Response(JobLogOutput(job_log(job=job)).data)
+
+    @extend_schema(
+        operation_id="jobs_events",
+        responses={(200, "text/event-stream"): OpenApiTypes.STR},
+        description="Server-Sent Events: `state` and `progress` events (id = the job's version) until the "
+        "job is done; `: keep-alive` comments every 15 s; send Last-Event-ID to resume. Served "
+        "asynchronously by api/events.py; this action documents it.",
+    )
+    @action(detail=True, methods=["get"])
+    def events(self, request: Request, id: str) -> Response:
+        return self.retrieve(request, id)
 
     @extend_schema(
         operation_id="jobs_batch",

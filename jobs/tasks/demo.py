@@ -1,9 +1,12 @@
 """Demonstration tasks: a long task that reports progress, and one that always fails."""
 
+import logging
 import time
 
 from jobs.registry import task
 from jobs.runtime import progress
+
+logger = logging.getLogger(__name__)
 
 
 @task(
@@ -20,6 +23,7 @@ def sleep(seconds: float, steps: int = 10) -> dict[str, float]:
     """Sleep for `seconds` in `steps` equal parts, reporting progress after each."""
     for step in range(1, steps + 1):
         time.sleep(seconds / steps)
+        logger.info("demo.step %d of %d", step, steps)
         progress(step, steps, f"step {step} of {steps}")
     return {"slept": seconds}
 

@@ -1,0 +1,42 @@
+"""Serializers for operator endpoints and job logs."""
+
+from rest_framework import serializers
+
+
+class QueueOutput(serializers.Serializer):
+    name = serializers.CharField()
+    scheduled = serializers.IntegerField()
+    deferred = serializers.IntegerField()
+    queued = serializers.IntegerField()
+    running = serializers.IntegerField()
+    failed_24h = serializers.IntegerField()
+    rq_queued = serializers.IntegerField(help_text="Length of the RQ queue")
+    rq_started = serializers.IntegerField()
+    rq_failed = serializers.IntegerField()
+    workers = serializers.IntegerField()
+    oldest_queued_seconds = serializers.FloatField(allow_null=True)
+
+
+class WorkerOutput(serializers.Serializer):
+    name = serializers.CharField()
+    state = serializers.CharField()
+    queues = serializers.ListField(child=serializers.CharField())
+    current_job = serializers.CharField(allow_null=True)
+    successful_jobs = serializers.IntegerField()
+    failed_jobs = serializers.IntegerField()
+    birth = serializers.DateTimeField(allow_null=True)
+    last_heartbeat = serializers.DateTimeField(allow_null=True)
+    hostname = serializers.CharField(allow_null=True)
+    pid = serializers.IntegerField(allow_null=True)
+
+
+class JobLogLine(serializers.Serializer):
+    at = serializers.DateTimeField()
+    level = serializers.CharField()
+    logger = serializers.CharField()
+    message = serializers.CharField(allow_blank=True)
+
+
+class JobLogOutput(serializers.Serializer):
+    lines = JobLogLine(many=True)
+    truncated = serializers.BooleanField()

@@ -1,0 +1,145 @@
+"""Metrics: counters and histograms kept in Redis (so every web, worker and scheduler process,
+on any host, adds to the same numbers) and gauges read at scrape time, exposed through a
+prometheus-client collector.
+"""
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.db.models import Count, Min
+from django.utils import timezone
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+from redis.client import Pipeline
+from rq import Worker
+
+from jobs import dispatch
+from jobs.models import WAITING_STATES, Job, JobState
+
+PREFIX = "conveyor:metrics:"
+DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, math.inf)
+LATENESS_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, math.inf)
+
+
+def count(pipe: Pipeline, name: str, labels: tuple[str, ...], amount: int = 1) -> None:
+    """Add `amount` to counter `name` with these label values (on a pipeline the caller runs)."""
+    pipe.hincrby(PREFIX + name, "|".join(labels), amount)
+
+
+def observe(pipe: Pipeline, name: str, labels: tuple[str, ...], seconds: float, buckets: Iterable[float]) -> None:
+    """Record one observation in histogram `name` (cumulative buckets, sum and count)."""
+    key, label = PREFIX + name, "|".join(labels)
+    for bound in buckets:
+        if seconds <= bound:
+            pipe.hincrby(key, f"{label}|{bound}", 1)
+    pipe.hincrbyfloat(key, f"{label}|sum", seconds)
+
+
+def record_submitted(pipe: Pipeline, jobs: Iterable[Job]) -> None:
+    """Count submitted jobs by task (on the pipeline that pushes them)."""
+    for task, n in Counter(job.task for job in jobs).items():
+        count(pipe, "jobs_submitted", (task,), n)
+
+
+def record_finished(job: Job) -> None:
+    """Count a job that reached a final state, with its run time."""
+    with dispatch.redis_connection().pipeline(transaction=False) as pipe:
+        count(pipe, "jobs_finished", (job.task, job.state))
+        if job.started_at and job.ended_at:
+            seconds = (job.ended_at - job.started_at).total_seconds()
+            observe(pipe, "job_duration", (job.task,), seconds, DURATION_BUCKETS)
+        pipe.execute()
+
+
+def record_started(job: Job) -> None:
+    """Record how long a job waited between becoming due and starting."""
+    if job.started_at is None:
+        return
+    due = max(moment for moment in (job.created_at, job.run_at) if moment is not None)
+    with dispatch.redis_connection().pipeline(transaction=False) as pipe:
+        observe(pipe, "queue_wait", (job.queue,), max(0.0, (job.started_at - due).total_seconds()), DURATION_BUCKETS)
+        pipe.execute()
+
+
+def _split(field: str, size: int) -> tuple[list[str], str]:
+    parts = field.split("|")
+    return parts[:size], "|".join(parts[size:])
+
+
+class ConveyorCollector(Collector):
+    """Reads the Redis counters and the live gauges when Prometheus scrapes."""
+
+    def collect(self) -> Iterator[Metric]:
+        connection = dispatch.redis_connection()
+        with connection.pipeline(transaction=False) as pipe:
+            for name in ("jobs_submitted", "jobs_finished", "job_duration", "queue_wait", "schedule_lateness",
+                         "http_requests", "http_duration"):  # fmt: skip
+                pipe.hgetall(PREFIX + name)
+            for name in dispatch.settings.QUEUE_NAMES:
+                pipe.llen(f"rq:queue:{name}")
+            raw = pipe.execute()
+        decoded = [{k.decode(): v.decode() for k, v in h.items()} for h in raw[:7]]
+        submitted, finished, duration, wait, lateness, requests, http_duration = decoded
+
+        yield self._counter("conveyor_jobs_submitted", "Jobs submitted", ["task"], submitted)
+        yield self._counter("conveyor_jobs_finished", "Jobs that reached a final state", ["task", "state"], finished)
+        yield self._histogram("conveyor_job_duration_seconds", "Run time of finished jobs", ["task"], duration)
+        yield self._histogram("conveyor_queue_wait_seconds", "Wait from due to start", ["queue"], wait)
+        yield self._histogram("conveyor_schedule_lateness_seconds", "Fire time after the due instant",
+                              ["schedule_kind"], lateness, LATENESS_BUCKETS)  # fmt: skip
+        yield self._counter("conveyor_http_requests", "HTTP requests", ["method", "status"], requests)
+        yield self._histogram("conveyor_http_request_duration_seconds", "HTTP request latency", ["method"],
+                              http_duration)  # fmt: skip
+
+        depth = GaugeMetricFamily("conveyor_queue_depth", "Jobs waiting in each RQ queue", labels=["queue"])
+        for name, length in zip(dispatch.settings.QUEUE_NAMES, raw[7:], strict=True):
+            depth.add_metric([name], length)
+        yield depth
+        workers = GaugeMetricFamily("conveyor_workers", "Live RQ workers")
+        workers.add_metric([], Worker.count(connection=connection))
+        yield workers
+        waiting = GaugeMetricFamily("conveyor_jobs_waiting", "Jobs not yet done, by state", labels=["state"])
+        rows = dict(
+            Job.objects.filter(state__in=[*WAITING_STATES, JobState.RUNNING])
+            .values_list("state")
+            .annotate(n=Count("pk"))
+            .values_list("state", "n")
+        )
+        for state in sorted([*WAITING_STATES, JobState.RUNNING]):
+            waiting.add_metric([state], rows.get(state, 0))
+        yield waiting
+        oldest = Job.objects.filter(state=JobState.QUEUED).aggregate(at=Min("enqueued_at"))["at"]
+        age = GaugeMetricFamily("conveyor_oldest_queued_seconds", "Age of the oldest queued job")
+        age.add_metric([], (timezone.now() - oldest).total_seconds() if oldest else 0.0)
+        yield age
+
+    @staticmethod
+    def _counter(name: str, doc: str, labels: list[str], data: dict[str, str]) -> CounterMetricFamily:
+        family = CounterMetricFamily(name, doc, labels=labels)
+        for field, value in sorted(data.items()):
+            family.add_metric(field.split("|"), float(value))
+        return family
+
+    @staticmethod
+    def _histogram(
+        name: str, doc: str, labels: list[str], data: dict[str, str], bounds: Iterable[float] = DURATION_BUCKETS
+    ) -> HistogramMetricFamily:
+        family = HistogramMetricFamily(name, doc, labels=labels)
+        series: dict[tuple[str, ...], dict[str, Any]] = {}
+        for field, value in data.items():
+            values, rest = _split(field, len(labels))
+            entry = series.setdefault(tuple(values), {"buckets": dict.fromkeys(bounds, 0.0), "sum": 0.0})
+            if rest == "sum":
+                entry["sum"] = float(value)
+            else:
+                entry["buckets"][float(rest)] = float(value)
+        for label_values, entry in sorted(series.items()):
+            buckets = sorted(entry["buckets"].items())
+            family.add_metric(
+                list(label_values),
+                [("+Inf" if math.isinf(bound) else str(bound), value) for bound, value in buckets],
+                entry["sum"],
+            )
+        return family

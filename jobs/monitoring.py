@@ -1,0 +1,73 @@
+"""Operator reads: queue counts and live workers, from RQ and the database, without scanning jobs."""
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Min
+from django.utils import timezone
+from rq import Worker
+from rq.registry import FailedJobRegistry, StartedJobRegistry
+
+from jobs import dispatch
+from jobs.models import Job, JobState
+
+
+def queue_stats() -> list[dict[str, Any]]:
+    """Per queue: jobs by waiting state and running (DB), failed in the last 24 h, RQ's own
+    length, workers listening, and the age of the oldest queued job."""
+    now = timezone.now()
+    live = Job.objects.filter(state__in=[JobState.SCHEDULED, JobState.DEFERRED, JobState.QUEUED, JobState.RUNNING])
+    counts: dict[tuple[str, str], int] = {
+        (row["queue"], row["state"]): row["n"] for row in live.values("queue", "state").annotate(n=Count("pk"))
+    }
+    failed = dict(
+        Job.objects.filter(state=JobState.FAILED, created_at__gte=now - timedelta(hours=24))
+        .values_list("queue")
+        .annotate(n=Count("pk"))
+        .values_list("queue", "n")
+    )
+    oldest = dict(
+        Job.objects.filter(state=JobState.QUEUED)
+        .values_list("queue")
+        .annotate(at=Min("enqueued_at"))
+        .values_list("queue", "at")
+    )
+    connection = dispatch.redis_connection()
+    workers = Worker.all(connection=connection)
+    stats = []
+    for name in settings.QUEUE_NAMES:
+        rq_queue = dispatch.queue(name)
+        stats.append(
+            {
+                "name": name,
+                **{state: counts.get((name, state), 0) for state in ("scheduled", "deferred", "queued", "running")},
+                "failed_24h": failed.get(name, 0),
+                "rq_queued": rq_queue.count,
+                "rq_started": StartedJobRegistry(name, connection=connection).count,
+                "rq_failed": FailedJobRegistry(name, connection=connection).count,
+                "workers": sum(1 for worker in workers if name in worker.queue_names()),
+                "oldest_queued_seconds": (now - oldest[name]).total_seconds() if oldest.get(name) else None,
+            }
+        )
+    return stats
+
+
+def worker_list() -> list[dict[str, Any]]:
+    """The RQ workers that are alive, as RQ reports them."""
+    workers = Worker.all(connection=dispatch.redis_connection())
+    return [
+        {
+            "name": worker.name,
+            "state": worker.get_state(),
+            "queues": worker.queue_names(),
+            "current_job": worker.get_current_job_id(),
+            "successful_jobs": worker.successful_job_count,
+            "failed_jobs": worker.failed_job_count,
+            "birth": worker.birth_date,
+            "last_heartbeat": worker.last_heartbeat,
+            "hostname": worker.hostname,
+            "pid": worker.pid,
+        }
+        for worker in sorted(workers, key=lambda w: w.name)
+    ]

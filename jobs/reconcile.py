@@ -1,0 +1,89 @@
+"""Reconciliation: make Redis agree with the database after Redis lost state or a worker died.
+
+- queued jobs the database says were pushed but whose RQ job is gone are pushed again (the
+  dispatch pass does it; a job still only starts from `queued`, so it cannot run twice);
+- running jobs whose worker stopped vouching for itself are failed, or retried by their policy;
+- active schedules whose next fire is missing from rq-scheduler are re-armed;
+- idempotency records past their 24 h window are deleted.
+Run by the scheduler process every few seconds and by `manage.py reconcile`.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.utils import timezone
+
+from audit.context import attribute
+from jobs import dispatch, lifecycle
+from jobs.alerts import job_failed
+from jobs.idempotency import idempotency_purge
+from jobs.models import Job, JobState
+from jobs.schedules import schedule_rearm_missing
+from jobs.worker import ALIVE_KEY
+
+logger = logging.getLogger(__name__)
+
+# Leaves a fresh push and a just-started job alone.
+GRACE = timedelta(seconds=15)
+BATCH = 1000
+
+
+def redispatch_lost() -> int:
+    """Mark queued jobs whose RQ job Redis no longer has for dispatch again; returns how many."""
+    jobs = list(
+        Job.objects.filter(state=JobState.QUEUED, dispatched=True, enqueued_at__lt=timezone.now() - GRACE).order_by(
+            "enqueued_at"
+        )[:BATCH]
+    )
+    if not jobs:
+        return 0
+    with dispatch.redis_connection().pipeline(transaction=False) as pipe:
+        for job in jobs:
+            pipe.exists(f"rq:job:{job.pk}")
+        present = pipe.execute()
+    lost = [job for job, exists in zip(jobs, present, strict=True) if not exists]
+    for job in lost:
+        # A save, not an UPDATE, so the audit trail shows the reason.
+        with attribute(reason="reconcile: Redis lost the job; dispatching it again"):
+            lifecycle.transition(job.pk, [JobState.QUEUED], dispatched=False)
+        logger.warning("job.redispatch", extra={"job_id": str(job.pk)})
+    if lost:
+        dispatch.dispatch_due(grace=timedelta(0))
+    return len(lost)
+
+
+def fail_orphans() -> int:
+    """Fail (or retry) running jobs whose worker is gone; returns how many."""
+    jobs = list(Job.objects.filter(state=JobState.RUNNING, started_at__lt=timezone.now() - GRACE)[:BATCH])
+    if not jobs:
+        return 0
+    with dispatch.redis_connection().pipeline(transaction=False) as pipe:
+        for job in jobs:
+            pipe.exists(ALIVE_KEY.format(job.worker))
+        alive = pipe.execute()
+    count = 0
+    for job, is_alive in zip(jobs, alive, strict=True):
+        if is_alive:
+            continue
+        with attribute(reason=f"reconcile: worker {job.worker} is gone"):
+            lost = lifecycle.job_lost(str(job.pk), f"worker {job.worker} stopped while running the job")
+        if lost is not None:
+            count += 1
+            logger.warning("job.orphaned", extra={"job_id": str(job.pk), "worker": job.worker, "state": lost.state})
+            if lost.state == JobState.FAILED:
+                job_failed(lost)
+    return count
+
+
+def reconcile() -> dict[str, int]:
+    """Run every reconciliation step once, attributed to the system; returns what each did."""
+    with attribute(channel="system", reason="reconcile"):
+        done = {
+            "redispatched": redispatch_lost(),
+            "orphans_failed": fail_orphans(),
+            "schedules_rearmed": schedule_rearm_missing(),
+            "idempotency_purged": idempotency_purge(),
+        }
+    if any(done.values()):
+        logger.info("reconcile.done", extra=done)
+    return done

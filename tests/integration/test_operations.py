@@ -1,0 +1,188 @@
+"""Operations against real processes: queues and workers, the event stream, reconcile, a
+worker killed mid-job, logs, metrics and alerts."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.conf import settings
+from django.core import mail
+from django.test import AsyncClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from accounts.services import token_create
+from jobs import dispatch
+from jobs.models import Job
+from jobs.reconcile import reconcile
+from tests.api.test_auth import assert_problem
+from tests.conftest import run_worker, subprocess_env
+from tests.integration.test_worker_process import wait_until
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
+
+
+def start_worker(model: str = "simple") -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "rqworker", *settings.QUEUE_NAMES],
+        cwd=settings.BASE_DIR,
+        env={**subprocess_env(), "CONVEYOR_WORKER": model},
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def worker() -> Iterator[subprocess.Popen[bytes]]:
+    process = start_worker()
+    yield process
+    stop(process)
+
+
+def test_queues_and_workers_with_a_live_worker(staff_api, api, worker):
+    wait_until(lambda: len(staff_api.get("/api/v1/workers/").json()) == 1)
+    (live,) = staff_api.get("/api/v1/workers/").json()
+    assert live["queues"] == settings.QUEUE_NAMES and live["pid"] == worker.pid
+    api.post("/api/v1/jobs/", {"task": "demo.sleep", "kwargs": {"seconds": 0}, "delay_seconds": 600}, format="json")
+    queues = {q["name"]: q for q in staff_api.get("/api/v1/queues/").json()}
+    assert queues["default"]["scheduled"] == 1 and queues["default"]["workers"] == 1
+    assert_problem(api.get("/api/v1/queues/"), 403)
+    assert_problem(api.get("/api/v1/workers/"), 403)
+
+
+def _stream(user, path, last_event_id=None):
+    _, secret = token_create(user=user, name="sse")
+
+    async def read():
+        headers = {"Authorization": f"Bearer {secret}"}
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = last_event_id
+        response = await AsyncClient().get(path, headers=headers)
+        assert response.status_code == 200 and response["Content-Type"] == "text/event-stream"
+        raw = b"".join([chunk async for chunk in response.streaming_content]).decode()
+        events = []
+        for block in raw.strip().split("\n\n"):
+            fields = dict(line.split(": ", 1) for line in block.splitlines() if not line.startswith(":"))
+            if fields:
+                events.append((fields["event"], int(fields["id"]), json.loads(fields["data"])))
+        return events
+
+    return async_to_sync(read)()
+
+
+def test_event_stream_follows_a_job_to_the_end(api, user, worker):
+    job = api.post("/api/v1/jobs/", {"task": "demo.sleep", "kwargs": {"seconds": 1.5, "steps": 3}}, format="json")
+    events = _stream(user, f"/api/v1/jobs/{job.json()['id']}/events/")
+    names = [name for name, _, _ in events]
+    assert names[0] == "state" and names[-1] == "state"
+    assert events[-1][2]["state"] == "succeeded"
+    assert "progress" in names or [e[2]["state"] for e in events if e[0] == "state"].count("running") == 1
+    ids = [event_id for _, event_id, _ in events]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    # Resuming after the last event sends nothing more; a malformed id starts over.
+    assert _stream(user, f"/api/v1/jobs/{job.json()['id']}/events/", last_event_id=str(ids[-1])) == []
+    again = _stream(user, f"/api/v1/jobs/{job.json()['id']}/events/", last_event_id="garbage")
+    assert [e[0] for e in again] == ["state"] and again[0][2]["state"] == "succeeded"
+
+
+def test_event_stream_of_another_users_job_is_404(api, other_user):
+    job = api.post("/api/v1/jobs/", {"task": "demo.sleep", "kwargs": {"seconds": 0}}, format="json").json()
+    _, secret = token_create(user=other_user, name="x")
+
+    async def read():
+        return await AsyncClient().get(
+            f"/api/v1/jobs/{job['id']}/events/", headers={"Authorization": f"Bearer {secret}"}
+        )
+
+    response = async_to_sync(read)()
+    assert response.status_code == 404 and response["Content-Type"] == "application/problem+json"
+
+
+def test_reconcile_redispatches_a_job_redis_lost_and_it_runs_once(api, redis):
+    job = api.post("/api/v1/jobs/", {"task": "demo.sleep", "kwargs": {"seconds": 0}}, format="json").json()
+    redis.flushdb()  # Redis restarted without persistence
+    Job.objects.filter(pk=job["id"]).update(enqueued_at=Job.objects.get(pk=job["id"]).enqueued_at.replace(year=2000))
+    assert reconcile()["redispatched"] == 1
+    assert dispatch.queue("default").count == 1
+    run_worker()
+    run_worker()
+    done = api.get(job["url"]).json()
+    assert done["state"] == "succeeded" and done["attempt"] == 1
+    assert reconcile()["redispatched"] == 0
+    history = api.get(f"{job['url']}history/").json()["results"]
+    assert any(entry["reason"] == "reconcile: Redis lost the job; dispatching it again" for entry in history)
+
+
+def test_killed_worker_leaves_no_job_running(api):
+    """The worker process itself dies (SIGKILL) mid-job: within the documented bound
+    (3 missed heartbeats = 15 s, plus a reconcile pass) the job ends failed."""
+    process = start_worker("fork")
+    try:
+        job = api.post("/api/v1/jobs/", {"task": "demo.sleep", "kwargs": {"seconds": 60, "steps": 60}}, format="json")
+        job_id = job.json()["id"]
+        wait_until(lambda: Job.objects.get(pk=job_id).state == "running")
+        horse = int(Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()[0])
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        os.kill(horse, signal.SIGKILL)  # what a crashed machine does to the horse as well
+        killed_at = time.monotonic()
+        wait_until(lambda: reconcile()["orphans_failed"] == 1 or Job.objects.get(pk=job_id).done, timeout=40)
+        assert time.monotonic() - killed_at < 30
+        final = Job.objects.get(pk=job_id)
+        assert final.state == "failed" and final.error["type"] == "WorkerLost"
+    finally:
+        stop(process)
+
+
+def test_job_logs(api):
+    job = api.post("/api/v1/jobs/", {"task": "demo.sleep", "kwargs": {"seconds": 0, "steps": 3}}, format="json").json()
+    run_worker()
+    log = api.get(f"{job['url']}logs/").json()
+    messages = [line["message"] for line in log["lines"]]
+    assert messages == ["attempt 1", "demo.step 1 of 3", "demo.step 2 of 3", "demo.step 3 of 3"]
+    assert log["truncated"] is False
+
+
+def test_metrics(anon, api, staff_api, settings):
+    assert_problem(anon.get("/metrics"), 401)
+    assert_problem(api.get("/metrics"), 403)
+
+    def sample(client, name, **labels):
+        families = text_string_to_metric_families(client.get("/metrics").content.decode())
+        values = [s.value for f in families for s in f.samples if s.name == name and labels.items() <= s.labels.items()]
+        return sum(values)
+
+    before = sample(staff_api, "conveyor_jobs_finished_total", task="demo.sleep", state="succeeded")
+    api.post("/api/v1/jobs/", {"task": "demo.sleep", "kwargs": {"seconds": 0}}, format="json")
+    run_worker()
+    assert sample(staff_api, "conveyor_jobs_finished_total", task="demo.sleep", state="succeeded") == before + 1
+    assert sample(staff_api, "conveyor_jobs_submitted_total", task="demo.sleep") >= 1
+    assert sample(staff_api, "conveyor_job_duration_seconds_count", task="demo.sleep") >= 1
+    assert sample(staff_api, "conveyor_http_requests_total") > 0
+    settings.METRICS_TOKEN = "prometheus-secret"
+    anon.credentials(HTTP_AUTHORIZATION="Bearer prometheus-secret")
+    assert anon.get("/metrics").status_code == 200
+
+
+def test_final_failure_mails_the_admins_once(api, settings):
+    settings.ADMINS = ["ops@example.com"]
+    for _ in range(2):
+        api.post("/api/v1/jobs/", {"task": "demo.fail", "kwargs": {"message": "disk full"}}, format="json")
+    run_worker()
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["ops@example.com"] and "demo.fail" in mail.outbox[0].subject
+    assert "disk full" in mail.outbox[0].body
