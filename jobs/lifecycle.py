@@ -42,7 +42,7 @@ def transition(job_id: UUID | str, allowed: Iterable[str], **fields: Any) -> Job
 def job_start(job_id: str, *, worker: str) -> Job | None:
     """Mark a queued job running (attempt + 1); None means it must not run (canceled, duplicate)."""
     with transaction.atomic():
-        job = Job.objects.select_for_update().select_related("submitted_by").filter(pk=job_id).first()
+        job = Job.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.state != JobState.QUEUED:
             return None
         job.state = JobState.RUNNING
@@ -119,7 +119,7 @@ def release_dependents(parent: Job) -> None:
     """Queue the deferred dependents of a succeeded job whose parents have all succeeded."""
     ready = []
     with transaction.atomic():
-        for child in Job.objects.select_for_update().filter(depends_on=parent, state=JobState.DEFERRED):
+        for child in Job.objects.select_for_update(of=("self",)).filter(depends_on=parent, state=JobState.DEFERRED):
             if not child.depends_on.exclude(state=JobState.SUCCEEDED).exists():
                 child.state = JobState.SCHEDULED if child.run_at and child.run_at > timezone.now() else JobState.QUEUED
                 child.save()

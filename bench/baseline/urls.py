@@ -1,0 +1,5 @@
+from django.urls import path
+
+from bench.baseline.views import submit
+
+urlpatterns = [path("jobs/", submit, name="submit")]

@@ -1,0 +1,253 @@
+"""Bench steps that need Conveyor's Django models, run inside `manage.py shell -c`.
+
+    BENCH_TASK='{"name": "audit_costs", ...}' python manage.py shell -c \
+        "from bench.djtasks import main; main()"
+
+Each step prints one line `BENCH_RESULT <json>` on stdout (bench.services.django_task reads it).
+"""
+
+import json
+import os
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.db import connection, transaction
+from django.utils import timezone
+
+from audit.context import attribute
+from audit.revisions import restore_point
+from jobs.models import Job, JobState, Schedule
+
+RESULT_PREFIX = "BENCH_RESULT "
+
+
+def _user(username: str) -> User:
+    return get_user_model().objects.get(username=username)  # type: ignore[return-value]
+
+
+def _historical_job(job: Job, *, user: User | None, when: Any, kind: str = "~", **changes: Any) -> Any:
+    """An unsaved HistoricalJob row copying `job`, for bulk_create (no save(), no signals)."""
+    model = Job.history.model  # type: ignore[attr-defined]
+    values = {f.attname: getattr(job, f.attname) for f in model.tracked_fields}
+    values.update(changes)
+    return model(
+        **values,
+        history_date=when,
+        history_type=kind,
+        history_user=user,
+        history_username=user.get_username() if user else "",
+        history_channel="api",
+        history_request_id=uuid.uuid4().hex,
+        history_change_reason="bench",
+    )
+
+
+def make_history(*, job_id: str, entries: int, username: str, chunk: int = 5000) -> dict[str, Any]:
+    """Give job `job_id` `entries` more history entries (alternating states), with bulk_create."""
+    user = _user(username)
+    job = Job.objects.get(pk=job_id)
+    model = Job.history.model  # type: ignore[attr-defined]
+    start = timezone.now() - timedelta(seconds=entries)
+    started = time.perf_counter()
+    states = [JobState.QUEUED, JobState.RUNNING, JobState.FAILED, JobState.SCHEDULED]
+    for offset in range(0, entries, chunk):
+        rows = [
+            _historical_job(job, user=user, when=start + timedelta(seconds=i), state=states[i % 4], attempt=i // 4 % 20)
+            for i in range(offset, min(entries, offset + chunk))
+        ]
+        model.objects.bulk_create(rows, batch_size=chunk)
+    seconds = time.perf_counter() - started
+    return {"job_id": job_id, "entries": model.objects.filter(id=job_id).count(), "seconds": round(seconds, 2)}
+
+
+def make_feed(*, rows: int, users: int, username: str, chunk: int = 5000) -> dict[str, Any]:
+    """Fill the job history table up to `rows` entries, spread over `users` actors (bulk_create
+    in chunks); return the id of the actor `username` whose entries are 1/`users` of them."""
+    model = Job.history.model  # type: ignore[attr-defined]
+    actors = [_user(username)]
+    for index in range(1, users):
+        actor, _ = get_user_model().objects.get_or_create(username=f"bench-actor-{index}")
+        actors.append(actor)  # type: ignore[arg-type]
+    existing = model.objects.count()
+    wanted = max(0, rows - existing)
+    template = Job(
+        task="demo.sleep",
+        kwargs={"seconds": 0, "steps": 1},
+        queue="default",
+        state=JobState.QUEUED,
+        timeout_seconds=300,
+        created_at=timezone.now(),
+    )
+    states = [JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED]
+    start = timezone.now() - timedelta(days=30)
+    step = timedelta(days=30) / max(1, wanted)
+    started = time.perf_counter()
+    job_ids = [uuid.uuid4() for _ in range(max(1, wanted // 3))]
+    for offset in range(0, wanted, chunk):
+        batch = []
+        for i in range(offset, min(wanted, offset + chunk)):
+            batch.append(
+                _historical_job(
+                    template,
+                    user=actors[i % users],
+                    when=start + step * i,
+                    kind="+" if i % 3 == 0 else "~",
+                    id=job_ids[(i // 3) % len(job_ids)],
+                    state=states[i % 3],
+                    submitted_by_id=actors[i % users].pk,
+                )
+            )
+        model.objects.bulk_create(batch, batch_size=chunk)
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {model._meta.db_table}")
+    total = model.objects.count()
+    return {"rows": total, "created": wanted, "seconds": round(seconds, 2), "actor_id": actors[0].pk}
+
+
+def _timed(operation: Callable[[int], None], count: int) -> dict[str, float]:
+    samples = []
+    for index in range(count):
+        started = time.perf_counter()
+        operation(index)
+        samples.append(time.perf_counter() - started)
+    samples.sort()
+    return {
+        "median_us": round(statistics.median(samples) * 1e6, 1),
+        "p90_us": round(samples[int(0.9 * (len(samples) - 1))] * 1e6, 1),
+        "n": len(samples),
+    }
+
+
+def audit_costs(*, saves: int, username: str) -> dict[str, Any]:
+    """Median cost of one save (each in its own transaction, so its commit counts) of a Job
+    without and with simple-history, and of a Schedule without audit, with simple-history,
+    with a reversion restore point on top, and through `schedule_update` (validation, plan,
+    both audit records and re-arming in rq-scheduler after commit)."""
+    from jobs.schedules import schedule_create, schedule_update
+
+    user = _user(username)
+    results: dict[str, Any] = {}
+    with attribute(channel="system", user=user, reason="bench audit costs"):
+        job = Job.objects.create(
+            task="demo.sleep",
+            kwargs={"seconds": 0, "steps": 1},
+            queue="default",
+            state=JobState.SCHEDULED,
+            timeout_seconds=300,
+            run_at=timezone.now() + timedelta(days=365),
+            submitted_by=user,
+        )
+
+        def job_save(history: bool) -> Callable[[int], None]:
+            def save(index: int) -> None:
+                job.labels = {"n": str(index)}
+                if not history:
+                    job.skip_history_when_saving = True  # type: ignore[attr-defined]
+                with transaction.atomic():
+                    job.save()
+                if not history:
+                    del job.skip_history_when_saving  # type: ignore[attr-defined]
+
+            return save
+
+        # A yearly cron (far from now) so the bench's schedules never fire.
+        schedule = schedule_create(
+            config={
+                "name": f"bench-audit-{uuid.uuid4().hex[:12]}",
+                "task": "demo.sleep",
+                "kwargs": {"seconds": 0, "steps": 1},
+                "kind": "cron",
+                "cron": "0 0 1 1 *",
+                "timezone": "UTC",
+            },
+            actor=user,
+        )
+
+        def schedule_save(history: bool, revision: bool) -> Callable[[int], None]:
+            def save(index: int) -> None:
+                schedule.description = f"revision {index} {history} {revision}"
+                if not history:
+                    schedule.skip_history_when_saving = True  # type: ignore[attr-defined]
+                if revision:
+                    with restore_point("bench"):
+                        schedule.save()
+                else:
+                    with transaction.atomic():
+                        schedule.save()
+                if not history:
+                    del schedule.skip_history_when_saving  # type: ignore[attr-defined]
+
+            return save
+
+        def via_service(index: int) -> None:
+            schedule_update(schedule=schedule, changes={"description": f"service {index}"}, actor=user)
+
+        for _ in range(2):  # warm up connections and caches
+            job_save(True)(0)
+            schedule_save(True, True)(0)
+        results["job_plain"] = _timed(job_save(False), saves)
+        results["job_history"] = _timed(job_save(True), saves)
+        results["schedule_plain"] = _timed(schedule_save(False, False), saves)
+        results["schedule_history"] = _timed(schedule_save(True, False), saves)
+        results["schedule_revision"] = _timed(schedule_save(False, True), saves)
+        results["schedule_history_revision"] = _timed(schedule_save(True, True), saves)
+        results["schedule_update_service"] = _timed(via_service, saves)
+    return results
+
+
+def create_schedules(*, username: str, cron: int, interval: int, every: int, prefix: str) -> dict[str, Any]:
+    """Create `cron` `* * * * *` schedules and `interval` every-`every`-seconds schedules
+    through the service (validated, audited and armed as the API would)."""
+    from jobs.schedules import schedule_create
+
+    user = _user(username)
+    started = time.perf_counter()
+    kwargs = {"seconds": 0, "steps": 1}
+    with attribute(channel="system", user=user, reason="bench schedules"):
+        for index in range(interval):
+            schedule_create(
+                config={
+                    "name": f"{prefix}-interval-{index}",
+                    "task": "demo.sleep",
+                    "kwargs": kwargs,
+                    "kind": "interval",
+                    "every_seconds": every,
+                },
+                actor=user,
+            )
+        for index in range(cron):
+            schedule_create(
+                config={"name": f"{prefix}-cron-{index}", "task": "demo.sleep", "kwargs": kwargs, "kind": "cron",
+                        "cron": "* * * * *", "timezone": "UTC"},
+                actor=user,
+            )  # fmt: skip
+    return {"created": cron + interval, "seconds": round(time.perf_counter() - started, 2)}
+
+
+def disable_schedules(*, prefix: str) -> dict[str, Any]:
+    """Stop the bench's schedules from firing again (a plain UPDATE: the bench is over)."""
+    count = Schedule.objects.filter(name__startswith=prefix).update(enabled=False, next_run_at=None)
+    return {"disabled": count}
+
+
+TASKS: dict[str, Callable[..., dict[str, Any]]] = {
+    "make_history": make_history,
+    "make_feed": make_feed,
+    "audit_costs": audit_costs,
+    "create_schedules": create_schedules,
+    "disable_schedules": disable_schedules,
+}
+
+
+def main() -> None:
+    spec = json.loads(os.environ["BENCH_TASK"])
+    name = spec.pop("name")
+    result = TASKS[name](**spec)
+    print(RESULT_PREFIX + json.dumps(result, default=str), flush=True)
