@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn
@@ -28,6 +29,7 @@ ZONES = ["UTC", "Europe/Athens", "America/New_York", "Australia/Lord_Howe", "Asi
 FIRST = datetime(2025, 1, 1, tzinfo=UTC)
 LAST = datetime(2028, 1, 1, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
 FIRES_PER_EXAMPLE = 20
 # Fires compared per example: the first FIRES_PER_EXAMPLE, or all within this window if fewer.
 WINDOW = timedelta(days=3)
@@ -97,22 +99,23 @@ def reference(cron: Cron, zone: ZoneInfo, after: datetime, until: datetime) -> l
 
 @functools.cache
 def transitions(name: str) -> tuple[datetime, ...]:
-    """Instants in 2025-2027 at which the zone's UTC offset changes, to the minute."""
+    """Instants in 2025-2027 at which the zone's UTC offset changes."""
     zone = ZoneInfo(name)
+
+    def offset(minutes: int) -> timedelta | None:
+        return (FIRST + minutes * MINUTE).astimezone(zone).utcoffset()
+
     found = []
-    moment = FIRST
-    while moment < LAST:
-        later = moment + timedelta(hours=6)
-        if moment.astimezone(zone).utcoffset() != later.astimezone(zone).utcoffset():
-            low, high = moment, later
-            while high - low > MINUTE:
-                middle = low + (high - low) // 2
-                if middle.astimezone(zone).utcoffset() == low.astimezone(zone).utcoffset():
-                    low = middle
-                else:
-                    high = middle
-            found.append(high)
-        moment = later
+    for low in range(0, (LAST - FIRST) // MINUTE, 6 * 60):
+        high = low + 6 * 60
+        if offset(low) != offset(high):
+            while high - low > 1:  # bisect on whole minutes
+                middle = (low + high) // 2
+                low, high = (middle, high) if offset(middle) == offset(low) else (low, middle)
+            change = FIRST + high * MINUTE
+            # On the minute: the reference steps whole UTC minutes and must land on it.
+            assert (change - timedelta(seconds=1)).astimezone(zone).utcoffset() == offset(low)
+            found.append(change)
     return tuple(found)
 
 
@@ -137,51 +140,64 @@ def field(draw: DrawFn, low: int, high: int, near: list[int], wildcard: int, *, 
 
 
 @st.composite
-def cases(draw: DrawFn) -> tuple[Cron, str, datetime]:
-    """A cron line, a zone and a start instant, for 2 in 3 zones with DST shortly before a transition."""
-    name = draw(st.sampled_from(ZONES))
+def cases(draw: DrawFn, *, at_transition: bool) -> tuple[Cron, str, datetime]:
+    """A cron line, a zone and a start instant; `at_transition`: always just before a DST change."""
+    name = draw(st.sampled_from([zone for zone in ZONES if transitions(zone)] if at_transition else ZONES))
     zone = ZoneInfo(name)
     changes = transitions(name)
     start = FIRST + timedelta(microseconds=draw(st.integers(0, (LAST - FIRST) // timedelta(microseconds=1) - 1)))
-    # Hours whose wall times the clock skips or repeats, to pick often for the hour field.
+    # Hours whose wall times the clock skips or repeats, picked often for the hour field.
     critical: list[int] = []
-    if changes and draw(st.integers(0, 2)):
+    if changes and (at_transition or draw(st.booleans())):
         change = draw(st.sampled_from(changes))
-        seconds = st.one_of(st.integers(-2 * 3600, 3 * 3600), st.integers(-2 * 3600, 86400))
-        before = timedelta(seconds=draw(seconds), microseconds=draw(st.integers(0, 999_999)))
-        start = change - before
+        # Up to 3 hours before the change, or (to start inside a repeated hour) 1 hour after it;
+        # or anywhere in the day before it.
+        seconds = st.integers(-3600, 3 * 3600) if at_transition else st.integers(-3600, 86400)
+        start = change - timedelta(seconds=draw(seconds), microseconds=draw(st.integers(0, 999_999)))
         last = wall_of(change - MINUTE, zone)  # the last wall time before the clock moves
         critical = [(last + k * timedelta(minutes=30)).hour for k in range(-2, 5)]
     # Values near the start so restricted fields still fire within the window.
     wall = wall_of(start, zone)
     soon = [wall + timedelta(hours=h) for h in range(-1, 50)]
-    hours = critical or [moment.hour for moment in soon[:4]]
+    days = 30 if at_transition else 8  # how often "*", in ~10: at a transition the day is given
     cron = Cron(
         minute=field(draw, 0, 59, [0, 15, 30, 45, wall.minute], 2, steps=True),
-        hour=field(draw, 0, 23, hours, 3, steps=True),
-        day=field(draw, 1, 31, sorted({moment.day for moment in soon}), 8, steps=False),
-        month=field(draw, 1, 12, [wall.month, wall.month % 12 + 1], 8, steps=False),
-        weekday=field(draw, 0, 6, sorted({moment.isoweekday() % 7 for moment in soon}), 8, steps=False),
+        hour=field(draw, 0, 23, critical or [moment.hour for moment in soon[:4]], 3, steps=True),
+        day=field(draw, 1, 31, sorted({moment.day for moment in soon}), days, steps=False),
+        month=field(draw, 1, 12, [wall.month, wall.month % 12 + 1], days, steps=False),
+        weekday=field(draw, 0, 6, sorted({moment.isoweekday() % 7 for moment in soon}), days, steps=False),
     )
     return cron, name, start
 
 
-@settings(max_examples=2000, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-@given(cases())
-def test_cron_fires_match_minute_by_minute_reference(case: tuple[Cron, str, datetime]) -> None:
-    cron, name, start = case
-    zone = ZoneInfo(name)
+def assert_matches_reference(
+    cron: Cron, name: str, start: datetime, *, window: timedelta = WINDOW, count: int = FIRES_PER_EXAMPLE
+) -> int:
+    """next_fire, iterated from `start`, gives exactly the reference's fires (the first `count` within `window`)."""
     fires: list[datetime] = []
     moment: datetime | None = start
-    while len(fires) < FIRES_PER_EXAMPLE:
+    while len(fires) < count:
         moment = next_fire(kind="cron", after=moment, cron=cron.line, timezone=name)  # type: ignore[arg-type]
-        if moment is None or moment > start + WINDOW:
+        if moment is None or moment > start + window:
             break
         assert moment.tzinfo is UTC
         fires.append(moment)
-    until = fires[-1] if len(fires) == FIRES_PER_EXAMPLE else start + WINDOW
-    expected = reference(cron, zone, start, until)
-    assert [wall.isoformat() for wall in fires] == [wall.isoformat() for wall in expected], (cron.line, name)
+    until = fires[-1] if len(fires) == count else start + window
+    expected = reference(cron, ZoneInfo(name), start, until)
+    assert [fire.isoformat() for fire in fires] == [fire.isoformat() for fire in expected], (cron.line, name)
+    return len(fires)
+
+
+@settings(max_examples=1500, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases(at_transition=False))
+def test_cron_fires_match_minute_by_minute_reference(case: tuple[Cron, str, datetime]) -> None:
+    assert_matches_reference(*case)
+
+
+@settings(max_examples=1000, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases(at_transition=True))
+def test_cron_fires_across_a_dst_change_match_minute_by_minute_reference(case: tuple[Cron, str, datetime]) -> None:
+    assert_matches_reference(*case)
 
 
 @settings(max_examples=300, deadline=None, database=None)
@@ -198,3 +214,38 @@ def test_interval_fire_is_the_next_point_of_the_grid(start_at: datetime, after: 
     assert remainder == 0 and steps >= 0  # on the grid start_at + k * every_seconds, k >= 0
     assert fire > after
     assert steps == 0 or fire - timedelta(seconds=every_seconds) <= after  # and no earlier grid point
+
+
+def every(low: int, high: int, step: int = 1) -> Field:
+    return Field("*" if step == 1 else f"*/{step}", None if step == 1 else frozenset(range(low, high + 1, step)))
+
+
+def values(*chosen: int) -> Field:
+    return Field(",".join(map(str, chosen)), frozenset(chosen))
+
+
+def sweep(last: datetime) -> list[Cron]:
+    """Cron lines aimed at a change whose last wall time before it is `last`: fixed and wildcard hours."""
+    hours = sorted({(last + k * timedelta(minutes=30)).hour for k in range(-2, 5)})
+    minutes = [values(m) for m in (0, 1, 15, 29, 30, 31, 45, 59)] + [every(0, 59, 15), every(0, 59, 7), every(0, 59)]
+    crons = []
+    for minute in minutes:
+        hour_fields = [values(h) for h in hours] + [values(hours[0], hours[2]), values(*hours)]
+        hour_fields += [every(0, 23), every(0, 23, 2), every(0, 23, 3)]
+        crons += [Cron(minute, hour, every(1, 31), every(1, 12), every(0, 6)) for hour in hour_fields]
+    return crons
+
+
+@pytest.mark.parametrize(
+    ("name", "change"),
+    [pytest.param(name, change, id=f"{name}-{change:%Y-%m-%d}") for name in ZONES for change in transitions(name)],
+)
+def test_every_transition_against_reference(name: str, change: datetime) -> None:
+    """Each DST change of 2025-2027, with every hour near it, fixed or wildcard, and many minutes."""
+    last = wall_of(change - MINUTE, ZoneInfo(name))
+    # From 3 hours before the change to 3 hours after, then from inside the hour after it.
+    compared = 0
+    for cron in sweep(last):
+        compared += assert_matches_reference(cron, name, change - 3 * HOUR, window=6 * HOUR, count=1000)
+        compared += assert_matches_reference(cron, name, change + HOUR / 3, window=3 * HOUR, count=1000)
+    assert compared > 1000
