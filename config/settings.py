@@ -125,6 +125,8 @@ REDIS_URL = env.str("REDIS_URL", default="") or f"unix://{EMBEDDED_REDIS_SOCKET}
 
 QUEUE_NAMES = env.list("CONVEYOR_QUEUES", default=["high", "default", "low"])
 RQ_QUEUES = {name: {"URL": REDIS_URL, "SERIALIZER": "rq.serializers.JSONSerializer"} for name in QUEUE_NAMES}
+# How often a fork worker heartbeats while its job runs; 3 missed beats = the worker is gone.
+WORKER_MONITORING_INTERVAL = env.int("WORKER_MONITORING_INTERVAL", default=5)
 WORKER_CLASSES = {"fork": "jobs.worker.ForkWorker", "simple": "jobs.worker.SimpleWorker"}
 RQ = {
     "JOB_CLASS": "jobs.engine.JsonJob",

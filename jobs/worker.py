@@ -9,6 +9,7 @@ that isolation and without hard-stopping a running job (cancel is then cooperati
 from typing import Any
 
 from django import db
+from django.conf import settings
 from rq import worker as rq_worker
 from rq.job import Job as RQJob
 from rq.queue import Queue
@@ -26,7 +27,7 @@ class _ConveyorWorker(rq_worker.BaseWorker):
         # JSON only, whoever constructs the worker (CLI, tests, django-rq).
         kwargs["job_class"] = JsonJob
         kwargs["serializer"] = JSONSerializer
-        kwargs.setdefault("job_monitoring_interval", 5)
+        kwargs.setdefault("job_monitoring_interval", settings.WORKER_MONITORING_INTERVAL)
         super().__init__(*args, **kwargs)
 
     def alive_ttl(self, timeout: int | None) -> int:

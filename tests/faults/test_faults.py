@@ -1,0 +1,178 @@
+"""Injected faults against real processes. Each test is bounded in time, targets loopback only,
+and cleans up the processes it started."""
+
+import contextlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db.models import Count
+
+from config import redis_server
+from jobs import dispatch, reconcile
+from jobs.models import TERMINAL_STATES, Job, ScheduleFire
+from tests.conftest import client_for, run_worker, subprocess_env
+from tests.integration.test_worker_process import wait_until
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
+
+SEED = 20261126
+
+
+def spawn(*command: str, **env: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "manage.py", *command], cwd=settings.BASE_DIR, env={**subprocess_env(), **env}
+    )
+
+
+def kill_tree(process: subprocess.Popen[bytes]) -> None:
+    children_file = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    children = children_file.read_text().split() if children_file.exists() else []
+    process.kill()
+    process.wait()
+    for child in children:  # a crashed host takes the work horse down too
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(child), signal.SIGKILL)
+
+
+def running_transitions(job: Job) -> int:
+    return job.history.filter(state="running", history_type="~").values("history_id").count()
+
+
+def test_worker_sigkilled_ten_times(api, monkeypatch):
+    """Every job ends terminal (or is retried per its policy): none lost, none stuck."""
+    monkeypatch.setattr(reconcile, "GRACE", timedelta(0))
+    rng = random.Random(SEED)
+    body = {"task": "demo.sleep", "kwargs": {"seconds": 1, "steps": 10}, "max_retries": 3, "retry_intervals": [0]}
+    ids = [api.post("/api/v1/jobs/", body, format="json").json()["id"] for _ in range(8)]
+    kills = 0
+    deadline = time.monotonic() + 150
+    while kills < 10 and time.monotonic() < deadline:
+        worker = spawn("rqworker", *settings.QUEUE_NAMES, CONVEYOR_WORKER="fork", WORKER_MONITORING_INTERVAL="1")
+        time.sleep(rng.uniform(0.5, 2.0))
+        kill_tree(worker)
+        kills += 1
+        # Reconcile finds the dead worker's jobs once its 3 s liveness key expires.
+        wait_until(lambda: (reconcile.reconcile(), not Job.objects.filter(state="running").exists())[1], timeout=15)
+    assert kills == 10
+    final = spawn("rqworker", *settings.QUEUE_NAMES, CONVEYOR_WORKER="fork", WORKER_MONITORING_INTERVAL="1")
+    try:
+        wait_until(lambda: (dispatch.dispatch_due(), Job.objects.filter(pk__in=ids, state__in=TERMINAL_STATES)
+                            .count() == len(ids))[1], timeout=90)  # fmt: skip
+    finally:
+        final.terminate()
+        final.wait(timeout=15)
+    for job in Job.objects.filter(pk__in=ids):
+        assert job.state in ("succeeded", "failed"), job.state
+        assert job.attempt == running_transitions(job) <= job.max_retries + 1
+        if job.state == "failed":
+            assert job.error["type"] == "WorkerLost" and job.attempt == job.max_retries + 1
+
+
+def test_redis_killed_during_submits_and_restarted_with_aof(api, settings, monkeypatch):
+    """Every job that got a 202 runs exactly once."""
+    monkeypatch.setattr(reconcile, "GRACE", timedelta(0))
+    workdir = Path(tempfile.mkdtemp(prefix="conveyor-fault-redis-"))
+    socket = workdir / "redis.sock"
+    server = redis_server.start(socket, workdir / "data")
+    real_url = settings.REDIS_URL
+    settings.REDIS_URL = f"unix://{socket}?db=0"
+    settings.RQ_QUEUES = {name: {**cfg, "URL": settings.REDIS_URL} for name, cfg in settings.RQ_QUEUES.items()}
+    dispatch.redis_connection.cache_clear()
+    dispatch.queue.cache_clear()
+    accepted = []
+    try:
+        body = {"task": "demo.sleep", "kwargs": {"seconds": 0, "steps": 1}}
+        for index in range(60):
+            if index == 20:
+                server.kill()
+                server.wait()
+            if index == 40:
+                server = redis_server.start(socket, workdir / "data")  # replays the append-only file
+            response = api.post("/api/v1/jobs/", body, format="json")
+            assert response.status_code == 202, response.content
+            accepted.append(response.json()["id"])
+        assert Job.objects.filter(dispatched=False).count() >= 20  # submitted while Redis was down
+        for _ in range(3):
+            reconcile.reconcile()
+            dispatch.dispatch_due(grace=timedelta(0))
+            run_worker(dispatch_due=False)
+        for job in Job.objects.filter(pk__in=accepted):
+            assert job.state == "succeeded" and job.attempt == 1 and running_transitions(job) == 1
+        assert Job.objects.count() == 60
+    finally:
+        server.kill()
+        server.wait()
+        settings.REDIS_URL = real_url
+        dispatch.redis_connection.cache_clear()
+        dispatch.queue.cache_clear()
+
+
+def test_redis_flushed_reconcile_dispatches_everything_again(api, redis, monkeypatch):
+    monkeypatch.setattr(reconcile, "GRACE", timedelta(0))
+    body = {"task": "demo.sleep", "kwargs": {"seconds": 0, "steps": 1}}
+    ids = [api.post("/api/v1/jobs/", body, format="json").json()["id"] for _ in range(25)]
+    redis.flushdb()
+    assert reconcile.reconcile()["redispatched"] == 25
+    run_worker()
+    states = Job.objects.filter(pk__in=ids).values("state").annotate(n=Count("pk"))
+    assert list(states) == [{"state": "succeeded", "n": 25}]
+    assert all(job.attempt == 1 for job in Job.objects.filter(pk__in=ids))
+
+
+def test_three_schedulers_one_paused_past_its_lock(api, settings):
+    settings.SCHEDULE_MIN_INTERVAL_SECONDS = 1
+    for index in range(3):
+        api.post("/api/v1/schedules/", {"name": f"f{index}", "task": "demo.sleep", "kwargs": {"seconds": 0},
+                                        "kind": "interval", "every_seconds": 1}, format="json")  # fmt: skip
+    schedulers = [spawn("conveyor_scheduler") for _ in range(3)]
+    try:
+        time.sleep(4)
+        schedulers[0].send_signal(signal.SIGSTOP)
+        time.sleep(14)  # longer than rq-scheduler's lock (interval + 10 s)
+        schedulers[0].send_signal(signal.SIGCONT)
+        time.sleep(6)
+    finally:
+        for process in schedulers:
+            process.send_signal(signal.SIGCONT)
+            process.terminate()
+            process.wait(timeout=15)
+    duplicates = ScheduleFire.objects.values("schedule_id", "fire_at").annotate(n=Count("id")).filter(n__gt=1)
+    assert not duplicates.exists()
+    fired = ScheduleFire.objects.filter(outcome="fired").count()
+    assert fired >= 3 * 15
+    assert Job.objects.count() == fired
+
+
+def test_fifty_concurrent_submits_with_one_key(user):
+    clients = [client_for(user) for _ in range(50)]
+    barrier = threading.Barrier(50)
+    statuses: list[int] = []
+
+    def go(client) -> None:
+        from django.db import connection
+
+        barrier.wait()
+        try:
+            response = client.post("/api/v1/jobs/", {"task": "demo.sleep", "kwargs": {"seconds": 0}},
+                                   format="json", HTTP_IDEMPOTENCY_KEY="one")  # fmt: skip
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=go, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert Job.objects.count() == 1
+    assert len(statuses) == 50 and set(statuses) <= {202, 409}
