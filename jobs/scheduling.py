@@ -90,7 +90,7 @@ def _equal_range(item: str) -> bool:
     # where cron means that one value: refuse it rather than fire 60 times an hour.
     low, dash, rest = item.lower().partition("-")
     high = rest.partition("/")[0]
-    ends = [NAMES.get(end, int(end) if end.isdigit() else None) for end in (low, high)]
+    ends = [NAMES.get(end, int(end) if end.isascii() and end.isdigit() else None) for end in (low, high)]
     return bool(dash) and ends[0] is not None and ends[0] == ends[1]
 
 
@@ -115,7 +115,7 @@ def check_cron(expr: str, tz: str = "UTC") -> None:
 
 
 def check_interval(every_seconds: int) -> None:
-    """Raise Invalid (/every_seconds: too_small, too_large) unless it is within [min_interval_seconds(), MAX]."""
+    """Raise Invalid (/every_seconds: too_small, too_large) unless min_interval_seconds() <= it <= the maximum."""
     if every_seconds < min_interval_seconds():
         raise Invalid(
             f"every_seconds must be at least {min_interval_seconds()}", pointer="/every_seconds", code="too_small"

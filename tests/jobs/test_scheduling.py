@@ -255,6 +255,18 @@ def test_interval_fires_on_the_start_grid(after: datetime, every_seconds: int, e
     assert fire is not None and fire.tzinfo is UTC
 
 
+def test_interval_is_real_time_across_dst() -> None:
+    # Daily from noon Athens time before the spring change: 24 real hours, so 13:00 local after it.
+    start = local(ATHENS, 2026, 3, 28, 12)
+    fires = upcoming(count=3, after=start, kind="interval", every_seconds=86_400, start_at=start)
+    assert fires == [utc(2026, 3, 29, 10), utc(2026, 3, 30, 10), utc(2026, 3, 31, 10)]
+    assert walls(fires, ATHENS)[0] == "2026-03-29T13:00:00+03:00"
+    # `after` in the same zone as start_at, inside the repeated hour: compared as instants.
+    after = local(ATHENS, 2026, 10, 25, 3, 30, fold=1)  # 01:30 UTC, itself on the grid
+    midnight = local(ATHENS, 2026, 10, 25)
+    assert next_fire(kind="interval", after=after, every_seconds=1800, start_at=midnight) == utc(2026, 10, 25, 2)
+
+
 def test_interval_grid_is_exact_far_out() -> None:
     start = local(ATHENS, 2025, 3, 30, 2, 59, 59, 123456)  # any zone: intervals are real time
     fires = upcoming(count=3, after=start + timedelta(days=4000), kind="interval", every_seconds=13, start_at=start)
@@ -286,6 +298,13 @@ def test_at_fires_once(after: datetime, expected: datetime | None) -> None:
     assert fire == expected
     assert upcoming(after=after, kind="at", run_at=run_at) == ([] if expected is None else [expected])
     assert fire is None or fire.tzinfo is UTC
+
+
+def test_at_compares_instants_not_wall_times() -> None:
+    # Both in Athens on the fall-back day: 03:45 (first, 00:45 UTC) is before 03:30 (second, 01:30 UTC).
+    run_at = local(ATHENS, 2026, 10, 25, 3, 30, fold=1)
+    after = local(ATHENS, 2026, 10, 25, 3, 45)
+    assert next_fire(kind="at", after=after, run_at=run_at) == utc(2026, 10, 25, 1, 30)
 
 
 # --- limits ----------------------------------------------------------------------------------------
@@ -359,6 +378,8 @@ def field_error(exc: pytest.ExceptionInfo[Invalid]) -> tuple[str, str]:
         "R * * * *",  # croniter's random minute: a different schedule on every read
         "H * * * *",
         "0 0 * foo *",
+        "0 0 ²-² * *",
+        "0\u00a00 * * *",  # a no-break space is not a field separator
     ],
 )
 def test_bad_cron(cron: str) -> None:
@@ -413,7 +434,7 @@ def test_good_interval(every_seconds: int) -> None:
     assert check_interval(every_seconds) is None
 
 
-def test_min_interval_follows_settings(settings) -> None:  # type: ignore[no-untyped-def]
+def test_min_interval_follows_settings(settings) -> None:
     settings.SCHEDULE_MIN_INTERVAL_SECONDS = 30
     assert min_interval_seconds() == 30
     with pytest.raises(Invalid) as exc:
@@ -435,4 +456,4 @@ def test_min_interval_follows_settings(settings) -> None:  # type: ignore[no-unt
 )
 def test_next_fire_rejects_misuse(spec: dict[str, object]) -> None:
     with pytest.raises(ValueError, match=r"."):
-        next_fire(**spec)  # type: ignore[arg-type]
+        next_fire(**spec)

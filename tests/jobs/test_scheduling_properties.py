@@ -177,7 +177,7 @@ def assert_matches_reference(
     fires: list[datetime] = []
     moment: datetime | None = start
     while len(fires) < count:
-        moment = next_fire(kind="cron", after=moment, cron=cron.line, timezone=name)  # type: ignore[arg-type]
+        moment = next_fire(kind="cron", after=moment, cron=cron.line, timezone=name)
         if moment is None or moment > start + window:
             break
         assert moment.tzinfo is UTC
