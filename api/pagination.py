@@ -1,10 +1,31 @@
 """Cursor pagination for every list: {next, previous, results}, newest first."""
 
-from rest_framework import pagination
+from typing import Any
+
+from rest_framework import pagination, serializers
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.request import Request
+
+
+class _PageQuery(serializers.Serializer):
+    page_size = serializers.IntegerField(min_value=1, max_value=200, required=False)
 
 
 class CursorPagination(pagination.CursorPagination):
+    """Invalid `page_size` or `cursor` values are a 400 with a pointer, not silently ignored."""
+
     ordering = "-created_at"
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request: Request) -> int:
+        query = _PageQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return int(query.validated_data.get("page_size", self.page_size))
+
+    def decode_cursor(self, request: Request) -> Any:
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError({"cursor": ["invalid cursor"]}) from None

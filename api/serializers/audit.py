@@ -63,7 +63,7 @@ class AuditHistoryQuery(serializers.Serializer):
 
 class AuditFeedQuery(serializers.Serializer):
     model = serializers.ChoiceField(choices=AUDITED_MODELS, required=False)
-    object_id = serializers.CharField(required=False, max_length=64)
+    object_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
     actor = serializers.IntegerField(required=False, min_value=1)
     job = serializers.UUIDField(required=False)
     action = serializers.ChoiceField(choices=sorted(ACTIONS.values()), required=False)

@@ -128,8 +128,8 @@ class JobBatchOutput(serializers.Serializer):
 
 class JobListQuery(serializers.Serializer):
     state = serializers.ListField(child=serializers.ChoiceField(choices=JobState.choices), required=False)
-    task = serializers.CharField(required=False, max_length=100)
-    queue = serializers.CharField(required=False, max_length=50)
+    task = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    queue = serializers.CharField(required=False, allow_blank=True, max_length=50)
     label = serializers.ListField(  # type: ignore[assignment]  # a field, not Field.label: DRF pops it
         child=serializers.RegexField(r"^[^:]+:.*$", max_length=300),
         required=False,

@@ -74,7 +74,7 @@ def schedule_input(data: Any, *, kind: str | None = None, partial: bool = False)
     if not isinstance(data, dict):
         raise Invalid("the body must be a JSON object", pointer="")
     chosen = data.get("kind", kind)
-    if chosen not in SCHEDULE_INPUTS:
+    if not isinstance(chosen, str) or chosen not in SCHEDULE_INPUTS:
         raise Invalid(f"kind must be one of {sorted(SCHEDULE_INPUTS)}", pointer="/kind", code="invalid_choice")
     serializer = SCHEDULE_INPUTS[chosen](data=data, partial=partial)
     serializer.is_valid(raise_exception=True)
@@ -139,5 +139,5 @@ class SchedulePreviewOutput(serializers.Serializer):
 
 class ScheduleListQuery(serializers.Serializer):
     state = serializers.ChoiceField(choices=["active", "paused", "finished"], required=False)
-    task = serializers.CharField(required=False, max_length=100)
+    task = serializers.CharField(required=False, allow_blank=True, max_length=100)
     kind = serializers.ChoiceField(choices=ScheduleKind.choices, required=False)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Model
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, viewsets
+from rest_framework import permissions
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -21,6 +21,10 @@ from jobs.errors import Invalid
 
 class HistoryPagination(CursorPagination):
     ordering = "-history_id"
+
+
+class VersionPagination(CursorPagination):
+    ordering = "-id"
 
 
 def history_response(view: Any, request: Request, model: type[Model], object_id: object) -> Response:
@@ -49,13 +53,13 @@ def _decode(cursor: str) -> tuple[datetime, str, int]:
         raise Invalid("invalid cursor", pointer="/cursor", code="invalid_cursor") from None
 
 
-class AuditEventViewSet(AuthenticatedView, viewsets.ViewSet):
+class AuditEventView(AuthenticatedView):
     """The audit feed over every audited model (staff only). Audit records are read-only."""
 
     permission_classes = [permissions.IsAdminUser]
 
     @extend_schema(operation_id="audit_events_list", parameters=[AuditFeedQuery], responses=AuditFeedOutput)
-    def list(self, request: Request) -> Response:
+    def get(self, request: Request) -> Response:
         query = AuditFeedQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         filters = dict(query.validated_data)

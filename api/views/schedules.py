@@ -18,7 +18,7 @@ from api.serializers.schedules import (
     SchedulePreviewOutput,
     schedule_input,
 )
-from api.views.audit import HISTORY_SCHEMA, history_response
+from api.views.audit import HISTORY_SCHEMA, VersionPagination, history_response
 from api.views.base import AuthenticatedView
 from api.views.jobs import ACCEPTED_HEADERS, POLL_AFTER
 from jobs.models import Schedule
@@ -135,7 +135,9 @@ class ScheduleViewSet(AuthenticatedView, viewsets.GenericViewSet):
     @extend_schema(operation_id="schedules_versions", responses=VersionOutput(many=True))
     @action(detail=True, methods=["get"])
     def versions(self, request: Request, id: str) -> Response:
-        return Response(VersionOutput(schedule_versions(schedule=self._get(id)), many=True).data)
+        paginator = VersionPagination()
+        page = paginator.paginate_queryset(schedule_versions(schedule=self._get(id)), request, view=self)
+        return paginator.get_paginated_response(VersionOutput(page, many=True).data)
 
     @extend_schema(operation_id="schedules_revert", request=None, responses={200: ScheduleOutput, **problems(409)})
     @action(detail=True, methods=["post"], url_path="versions/<int:version_id>/revert")
@@ -146,7 +148,9 @@ class ScheduleViewSet(AuthenticatedView, viewsets.GenericViewSet):
     @extend_schema(operation_id="schedules_deleted", responses=VersionOutput(many=True))
     @action(detail=False, methods=["get"])
     def deleted(self, request: Request) -> Response:
-        return Response(VersionOutput(schedule_deleted_versions(user=self.actor), many=True).data)
+        # A short list (deleted schedules), filtered in Python: one page, same envelope as every list.
+        versions = schedule_deleted_versions(user=self.actor)[:200]
+        return Response({"next": None, "previous": None, "results": VersionOutput(versions, many=True).data})
 
     @extend_schema(
         operation_id="schedules_restore",

@@ -38,7 +38,7 @@ def test_first_entry_has_everything_new(api):
 def test_staff_revert_to_first_version(api, staff_api, staff_user):
     url = api.post("/api/v1/schedules/", CRON, format="json").json()["url"]
     api.patch(url, {"cron": "30 4 * * *", "description": "later"}, format="json")
-    versions = staff_api.get(f"{url}versions/").json()
+    versions = staff_api.get(f"{url}versions/").json()["results"]
     assert len(versions) == 2 and versions[0]["comment"].startswith("changed")
     first = versions[-1]
     assert first["data"]["cron"] == "0 3 * * *" and first["actor"]["username"] == "alice"
@@ -50,14 +50,14 @@ def test_staff_revert_to_first_version(api, staff_api, staff_user):
     newest = staff_api.get(f"{url}history/").json()["results"][0]
     assert newest["reason"] == f"revert to version {first['id']}"
     assert newest["actor"]["username"] == "carol"
-    assert len(staff_api.get(f"{url}versions/").json()) == 3
+    assert len(staff_api.get(f"{url}versions/").json()["results"]) == 3
 
 
 def test_delete_and_restore_keep_the_id_and_the_story(api):
     body = api.post("/api/v1/schedules/", CRON, format="json").json()
     api.patch(body["url"], {"description": "x"}, format="json")
     assert api.delete(body["url"]).status_code == 204
-    deleted = api.get("/api/v1/schedules/deleted/").json()
+    deleted = api.get("/api/v1/schedules/deleted/").json()["results"]
     assert [d["data"]["name"] for d in deleted] == ["nightly"]
     restored = api.post(f"/api/v1/schedules/deleted/{deleted[0]['id']}/restore/")
     assert restored.status_code == 201, restored.content
@@ -65,7 +65,7 @@ def test_delete_and_restore_keep_the_id_and_the_story(api):
     assert restored.json()["next_run_at"] is not None
     actions = [e["action"] for e in api.get(f"{body['url']}history/").json()["results"]]
     assert actions == ["created", "deleted", "changed", "created"]
-    assert api.get("/api/v1/schedules/deleted/").json() == []
+    assert api.get("/api/v1/schedules/deleted/").json()["results"] == []
 
 
 def test_purge_job_deletions_are_attributed_to_the_job(staff_api, staff_user, django_user_model):

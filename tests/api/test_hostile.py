@@ -63,8 +63,9 @@ def test_a_job_hash_planted_with_a_pickle_payload_never_runs(redis, tmp_path):
     marker = tmp_path / "pwned"
     job_id = "planted-pickle"
     payload = zlib.compress(pickle.dumps(("os.system", None, (f"touch {marker}",), {})))
-    redis.hset(f"rq:job:{job_id}", mapping={"data": payload, "status": "queued", "origin": "default",
-                                             "created_at": "2026-01-01T00:00:00.000000Z", "description": "x"})  # fmt: skip
+    fields = {"data": payload, "status": "queued", "origin": "default", "description": "x",
+              "created_at": "2026-01-01T00:00:00.000000Z"}  # fmt: skip
+    redis.hset(f"rq:job:{job_id}", mapping=fields)
     redis.rpush("rq:queue:default", job_id)
     redis.sadd("rq:queues", "rq:queue:default")
     run_worker(dispatch_due=False)
