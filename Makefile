@@ -10,7 +10,7 @@ PORT ?= 8000
 WEB_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test check lint format typecheck schema schema-check bench bench-smoke lock clean
+.PHONY: help install run test check lint format typecheck schema schema-check fuzz fuzz-smoke bench bench-smoke lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -51,6 +51,12 @@ schema: install ## Regenerate openapi/openapi.yaml
 schema-check: install ## Fail if openapi/openapi.yaml is stale, invalid or warns
 	$(PY) manage.py spectacular --validate --fail-on-warn --file $(VENV)/openapi.yaml
 	diff -u openapi/openapi.yaml $(VENV)/openapi.yaml
+
+fuzz: install ## Contract fuzzing, long: schemathesis, every check, >= 10,000 cases against a live service
+	$(PY) -m tests.contract.fuzz --max-examples 100 --max-time 1500
+
+fuzz-smoke: install ## Contract fuzzing, bounded (a few minutes; CI runs it)
+	$(PY) -m tests.contract.fuzz --max-examples 8 --max-time 150
 
 lock: ## Re-resolve constraints.txt from pyproject.toml in a scratch venv
 	rm -rf var/lockenv && $(PYTHON) -m venv var/lockenv

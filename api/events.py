@@ -38,7 +38,7 @@ def job_event_stream(view: Callable[..., HttpResponseBase]) -> Callable[..., Any
 
     async def events(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         first = await snapshot_view(request, *args, **kwargs)
-        if first.status_code != 200:
+        if request.method != "GET" or first.status_code != 200:
             return first  # 401/404 problem+json, as for the job itself
         seen = _last_event_id(request)
 

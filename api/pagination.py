@@ -6,8 +6,10 @@ from rest_framework import pagination, serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 
+from api.serializers.common import QueryInput
 
-class _PageQuery(serializers.Serializer):
+
+class _PageQuery(QueryInput):
     page_size = serializers.IntegerField(min_value=1, max_value=200, required=False)
 
 

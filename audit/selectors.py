@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.db.models import Model, OuterRef, QuerySet, Subquery
 
 # Never shown in changes or snapshots.
@@ -116,8 +117,12 @@ def audit_feed(
     for label in models:
         model = audited_model(label)
         records = model.history.select_related("history_user")  # type: ignore[attr-defined]
-        if object_id is not None:
-            records = records.filter(id=object_id)
+        if object_id:
+            try:
+                records = records.filter(id=model._meta.pk.to_python(object_id))  # type: ignore[union-attr]
+            except (ValidationError, ValueError):
+                continue  # not an id this model can have
+
         if actor is not None:
             records = records.filter(history_user_id=actor)
         if job is not None:

@@ -267,7 +267,9 @@ def schedule_fire(schedule_id: str, fire_at_iso: str) -> ScheduleFire | None:
     now = timezone.now()
     fire_at = parse_datetime(fire_at_iso)
     with transaction.atomic(), attribute(channel="schedule", schedule_id=schedule_id):
-        schedule = Schedule.objects.select_for_update(of=("self",)).select_related("owner").filter(pk=schedule_id).first()
+        schedule = (
+            Schedule.objects.select_for_update(of=("self",)).select_related("owner").filter(pk=schedule_id).first()
+        )
         if schedule is None or schedule.state != "active" or fire_at is None:
             return None
         if schedule.next_run_at != fire_at:

@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.serializers.common import AwareDateTimeField, UserRef
+from api.serializers.common import AwareDateTimeField, QueryInput, UserRef
 from audit.selectors import ACTIONS, AUDITED_MODELS, Entry
 
 
@@ -57,11 +57,11 @@ class AuditEventOutput(AuditEntryOutput):
         return str(entry.record.instance)[:200]
 
 
-class AuditHistoryQuery(serializers.Serializer):
+class AuditHistoryQuery(QueryInput):
     as_of = AwareDateTimeField(required=False, help_text="Only entries at or before this time")
 
 
-class AuditFeedQuery(serializers.Serializer):
+class AuditFeedQuery(QueryInput):
     model = serializers.ChoiceField(choices=AUDITED_MODELS, required=False)
     object_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
     actor = serializers.IntegerField(required=False, min_value=1)

@@ -41,6 +41,21 @@ class AwareDateTimeField(serializers.DateTimeField):
     default_error_messages = {"naive": "Give the time with its offset, e.g. 2030-01-01T09:00:00Z."}
 
 
+class QueryInput(serializers.Serializer):
+    """Query parameters: a parameter given empty is an error unless its field allows blank
+    (DRF would otherwise treat `?state=` as if it were absent)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        blank = {
+            name: ["may not be blank"]
+            for name, field in self.fields.items()
+            if name in data and data.get(name) == "" and not getattr(field, "allow_blank", False)
+        }
+        if blank:
+            raise serializers.ValidationError(blank)
+        return super().to_internal_value(data)
+
+
 class StrictInput(serializers.Serializer):
     """An input serializer that refuses fields it does not declare (typos fail loudly)."""
 

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from api.serializers.common import AwareDateTimeField, StrictInput, UserRef
+from api.serializers.common import AwareDateTimeField, QueryInput, StrictInput, UserRef
 from jobs.models import Job, JobState
 
 LABEL_KEY = re.compile(r"^[A-Za-z](?:[A-Za-z0-9.-]|_(?!_)){0,62}$")
@@ -126,7 +126,7 @@ class JobBatchOutput(serializers.Serializer):
     jobs = JobOutput(many=True)
 
 
-class JobListQuery(serializers.Serializer):
+class JobListQuery(QueryInput):
     state = serializers.ListField(child=serializers.ChoiceField(choices=JobState.choices), required=False)
     task = serializers.CharField(required=False, allow_blank=True, max_length=100)
     queue = serializers.CharField(required=False, allow_blank=True, max_length=50)
@@ -145,7 +145,7 @@ class JobListQuery(serializers.Serializer):
         return pairs
 
 
-class JobDetailQuery(serializers.Serializer):
+class JobDetailQuery(QueryInput):
     wait = serializers.IntegerField(
         required=False,
         min_value=0,

@@ -7,7 +7,7 @@ from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_fiel
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from api.serializers.common import AwareDateTimeField, StrictInput, UserRef
+from api.serializers.common import AwareDateTimeField, QueryInput, StrictInput, UserRef
 from jobs.errors import Invalid
 from jobs.models import MisfirePolicy, OverlapPolicy, Schedule, ScheduleKind
 from jobs.schedules import schedule_upcoming
@@ -137,7 +137,7 @@ class SchedulePreviewOutput(serializers.Serializer):
     upcoming = serializers.ListField(child=serializers.DateTimeField())
 
 
-class ScheduleListQuery(serializers.Serializer):
+class ScheduleListQuery(QueryInput):
     state = serializers.ChoiceField(choices=["active", "paused", "finished"], required=False)
     task = serializers.CharField(required=False, allow_blank=True, max_length=100)
     kind = serializers.ChoiceField(choices=ScheduleKind.choices, required=False)

@@ -148,8 +148,8 @@ class ScheduleViewSet(AuthenticatedView, viewsets.GenericViewSet):
     @extend_schema(operation_id="schedules_deleted", responses=VersionOutput(many=True))
     @action(detail=False, methods=["get"])
     def deleted(self, request: Request) -> Response:
-        # A short list (deleted schedules), filtered in Python: one page, same envelope as every list.
-        versions = schedule_deleted_versions(user=self.actor)[:200]
+        # A short list (deleted schedules) filtered in Python: one page (page_size, default 50).
+        versions = schedule_deleted_versions(user=self.actor)[: VersionPagination().get_page_size(request)]
         return Response({"next": None, "previous": None, "results": VersionOutput(versions, many=True).data})
 
     @extend_schema(

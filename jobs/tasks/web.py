@@ -1,8 +1,11 @@
 """The page-length task: fetch a URL from an allowlisted host and report its size."""
 
 import logging
+import re
+import time
 import urllib.error
 import urllib.request
+from http.client import HTTPResponse
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -14,19 +17,34 @@ logger = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5
 CHUNK = 64 * 1024
+REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+# Host, optional port, IPv6 brackets: nothing else. Userinfo, backslashes, percent-escapes and
+# non-ASCII are where urlsplit and urllib's own connection code disagree about the host.
+_PLAIN_NETLOC = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]*)?|\[[0-9A-Fa-f:.]+\](:[0-9]*)?")
+_WHITESPACE_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 
 
 class FetchRefused(ValueError):
     """The URL (or a redirect target) is not allowed, or the response is too large."""
 
 
-def _check(url: str) -> None:
+def _check(url: str) -> str:
+    """Return the URL's host if it may be fetched, else raise FetchRefused."""
+    if _WHITESPACE_OR_CONTROL.search(url):
+        raise FetchRefused("URLs with whitespace or control characters are not fetched")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise FetchRefused(f"only http and https URLs may be fetched, not {parts.scheme!r}")
-    allowed = {host.lower() for host in settings.FETCH_ALLOWED_HOSTS}
-    if (parts.hostname or "").lower() not in allowed:
-        raise FetchRefused(f"host {parts.hostname!r} is not in FETCH_ALLOWED_HOSTS")
+    if not _PLAIN_NETLOC.fullmatch(parts.netloc):
+        raise FetchRefused(f"the address part {parts.netloc!r} is not a plain host[:port]")
+    try:
+        parts.port  # noqa: B018 - urlsplit only validates the port when asked for it
+    except ValueError as exc:
+        raise FetchRefused(f"bad port in {parts.netloc!r}") from exc
+    host = (parts.hostname or "").lower()
+    if host not in {allowed.lower() for allowed in settings.FETCH_ALLOWED_HOSTS}:
+        raise FetchRefused(f"host {host!r} is not in FETCH_ALLOWED_HOSTS")
+    return host
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -39,31 +57,53 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirects)
 
 
+def _length(response: HTTPResponse | urllib.error.HTTPError, deadline: float) -> int:
+    """Count the body's bytes, refusing it past FETCH_MAX_BYTES and giving up at `deadline`."""
+    limit = settings.FETCH_MAX_BYTES
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise FetchRefused(f"the response is larger than {limit} bytes (Content-Length {declared})")
+    length = 0
+    # read1 returns what has arrived, so a server dripping bytes cannot hold a read past the deadline.
+    while chunk := response.read1(CHUNK):
+        length += len(chunk)
+        if length > limit:
+            raise FetchRefused(f"the response is larger than {limit} bytes")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the response took longer than {settings.FETCH_TIMEOUT_SECONDS} seconds")
+    return length
+
+
 @task(
     "web.page_length",
     parameters={
-        "properties": {"url": {"type": "string", "format": "uri", "pattern": "^https?://", "maxLength": 2048}},
+        "properties": {"url": {"type": "string", "format": "uri", "pattern": "^https?://\\S+$", "maxLength": 2048}},
         "required": ["url"],
     },
     timeout_seconds=60,
 )
 def page_length(url: str) -> dict[str, object]:
     """Fetch a page from an allowed host (redirects re-checked, size and time capped); return its length."""
+    # One budget for the whole fetch, redirects included; the socket timeout alone resets per read.
+    deadline = time.monotonic() + settings.FETCH_TIMEOUT_SECONDS
     for _ in range(MAX_REDIRECTS + 1):
-        _check(url)
+        host = _check(url)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"fetching took longer than {settings.FETCH_TIMEOUT_SECONDS} seconds")
         try:
-            response = _opener.open(url, timeout=settings.FETCH_TIMEOUT_SECONDS)
+            response: HTTPResponse | urllib.error.HTTPError = _opener.open(url, timeout=remaining)
         except urllib.error.HTTPError as exc:
-            if exc.code in (301, 302, 303, 307, 308) and exc.headers.get("Location"):
-                url = urljoin(url, exc.headers["Location"])
+            # Every non-2xx status lands here, redirects too since the handler refuses them.
+            location = exc.headers.get("Location")
+            if exc.code in REDIRECT_CODES and location:
+                exc.close()
+                url = urljoin(url, location)
                 continue
-            raise
+            response = exc  # an error page is still a page: report its status and length
         with response:
-            length = 0
-            while chunk := response.read(CHUNK):
-                length += len(chunk)
-                if length > settings.FETCH_MAX_BYTES:
-                    raise FetchRefused(f"the response is larger than {settings.FETCH_MAX_BYTES} bytes")
-            logger.info("web.fetched", extra={"host": urlsplit(url).hostname, "length": length})
-            return {"url": url, "status": response.status, "length": length}
+            length = _length(response, deadline)
+            status = response.status
+        logger.info("web.fetched", extra={"host": host, "status": status, "length": length})
+        return {"url": url, "status": status, "length": length}
     raise FetchRefused(f"more than {MAX_REDIRECTS} redirects")
