@@ -10,7 +10,7 @@ PORT ?= 8000
 WEB_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test check lint format typecheck schema schema-check fuzz fuzz-smoke bench bench-smoke lock clean
+.PHONY: help install run test check lint format typecheck schema schema-check sdk-check fuzz fuzz-smoke bench bench-smoke lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -51,6 +51,13 @@ schema: install ## Regenerate openapi/openapi.yaml
 schema-check: install ## Fail if openapi/openapi.yaml is stale, invalid or warns
 	$(PY) manage.py spectacular --validate --fail-on-warn --file $(VENV)/openapi.yaml
 	diff -u openapi/openapi.yaml $(VENV)/openapi.yaml
+
+SDK := tests/contract/sdk
+sdk-check: ## TypeScript types from the schema type-check a client; Spectral (spectral:oas) finds no error
+	cd $(SDK) && npm ci --silent --no-audit --no-fund
+	$(SDK)/node_modules/.bin/openapi-typescript openapi/openapi.yaml -o $(SDK)/api.d.ts
+	cd $(SDK) && ./node_modules/.bin/tsc -p .
+	$(SDK)/node_modules/.bin/spectral lint openapi/openapi.yaml --ruleset $(SDK)/.spectral.yaml --fail-severity error
 
 fuzz: install ## Contract fuzzing, long: schemathesis, every check, >= 10,000 cases against a live service
 	$(PY) -m tests.contract.fuzz --max-examples 100 --max-time 1500

@@ -26,6 +26,13 @@ class CursorPagination(pagination.CursorPagination):
         query.is_valid(raise_exception=True)
         return int(query.validated_data.get("page_size", self.page_size))
 
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        # DRF's examples for next/previous are not valid URIs (Spectral's oas3-valid-schema-example).
+        response: dict[str, Any] = super().get_paginated_response_schema(schema)
+        for link in ("next", "previous"):
+            response["properties"][link].pop("example", None)
+        return response
+
     def decode_cursor(self, request: Request) -> Any:
         try:
             return super().decode_cursor(request)

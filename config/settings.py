@@ -184,6 +184,17 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["drf_spectacular.hooks.preprocess_exclude_path_format"],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "TAGS": [
+        {"name": "auth", "description": "API tokens"},
+        {"name": "me", "description": "The calling user"},
+        {"name": "tasks", "description": "Registered tasks and their argument schemas"},
+        {"name": "jobs", "description": "Submit, poll, cancel and retry jobs"},
+        {"name": "schedules", "description": "One-off, interval and cron schedules, their history and versions"},
+        {"name": "audit", "description": "The audit feed (staff)"},
+        {"name": "queues", "description": "Queue counts (staff)"},
+        {"name": "workers", "description": "Live workers (staff)"},
+        {"name": "metrics", "description": "Prometheus metrics"},
+    ],
     "ENUM_NAME_OVERRIDES": {
         "JobStateEnum": "jobs.models.JobState",
         "ScheduleKindEnum": "jobs.models.ScheduleKind",

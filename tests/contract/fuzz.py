@@ -7,6 +7,7 @@ against it and stops everything. Exit status is schemathesis's.
 """
 
 import argparse
+import contextlib
 import os
 import shutil
 import socket
@@ -15,6 +16,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from config import redis_server
@@ -39,19 +41,16 @@ def _manage(env: dict[str, str], *args: str) -> str:
     return result.stdout.strip()
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--max-examples", type=int, default=20)
-    parser.add_argument("--max-time", type=int, default=240)
-    parser.add_argument("--seed", type=int, default=20261126)
-    args = parser.parse_args()
-
-    workdir = Path(tempfile.mkdtemp(prefix="conveyor-fuzz-"))
+@contextlib.contextmanager
+def live_service() -> Iterator[tuple[str, str]]:
+    """Start an isolated Conveyor (temporary SQLite, its own Redis, web + worker + scheduler on
+    127.0.0.1) with a staff user `fuzzer` (password `fuzz-password-1`); yield (base URL, token)."""
+    workdir = Path(tempfile.mkdtemp(prefix="conveyor-live-"))
     redis = redis_server.start(workdir / "redis.sock", workdir / "redis")
     port = _free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{workdir / 'fuzz.sqlite3'}",
+        "DATABASE_URL": f"sqlite:///{workdir / 'live.sqlite3'}",
         "REDIS_URL": f"unix://{workdir / 'redis.sock'}?db=0",
         "LOG_LEVEL": "ERROR",
         "CONVEYOR_WORKER": "simple",
@@ -74,23 +73,13 @@ def main() -> int:
         deadline = time.monotonic() + 30
         while True:
             try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
+                urllib.request.urlopen(f"{base}/healthz", timeout=1)  # noqa: S310 - our own loopback server
                 break
             except OSError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        command = [
-            str(Path(sys.executable).parent / "schemathesis"), "run", str(ROOT / "openapi" / "openapi.yaml"),
-            "--url", base, "--header", f"Authorization: Bearer {token}",
-            "--checks", "all", "--exclude-checks", EXCLUDED_CHECKS,
-            "--max-examples", str(args.max_examples), "--max-time", str(args.max_time),
-            "--seed", str(args.seed), "--workers", "1", "--request-timeout", "40",
-            "--generation-allow-x00", "true", "--suppress-health-check", "all",
-            # Revoking tokens would revoke the fuzzer's own; it is covered by tests/api/test_auth.py.
-            "--exclude-operation-id", "tokens_revoke",
-        ]  # fmt: skip
-        return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+        yield base, token
     finally:
         for process in processes:
             process.terminate()
@@ -102,6 +91,26 @@ def main() -> int:
         redis.terminate()
         redis.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--max-examples", type=int, default=20)
+    parser.add_argument("--max-time", type=int, default=240)
+    parser.add_argument("--seed", type=int, default=20261126)
+    args = parser.parse_args()
+    with live_service() as (base, token):
+        command = [
+            str(Path(sys.executable).parent / "schemathesis"), "run", str(ROOT / "openapi" / "openapi.yaml"),
+            "--url", base, "--header", f"Authorization: Bearer {token}",
+            "--checks", "all", "--exclude-checks", EXCLUDED_CHECKS,
+            "--max-examples", str(args.max_examples), "--max-time", str(args.max_time),
+            "--seed", str(args.seed), "--workers", "1", "--request-timeout", "40",
+            "--generation-allow-x00", "true", "--suppress-health-check", "all",
+            # Revoking tokens would revoke the fuzzer's own; it is covered by tests/api/test_auth.py.
+            "--exclude-operation-id", "tokens_revoke",
+        ]  # fmt: skip
+        return subprocess.run(command, cwd=ROOT, check=False).returncode
 
 
 if __name__ == "__main__":
