@@ -16,6 +16,7 @@ Modes:
 import asyncio
 import contextlib
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -118,10 +119,19 @@ class Closed:
     async def client(self, index: int, payloads: list[bytes], stop_at: float, max_requests: int) -> None:
         host, port = self.spec["host"], int(self.spec["port"])
         expect = set(self.spec.get("expect") or [200])
-        writer = None
         position = index % len(payloads)
-        try:
+        connection: list[Any] = []  # [reader, writer] while connected
+
+        async def connect() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+            for stream in connection[1:]:
+                stream.close()
+            connection.clear()
             reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port, limit=READ_LIMIT), 10)
+            connection.extend([reader, writer])
+            return reader, writer
+
+        try:
+            reader, writer = await connect()
             while time.monotonic() < stop_at and self.sent < max_requests:
                 self.sent += 1
                 payload = payloads[position]
@@ -132,8 +142,7 @@ class Closed:
                     status, headers, body = await asyncio.wait_for(read_response(reader), self.spec.get("timeout", 30))
                 except (HttpError, TimeoutError, OSError) as exc:
                     self.note_error(f"{type(exc).__name__}: {exc}")
-                    writer.close()
-                    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port, limit=READ_LIMIT), 10)
+                    reader, writer = await connect()
                     continue
                 ended = time.monotonic()
                 self.statuses[status] = self.statuses.get(status, 0) + 1
@@ -143,13 +152,12 @@ class Closed:
                     self.latencies.append(ended - started)
                     self.last_end = max(self.last_end, ended)
                 if headers.get("connection", "").lower() == "close":
-                    writer.close()
-                    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port, limit=READ_LIMIT), 10)
+                    reader, writer = await connect()
         except (OSError, TimeoutError) as exc:
             self.note_error(f"connect: {type(exc).__name__}: {exc}")
         finally:
-            if writer is not None:
-                writer.close()
+            for stream in connection[1:]:
+                stream.close()
 
     async def run(self) -> dict[str, Any]:
         spec = self.spec
@@ -191,9 +199,10 @@ class LongPoll:
         headers = self.spec.get("headers") or {}
         payload = build_request(host, port, {"method": "GET", "path": paths[index % len(paths)], "headers": headers})
         wait = float(self.spec.get("wait", 30))
-        writer = None
+        writers: list[asyncio.StreamWriter] = []
         try:
             reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port, limit=READ_LIMIT), 20)
+            writers.append(writer)
             self.connected += 1
             while time.monotonic() < stop_at:
                 writer.write(payload)
@@ -214,8 +223,8 @@ class LongPoll:
             if len(self.error_samples) < 5:
                 self.error_samples.append(f"{type(exc).__name__}: {exc}"[:500])
         finally:
-            if writer is not None:
-                writer.close()
+            for stream in writers:
+                stream.close()
 
     async def run(self) -> dict[str, Any]:
         clients = int(self.spec["clients"])
@@ -227,7 +236,15 @@ class LongPoll:
             if ramp and index % 50 == 49:
                 await asyncio.sleep(ramp * 50 / clients)
         print(json.dumps({"event": "started", "clients": clients}), flush=True)
-        await asyncio.gather(*tasks)
+        stop_file = self.spec.get("stop_file")
+        while stop_file and not all(task.done() for task in tasks):
+            # The harness asks for an early end by creating this file.
+            if os.path.exists(stop_file) or time.monotonic() > stop_at:
+                for task in tasks:
+                    task.cancel()
+                break
+            await asyncio.sleep(0.2)
+        await asyncio.gather(*tasks, return_exceptions=True)
         return {
             "clients": clients,
             "connected": self.connected,
@@ -250,9 +267,10 @@ def main() -> None:
     with contextlib.suppress(ValueError):
         import resource
 
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     result = asyncio.run(_main(spec))
+    result["client_cpu_s"] = round(time.process_time(), 3)
     print(json.dumps({"event": "result", **result}), flush=True)
 
 

@@ -1,6 +1,7 @@
 """The baseline's one table (created with `migrate --run-syncdb`: the app has no migrations)."""
 
 import uuid
+from typing import ClassVar
 
 from django.db import models
 
@@ -11,6 +12,8 @@ class Task(models.Model):
     kwargs = models.JSONField(default=dict)
     state = models.CharField(max_length=10, default="queued")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects: ClassVar[models.Manager["Task"]] = models.Manager()
 
     class Meta:
         app_label = "bench_baseline"

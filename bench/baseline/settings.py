@@ -7,7 +7,7 @@ import environ
 
 env = environ.Env()
 
-SECRET_KEY = "bench-baseline-not-secret"  # noqa: S105 - a local benchmark fixture
+SECRET_KEY = "bench-baseline-not-secret"  # a local benchmark fixture
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 USE_TZ = True
@@ -34,9 +34,7 @@ MIDDLEWARE = [
 SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
 
 DATABASES = {
-    "default": env.db(
-        "BASELINE_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/bench_baseline"
-    ),
+    "default": env.db("BASELINE_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/bench_baseline"),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = 60
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -47,5 +45,6 @@ RQ_QUEUES = {"default": {"URL": REDIS_URL, "SERIALIZER": "rq.serializers.JSONSer
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "root": {"level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
