@@ -70,7 +70,7 @@ def test_generated_client_drives_a_scenario(sdk):
                 "kind": "cron",
                 "cron": "0 3 * * *",
                 "timezone": "Europe/Athens",
-            }  # fmt: skip
+            }
         )
         schedule = schedules_create.sync(client=client, body=cron)
         assert schedule is not None and len(schedule.upcoming) == 5
