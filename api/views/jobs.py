@@ -115,7 +115,8 @@ class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
         headers = {"ETag": etag_of(data)}
         if not job.done:
             headers["Retry-After"] = POLL_AFTER
-        if request.headers.get("If-None-Match") == headers["ETag"]:
+        given = {tag.strip().removeprefix("W/") for tag in request.headers.get("If-None-Match", "").split(",")}
+        if headers["ETag"] in given or "*" in given:
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
         return Response(data, headers=headers)
 
