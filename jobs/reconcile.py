@@ -1,7 +1,8 @@
 """Reconciliation: make Redis agree with the database after Redis lost state or a worker died.
 
-- queued jobs the database says were pushed but whose RQ job is gone are pushed again (the
-  dispatch pass does it; a job still only starts from `queued`, so it cannot run twice);
+- queued jobs the database says were pushed but that RQ no longer holds as waiting (gone, or
+  taken by a worker that died before starting them) are pushed again (a job still only starts
+  from `queued`, so it cannot run twice);
 - running jobs whose worker stopped vouching for itself are failed, or retried by their policy;
 - active schedules whose next fire is missing from rq-scheduler are re-armed;
 - idempotency records past their 24 h window are deleted.
@@ -26,6 +27,7 @@ logger = logging.getLogger(__name__)
 # Leaves a fresh push and a just-started job alone.
 GRACE = timedelta(seconds=15)
 BATCH = 1000
+WAITING_IN_RQ = {b"queued", b"deferred", b"scheduled"}
 
 
 def redispatch_lost() -> int:
@@ -39,9 +41,11 @@ def redispatch_lost() -> int:
         return 0
     with dispatch.redis_connection().pipeline(transaction=False) as pipe:
         for job in jobs:
-            pipe.exists(f"rq:job:{job.pk}")
-        present = pipe.execute()
-    lost = [job for job, exists in zip(jobs, present, strict=True) if not exists]
+            pipe.hget(f"rq:job:{job.pk}", "status")
+        statuses = pipe.execute()
+    # Gone, or taken by a worker that died before the job started (RQ says started/failed while
+    # the row still says queued). Pushing again is safe: a job only starts from `queued`.
+    lost = [job for job, status in zip(jobs, statuses, strict=True) if status not in WAITING_IN_RQ]
     for job in lost:
         # A save, not an UPDATE, so the audit trail shows the reason.
         with attribute(reason="reconcile: Redis lost the job; dispatching it again"):
