@@ -65,6 +65,12 @@ fuzz: install ## Contract fuzzing, long: schemathesis, every check, >= 10,000 ca
 fuzz-smoke: install ## Contract fuzzing, bounded (a few minutes; CI runs it)
 	$(PY) -m tests.contract.fuzz --max-examples 8 --max-time 150
 
+bench: install ## Benchmarks against local PostgreSQL + Redis (< 15 min); writes docs/benchmarks.md
+	$(PY) -m bench
+
+bench-smoke: install ## Every benchmark scenario, tiny (< 1 min; CI runs it so the harness cannot rot)
+	$(PY) -m bench --smoke
+
 lock: ## Re-resolve constraints.txt from pyproject.toml in a scratch venv
 	rm -rf var/lockenv && $(PYTHON) -m venv var/lockenv
 	var/lockenv/bin/pip install --quiet -e '.[dev]'
