@@ -14,10 +14,11 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from rest_framework.renderers import JSONRenderer
+
+from api.longpoll import releasing
 
 HEARTBEAT = 15.0
 MAX_STREAM_SECONDS = 3600  # a stream is closed after an hour; clients reconnect with Last-Event-ID
@@ -34,7 +35,7 @@ def _last_event_id(request: HttpRequest) -> int:
 
 def job_event_stream(view: Callable[..., HttpResponseBase]) -> Callable[..., Any]:
     """Build the async events view around the synchronous job detail view."""
-    snapshot_view = sync_to_async(view)
+    snapshot_view = releasing(view)
 
     async def events(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         first = await snapshot_view(request, *args, **kwargs)

@@ -14,6 +14,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from asgiref.sync import sync_to_async
+from django import db
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from redis.exceptions import RedisError
@@ -26,9 +27,23 @@ def _wait_seconds(request: HttpRequest) -> int:
     return int(raw) if raw.isdigit() and int(raw) <= MAX_WAIT else 0
 
 
+def releasing(view: Callable[..., HttpResponseBase]) -> Callable[..., Any]:
+    """`view` as a coroutine run on the shared thread pool that hands its database connection
+    back to the pool when it returns, so a waiting request holds neither a thread nor a
+    connection (Django's default would keep both for the whole wait)."""
+
+    def call(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        finally:
+            db.connections.close_all()
+
+    return sync_to_async(call, thread_sensitive=False)
+
+
 def with_long_poll(view: Callable[..., HttpResponseBase]) -> Callable[..., Any]:
     """Wrap the job detail view so that `?wait=N` waits for a change asynchronously."""
-    sync_view = sync_to_async(view)
+    sync_view = releasing(view)
 
     async def long_poll(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         wait = _wait_seconds(request) if request.method == "GET" else 0

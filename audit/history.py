@@ -24,11 +24,6 @@ class HistoryContext(models.Model):
 
     class Meta:
         abstract = True
-        indexes = [
-            models.Index(fields=["history_user", "-history_date"], name="%(app_label)s_%(class)s_actor"),
-            # One object's entries, newest first, and each entry's predecessor.
-            models.Index(fields=["id", "-history_id"], name="%(app_label)s_%(class)s_object"),
-        ]
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self._state.adding:
@@ -54,6 +49,19 @@ class AuditedHistory(HistoricalRecords):  # type: ignore[misc]
         kwargs.setdefault("bases", [HistoryContext])
         kwargs.setdefault("get_user", _context_user)
         super().__init__(**kwargs)
+
+    def get_meta_options(self, model: Any) -> dict[str, Any]:
+        # simple-history builds the historical model's Meta itself (an abstract base's indexes
+        # are not inherited), so the indexes the audit reads need are declared here.
+        options: dict[str, Any] = super().get_meta_options(model)
+        short = model._meta.model_name[:12]
+        options["indexes"] = [
+            models.Index(fields=["history_user", "-history_date"], name=f"h{short}_actor"),
+            # One object's entries, newest first, and each entry's predecessor.
+            models.Index(fields=["id", "-history_id"], name=f"h{short}_object"),
+            models.Index(fields=["-history_date", "-history_id"], name=f"h{short}_feed"),
+        ]
+        return options
 
     def get_change_reason_for_object(self, instance: Any, history_type: Any, using: Any) -> str | None:
         reason = super().get_change_reason_for_object(instance, history_type, using)

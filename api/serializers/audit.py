@@ -54,7 +54,12 @@ class AuditEventOutput(AuditEntryOutput):
     object_repr = serializers.SerializerMethodField()
 
     def get_object_repr(self, entry: Entry) -> str:
-        return str(entry.record.instance)[:200]
+        # From the record's own columns: building `record.instance` would cost a query per entry.
+        record = entry.record
+        for name in ("name", "username"):
+            if getattr(record, name, None):
+                return str(getattr(record, name))[:200]
+        return f"{getattr(record, 'task', entry.model)} {record.id}"[:200]
 
 
 class AuditHistoryQuery(QueryInput):
