@@ -66,8 +66,11 @@ def test_worker_sigkilled_ten_times(api, monkeypatch):
     assert kills == 10
     final = spawn("rqworker", *settings.QUEUE_NAMES, CONVEYOR_WORKER="fork", WORKER_MONITORING_INTERVAL="1")
     try:
-        wait_until(lambda: (dispatch.dispatch_due(), Job.objects.filter(pk__in=ids, state__in=TERMINAL_STATES)
-                            .count() == len(ids))[1], timeout=90)  # fmt: skip
+        # As the scheduler process would: reconcile (jobs a killed worker took but never started)
+        # and dispatch (retries that are due), until every job is done.
+        wait_until(lambda: (reconcile.reconcile(), dispatch.dispatch_due(),
+                            Job.objects.filter(pk__in=ids, state__in=TERMINAL_STATES).count() == len(ids))[2],
+                   timeout=90)  # fmt: skip
     finally:
         final.terminate()
         final.wait(timeout=15)
