@@ -8,8 +8,20 @@ from typing import Any
 
 from django.db import models
 from simple_history.models import HistoricalRecords
+from simple_history.utils import bulk_create_with_history
 
-from audit.context import current
+from audit.context import Attribution, current
+
+
+def _context_columns(ctx: Attribution, actor: Any) -> dict[str, Any]:
+    return {
+        "history_username": actor.get_username() if actor is not None else "",
+        "history_channel": ctx.channel,
+        "history_request_id": ctx.request_id or "",
+        "history_job_id": ctx.job_id,
+        "history_schedule_id": ctx.schedule_id,
+        "history_client_ip": ctx.client_ip,
+    }
 
 
 class HistoryContext(models.Model):
@@ -27,15 +39,23 @@ class HistoryContext(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self._state.adding:
-            ctx = current()
-            actor = getattr(self, "history_user", None)
-            self.history_username = actor.get_username() if actor is not None else ""
-            self.history_channel = ctx.channel
-            self.history_request_id = ctx.request_id or ""
-            self.history_job_id = ctx.job_id  # type: ignore[assignment]
-            self.history_schedule_id = ctx.schedule_id  # type: ignore[assignment]
-            self.history_client_ip = ctx.client_ip
+            for name, value in _context_columns(current(), getattr(self, "history_user", None)).items():
+                setattr(self, name, value)
         super().save(*args, **kwargs)
+
+
+def bulk_create_audited(model: type[models.Model], objs: list[Any]) -> list[Any]:
+    """INSERT `objs` and their "created" history rows in two statements, attributed like
+    one-by-one saves. Model.save() and signals are skipped, as with any bulk_create."""
+    ctx = current()
+    actor = ctx.actor
+    return bulk_create_with_history(  # type: ignore[no-any-return]
+        objs,
+        model,
+        default_user=actor,
+        default_change_reason=ctx.reason or None,
+        custom_historical_attrs=_context_columns(ctx, actor),
+    )
 
 
 def _context_user(instance: Any = None, request: Any = None, **kwargs: Any) -> Any:

@@ -98,9 +98,10 @@ def push(jobs: list[Job], *, submitted: bool = False, announce: bool = True) -> 
 
 def dispatch_now(jobs: list[Job], *, submitted: bool = False) -> None:
     """After commit: push the queued ones among `jobs` and mark them dispatched; if Redis is
-    down they stay undispatched and the dispatch pass pushes them later."""
+    down they stay undispatched and the dispatch pass pushes them later. Fresh submits are not
+    announced: no client knows their ids before the response."""
     ready = [job.pk for job in jobs if job.state == JobState.QUEUED]
-    if push(jobs, submitted=submitted) and ready:
+    if push(jobs, submitted=submitted, announce=not submitted) and ready:
         Job.objects.filter(pk__in=ready).update(dispatched=True, enqueued_at=timezone.now(), version=F("version") + 1)
 
 
