@@ -7,8 +7,8 @@ job or schedule, from which IP and why — taken from `audit.context`, never fro
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
-from simple_history.utils import bulk_create_with_history
 
 from audit.context import Attribution, current
 
@@ -44,18 +44,30 @@ class HistoryContext(models.Model):
         super().save(*args, **kwargs)
 
 
-def bulk_create_audited(model: type[models.Model], objs: list[Any]) -> list[Any]:
-    """INSERT `objs` and their "created" history rows in two statements, attributed like
-    one-by-one saves. Model.save() and signals are skipped, as with any bulk_create."""
-    ctx = current()
-    actor = ctx.actor
-    return bulk_create_with_history(  # type: ignore[no-any-return]
-        objs,
-        model,
-        default_user=actor,
-        default_change_reason=ctx.reason or None,
-        custom_historical_attrs=_context_columns(ctx, actor),
-    )
+def bulk_create_audited(
+    model: type[models.Model], objs: list[Any], attributions: list[Attribution] | None = None
+) -> list[Any]:
+    """INSERT `objs` and their "created" history rows in two statements, each row attributed as
+    a one-by-one save would be: to `attributions` (one per object) or else to the current
+    context. Model.save() and signals are skipped, as with any bulk_create."""
+    history = model.history.model  # type: ignore[attr-defined]
+    now = timezone.now()
+    created = model._default_manager.bulk_create(objs)
+    rows = []
+    for obj, ctx in zip(created, attributions or [current()] * len(created), strict=True):
+        actor = ctx.actor
+        rows.append(
+            history(
+                history_date=now,
+                history_user=actor,
+                history_change_reason=ctx.reason or None,
+                history_type="+",
+                **{field.attname: getattr(obj, field.attname) for field in history.tracked_fields},
+                **_context_columns(ctx, actor),
+            )
+        )
+    history.objects.bulk_create(rows)
+    return created
 
 
 def _context_user(instance: Any = None, request: Any = None, **kwargs: Any) -> Any:

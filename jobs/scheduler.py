@@ -1,14 +1,15 @@
 """The scheduler process: rq-scheduler's loop plus Conveyor's periodic passes.
 
 Each tick (default every second) the lock holder takes the due entries from rq-scheduler:
-schedule fires are handled here (a DB transaction per slot, see jobs.schedules), anything
-else is queued as rq-scheduler would. Then it runs the dispatch pass (due scheduled jobs,
-retries, pushes Redis missed), every RECONCILE_EVERY ticks the reconcile pass (jobs and
-schedule arming Redis lost, jobs of dead workers) and every ALERT_EVERY ticks the check for
-schedules that stopped succeeding.
+the schedule fires due are handled here together (one DB transaction per FIRE_BATCH slots,
+see jobs.schedules.schedule_fire_many), anything else is queued as rq-scheduler would. Then
+it runs the dispatch pass (due scheduled jobs, retries, pushes Redis missed), every
+RECONCILE_EVERY ticks the reconcile pass (jobs and schedule arming Redis lost, jobs of dead
+workers) and every ALERT_EVERY ticks the check for schedules that stopped succeeding.
 """
 
 import logging
+from itertools import batched
 from typing import Any
 
 from django.db import DatabaseError, close_old_connections
@@ -20,12 +21,13 @@ from jobs.alerts import silent_schedules
 from jobs.dispatch import dispatch_due
 from jobs.engine import FIRE_SCHEDULE, JsonJob
 from jobs.reconcile import reconcile
-from jobs.schedules import schedule_fire
+from jobs.schedules import schedule_fire_many
 
 logger = logging.getLogger(__name__)
 
 RECONCILE_EVERY = 5  # ticks (seconds, by default)
 ALERT_EVERY = 300
+FIRE_BATCH = 500  # slots per transaction
 
 
 class ConveyorScheduler(Scheduler):  # type: ignore[misc]
@@ -34,20 +36,22 @@ class ConveyorScheduler(Scheduler):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         self._ticks = 0
 
-    def enqueue_job(self, job: Any) -> None:
-        if job.func_name != FIRE_SCHEDULE:
-            super().enqueue_job(job)
-            return
-        # Take the entry out first: schedule_fire arms the next slot under the same id. If this
-        # process dies in between, the re-arm pass restores the slot and the fire row dedupes.
-        self.connection.zrem(self.scheduled_jobs_key, job.id)
-        with attribute(channel="schedule"):
-            schedule_fire(*job.args)
-
     def enqueue_jobs(self) -> list[Any]:
         close_old_connections()
         try:
-            jobs: list[Any] = super().enqueue_jobs()
+            jobs: list[Any] = list(self.get_jobs_to_queue())
+            fires = [job for job in jobs if job.func_name == FIRE_SCHEDULE]
+            for job in jobs:
+                if job.func_name != FIRE_SCHEDULE:
+                    self.enqueue_job(job)
+            if fires:
+                # Take the entries out first: firing arms each next slot under the same id. If
+                # this process dies in between, the re-arm pass restores the slots and the fire
+                # rows dedupe.
+                self.connection.zrem(self.scheduled_jobs_key, *(job.id for job in fires))
+                with attribute(channel="schedule"):
+                    for chunk in batched(fires, FIRE_BATCH, strict=False):
+                        schedule_fire_many([tuple(job.args) for job in chunk])
             with attribute(channel="system", reason="scheduler pass"):
                 dispatch_due()
                 if self._ticks % RECONCILE_EVERY == 0:

@@ -7,6 +7,7 @@ again replaces the previous arming. The database decides whether a fire runs: ea
 """
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,7 @@ from redis.exceptions import RedisError
 from reversion.models import Version
 from rq_scheduler import Scheduler
 
-from audit.context import attribute, current
+from audit.context import Attribution, attribute, current
 from audit.revisions import restore_point
 from jobs import dispatch, metrics, scheduling
 from jobs.engine import FIRE_SCHEDULE, JsonJob
@@ -34,7 +35,7 @@ from jobs.models import (
 )
 from jobs.registry import get_task
 from jobs.selectors import schedule_deleted_versions
-from jobs.services import JobSpec, job_submit
+from jobs.services import JobSpec, job_prepare, job_submit, jobs_save
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +165,11 @@ def schedule_arm(schedule: Schedule) -> None:
         logger.warning("schedule.arm_failed", extra={"schedule_id": str(schedule.pk), "error": str(exc)})
 
 
+def schedule_arm_many(schedules: list[Schedule]) -> None:
+    for schedule in schedules:
+        schedule_arm(schedule)
+
+
 def _save_schedule(schedule: Schedule, *, comment: str) -> Schedule:
     with transaction.atomic(), restore_point(comment), attribute(schedule_id=str(schedule.pk), reason=comment):
         try:
@@ -259,49 +265,122 @@ def _advance(schedule: Schedule, *, after: datetime, now: datetime) -> None:
 
 
 def schedule_fire(schedule_id: str, fire_at_iso: str) -> ScheduleFire | None:
-    """Fire the slot `fire_at` of a schedule once (the scheduler process calls this).
+    """Fire the slot `fire_at` of one schedule (see `schedule_fire_many`)."""
+    fires = schedule_fire_many([(schedule_id, fire_at_iso)])
+    return fires[0] if fires else None
 
-    A stale trigger (the schedule moved on, was paused or deleted) or a second trigger of the
-    same slot does nothing.
+
+def schedule_fire_many(slots: list[tuple[str, str]]) -> list[ScheduleFire]:
+    """Fire due slots, given as (schedule id, fire_at ISO), once each; the scheduler process
+    calls this with every slot due at a tick. Returns the fires recorded.
+
+    All slots go in one transaction with bulk writes. A stale trigger (the schedule moved on,
+    was paused or deleted) does nothing. If another scheduler fired one of the slots meanwhile,
+    the batch rolls back and each slot is retried in a transaction of its own, where that slot
+    alone is a no-op.
     """
+    try:
+        return _fire(slots)
+    except IntegrityError:
+        fires = []
+        for slot in slots:
+            try:
+                fires += _fire([slot])
+            except IntegrityError:
+                logger.info("schedule.fire_duplicate", extra={"schedule_id": slot[0], "fire_at": slot[1]})
+        return fires
+
+
+def _fire(slots: list[tuple[str, str]]) -> list[ScheduleFire]:
     now = timezone.now()
-    fire_at = parse_datetime(fire_at_iso)
-    with transaction.atomic(), attribute(channel="schedule", schedule_id=schedule_id):
-        schedule = (
-            Schedule.objects.select_for_update(of=("self",)).select_related("owner").filter(pk=schedule_id).first()
+    wanted = {schedule_id: parse_datetime(fire_at) for schedule_id, fire_at in slots}
+    with transaction.atomic():
+        schedules = list(
+            Schedule.objects.select_for_update(of=("self",))
+            .select_related("owner", "last_job")
+            .filter(pk__in=wanted)
+            .order_by("pk")
         )
-        if schedule is None or schedule.state != "active" or fire_at is None:
-            return None
-        if schedule.next_run_at != fire_at:
-            transaction.on_commit(lambda: schedule_arm(schedule))
-            return None
-        try:
-            with transaction.atomic():
-                fire = ScheduleFire.objects.create(schedule=schedule, fire_at=fire_at, outcome=FireOutcome.FIRED)
-        except IntegrityError:
-            return None  # another scheduler fired this slot
-        late = now - fire_at > MISFIRE_GRACE
-        last = schedule.last_job
-        if late and schedule.misfire_policy == "skip":
-            fire.outcome = FireOutcome.MISSED
-        elif schedule.overlap_policy == OverlapPolicy.SKIP and last is not None and not last.done:
-            fire.outcome = FireOutcome.SKIPPED_OVERLAP
-        else:
-            fire.job = _run(schedule, actor=schedule.owner, channel="schedule")
-            if fire.job is None:
-                fire.outcome = FireOutcome.REFUSED
+        fires: list[ScheduleFire] = []
+        runs: list[tuple[Schedule, Job]] = []
+        stale: list[Schedule] = []
+        for schedule in schedules:
+            fire_at = wanted[str(schedule.pk)]
+            if schedule.state != "active" or fire_at is None:
+                continue
+            if schedule.next_run_at != fire_at:
+                stale.append(schedule)
+                continue
+            fire = ScheduleFire(schedule=schedule, fire_at=fire_at, outcome=FireOutcome.FIRED)
+            last = schedule.last_job
+            if now - fire_at > MISFIRE_GRACE and schedule.misfire_policy == "skip":
+                fire.outcome = FireOutcome.MISSED
+            elif schedule.overlap_policy == OverlapPolicy.SKIP and last is not None and not last.done:
+                fire.outcome = FireOutcome.SKIPPED_OVERLAP
             else:
-                _count_run(schedule, fire.job, fire_at)
-        fire.save(update_fields=["outcome", "job"])
-        # After downtime, resume the normal cadence from now: one catch-up run at most.
-        _advance(schedule, after=max(fire_at, now) if late else fire_at, now=now)
+                job = _prepare_run(schedule, now)
+                if job is None:
+                    fire.outcome = FireOutcome.REFUSED
+                else:
+                    fire.job = job
+                    runs.append((schedule, job))
+            fires.append(fire)
+        jobs_save([job for _, job in runs], [_run_attribution(schedule) for schedule, _ in runs])
+        ScheduleFire.objects.bulk_create(fires)  # the unique (schedule, fire_at) guards each slot
+        for schedule, job in runs:
+            schedule.run_count += 1
+            schedule.last_job, schedule.last_run_at = job, wanted[str(schedule.pk)]
+        Schedule.objects.bulk_update([schedule for schedule, _ in runs], ["run_count", "last_job", "last_run_at"])
+        _advance_many(fires, now)
+        transaction.on_commit(lambda: schedule_arm_many(stale))
+    _record_fires(fires, now)
+    return fires
+
+
+def _prepare_run(schedule: Schedule, now: datetime) -> Job | None:
+    """An unsaved run of `schedule` for its owner; None if its task or arguments are no longer valid."""
+    spec = JobSpec(task=schedule.task, args=schedule.args, kwargs=schedule.kwargs, queue=schedule.queue or None)
+    try:
+        job = job_prepare(spec=spec, actor=schedule.owner, now=now)
+    except (Invalid, Forbidden) as exc:
+        logger.warning("schedule.run_refused", extra={"schedule_id": str(schedule.pk), "error": exc.detail})
+        return None
+    job.schedule = schedule
+    return job
+
+
+def _run_attribution(schedule: Schedule) -> Attribution:
+    reason = f"schedule {schedule.name}"
+    return replace(current(), channel="schedule", schedule_id=str(schedule.pk), user=schedule.owner, reason=reason)
+
+
+def _advance_many(fires: list[ScheduleFire], now: datetime) -> None:
+    """Move each fired schedule to its next slot in one UPDATE (after downtime, resume the normal
+    cadence from now: one catch-up run at most); finishing ones go through `_advance`."""
+    moving = []
+    for fire in fires:
+        schedule = fire.schedule
+        after = max(fire.fire_at, now) if now - fire.fire_at > MISFIRE_GRACE else fire.fire_at
+        following = scheduling.next_fire(after=after, **_spec(schedule))
+        exhausted = schedule.max_runs is not None and schedule.run_count >= schedule.max_runs
+        if following is None or exhausted or (schedule.end_at is not None and following > schedule.end_at):
+            with attribute(schedule_id=str(schedule.pk)):
+                _advance(schedule, after=after, now=now)
+        else:
+            schedule.next_run_at = following
+            moving.append(schedule)
+    Schedule.objects.bulk_update(moving, ["next_run_at"])
+    transaction.on_commit(lambda: schedule_arm_many(moving))
+
+
+def _record_fires(fires: list[ScheduleFire], now: datetime) -> None:
     with dispatch.redis_connection().pipeline(transaction=False) as pipe:
-        lateness = max(0.0, (now - fire_at).total_seconds())
-        metrics.observe(pipe, "schedule_lateness", (schedule.kind,), lateness, metrics.LATENESS_BUCKETS)
+        for fire in fires:
+            lateness = max(0.0, (now - fire.fire_at).total_seconds())
+            metrics.observe(pipe, "schedule_lateness", (fire.schedule.kind,), lateness, metrics.LATENESS_BUCKETS)
+            logger.info("schedule.fired", extra={"schedule_id": str(fire.schedule.pk), "outcome": fire.outcome,
+                                                 "lateness_ms": round(lateness * 1000)})  # fmt: skip
         pipe.execute()
-    logger.info("schedule.fired", extra={"schedule_id": schedule_id, "outcome": fire.outcome,
-                                         "lateness_ms": round((now - fire_at).total_seconds() * 1000)})  # fmt: skip
-    return fire
 
 
 def schedule_trigger(*, schedule: Schedule, actor: User) -> Job:

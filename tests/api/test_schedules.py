@@ -11,7 +11,7 @@ from rq_scheduler import Scheduler
 from jobs import dispatch
 from jobs.engine import JsonJob
 from jobs.models import Job, Schedule, ScheduleFire
-from jobs.schedules import arm_id, schedule_fire, schedule_rearm_missing
+from jobs.schedules import arm_id, schedule_fire, schedule_fire_many, schedule_rearm_missing
 from tests.api.test_auth import assert_problem
 from tests.conftest import run_worker
 
@@ -85,6 +85,39 @@ def test_duplicate_trigger_of_a_slot_is_a_no_op(api):
     assert schedule_fire(body["id"], slot).outcome == "fired"
     assert schedule_fire(body["id"], slot) is None  # stale: the schedule moved on
     assert ScheduleFire.objects.count() == 1 and Job.objects.count() == 1
+
+
+def test_one_tick_fires_many_schedules_each_attributed_to_its_own(api, other_api):
+    mine = [create(api, name=f"a{i}", kind="interval", every_seconds=60).json()["id"] for i in range(3)]
+    theirs = create(other_api, name="b", kind="cron", cron="*/5 * * * *").json()["id"]
+    paused = create(api, name="p", kind="interval", every_seconds=60).json()["id"]
+    api.post(f"/api/v1/schedules/{paused}/pause/")
+    slots = {str(s.pk): s.next_run_at for s in Schedule.objects.all()}
+    fires = schedule_fire_many([(pk, moment.isoformat()) for pk, moment in slots.items()])
+    assert sorted(str(fire.schedule_id) for fire in fires) == sorted([*mine, theirs])
+    assert {fire.outcome for fire in fires} == {"fired"}
+    for fire in fires:
+        job = Job.objects.get(schedule_id=fire.schedule_id)
+        created = job.history.get()
+        assert created.history_channel == "schedule" and created.history_schedule_id == fire.schedule_id
+        assert created.history_user == job.submitted_by == fire.schedule.owner
+        assert created.history_change_reason == f"schedule {fire.schedule.name}"
+        schedule = Schedule.objects.get(pk=fire.schedule_id)
+        assert schedule.run_count == 1 and schedule.last_job == job and schedule.last_run_at == slots[str(schedule.pk)]
+        assert schedule.next_run_at > slots[str(schedule.pk)]
+        assert armed_at(schedule.pk) == int(schedule.next_run_at.timestamp())
+    assert Job.objects.filter(schedule_id=paused).count() == 0 and Job.objects.count() == 4
+
+
+def test_a_slot_fired_elsewhere_does_not_stop_the_others(api):
+    first, second = (create(api, name=n, kind="interval", every_seconds=60).json()["id"] for n in "ab")
+    taken = Schedule.objects.get(pk=first)
+    ScheduleFire.objects.create(schedule=taken, fire_at=taken.next_run_at, outcome="fired")  # another scheduler
+    slots = [(str(s.pk), s.next_run_at.isoformat()) for s in Schedule.objects.all()]
+    fires = schedule_fire_many(slots)
+    assert [str(fire.schedule_id) for fire in fires] == [second]
+    assert Job.objects.filter(schedule_id=first).count() == 0 and Job.objects.filter(schedule_id=second).count() == 1
+    assert Schedule.objects.get(pk=first).run_count == 0
 
 
 def test_misfire_policies_after_downtime(api):
