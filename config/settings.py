@@ -1,5 +1,6 @@
 """Django settings for Conveyor; every environment variable is read here, once."""
 
+import sys
 from pathlib import Path
 
 import environ
@@ -91,10 +92,17 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'conveyor.sqlite3'}"),
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # A bounded psycopg pool per process. Under ASGI every concurrent request runs its sync part
-    # in its own thread, so persistent per-thread connections (CONN_MAX_AGE) would grow with the
-    # number of open long-polls until PostgreSQL refuses clients; a pool caps them.
+# The worker and scheduler are single-threaded: each keeps one persistent connection (a fork
+# worker's work horse opens its own). A pool would not help them, and its threads and idle
+# sockets must not cross the fork of a work horse.
+SINGLE_THREADED_PROCESS = any(command in sys.argv[1:2] for command in ("rqworker", "conveyor_scheduler"))
+if SINGLE_THREADED_PROCESS:
+    DATABASES["default"]["CONN_MAX_AGE"] = None
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A bounded psycopg pool per web process. Under ASGI every concurrent request runs its sync
+    # part in its own thread, so persistent per-thread connections (CONN_MAX_AGE) would grow with
+    # the number of open long-polls until PostgreSQL refuses clients; a pool caps them.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,

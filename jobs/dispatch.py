@@ -40,7 +40,8 @@ def queue(name: str) -> Queue:
     return django_rq.get_queue(name, connection=redis_connection())
 
 
-def _notify(pipe: Pipeline, job_ids: Iterable[object]) -> None:
+def add_notices(pipe: Pipeline, job_ids: Iterable[object]) -> None:
+    """Queue change notices for `job_ids` on `pipe`."""
     for job_id in job_ids:
         pipe.publish(f"conveyor:job:{job_id}", "changed")
 
@@ -49,7 +50,7 @@ def notify(job_ids: Iterable[object]) -> None:
     """Tell long-polls and event streams that these jobs changed (best effort)."""
     try:
         with redis_connection().pipeline(transaction=False) as pipe:
-            _notify(pipe, job_ids)
+            add_notices(pipe, job_ids)
             pipe.execute()
     except RedisError:
         logger.warning("job.notify_failed")
@@ -86,7 +87,7 @@ def push(jobs: list[Job], *, submitted: bool = False, announce: bool = True) -> 
         with redis_connection().pipeline() as pipe:
             _enqueue(pipe, [job for job in jobs if job.state == JobState.QUEUED])
             if announce:
-                _notify(pipe, (job.pk for job in jobs))
+                add_notices(pipe, (job.pk for job in jobs))
             if submitted:
                 metrics.record_submitted(pipe, jobs)
             pipe.execute()

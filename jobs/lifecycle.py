@@ -15,7 +15,9 @@ from uuid import UUID
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from redis.exceptions import RedisError
 
+from audit.context import attribute
 from jobs import dispatch, metrics
 from jobs.models import TERMINAL_STATES, Job, JobState
 
@@ -26,23 +28,21 @@ RESULT_MAX_BYTES = 64 * 1024
 
 def transition(job_id: UUID | str, allowed: Iterable[str], **fields: Any) -> Job | None:
     """Lock the job and apply `fields` if the job is in one of `allowed` states; return it, or None if not."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         job = Job.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.state not in allowed:
             return None
         for name, value in fields.items():
             setattr(job, name, value)
         job.save()
-        transaction.on_commit(lambda: dispatch.notify([job.pk]))
-        if job.done:
-            transaction.on_commit(lambda: metrics.record_finished(job))
+        transaction.on_commit(lambda: announce(job))
     return job
 
 
 def job_start(job_id: str, *, worker: str) -> Job | None:
     """Mark a queued job running (attempt + 1); None means it must not run (canceled, duplicate)."""
     with transaction.atomic():
-        job = Job.objects.select_for_update().filter(pk=job_id).first()
+        job = Job.objects.select_for_update(of=("self",)).select_related("submitted_by").filter(pk=job_id).first()
         if job is None or job.state != JobState.QUEUED:
             return None
         job.state = JobState.RUNNING
@@ -51,10 +51,24 @@ def job_start(job_id: str, *, worker: str) -> Job | None:
         job.ended_at = None
         job.progress = None
         job.worker = worker[:200]
-        job.save()
-        transaction.on_commit(lambda: dispatch.notify([job.pk]))
-        transaction.on_commit(lambda: metrics.record_started(job))
+        with attribute(user=job.submitted_by):
+            job.save()
+        transaction.on_commit(lambda: announce(job))
     return job
+
+
+def announce(job: Job) -> None:
+    """After commit: tell waiting clients, and count the start or the end, in one round trip."""
+    try:
+        with dispatch.redis_connection().pipeline(transaction=False) as pipe:
+            dispatch.add_notices(pipe, [job.pk])
+            if job.state == JobState.RUNNING:
+                metrics.record_started(pipe, job)
+            elif job.done:
+                metrics.record_finished(pipe, job)
+            pipe.execute()
+    except RedisError:
+        logger.warning("job.announce_failed", extra={"job_id": str(job.pk)})
 
 
 def job_succeed(job_id: str, result: Any) -> Job | None:
@@ -66,9 +80,10 @@ def job_succeed(job_id: str, result: Any) -> Job | None:
     if size > RESULT_MAX_BYTES:
         message = f"the result is {size} bytes; the limit is {RESULT_MAX_BYTES}"
         return job_fail(job_id, {"type": "ResultTooLarge", "message": message})
-    job = transition(job_id, [JobState.RUNNING], state=JobState.SUCCEEDED, result=result, ended_at=timezone.now())
-    if job is not None:
-        release_dependents(job)
+    with transaction.atomic():
+        job = transition(job_id, [JobState.RUNNING], state=JobState.SUCCEEDED, result=result, ended_at=timezone.now())
+        if job is not None:
+            release_dependents(job)
     return job
 
 
@@ -91,9 +106,8 @@ def job_fail(job_id: str, error: dict[str, str], *, retry: bool = True) -> Job |
             job.dispatched = False
         else:
             job.state = JobState.FAILED
-            transaction.on_commit(lambda: metrics.record_finished(job))
         job.save()
-        transaction.on_commit(lambda: dispatch.notify([job.pk]))
+        transaction.on_commit(lambda: announce(job))
     if job.state == JobState.FAILED:
         cancel_dependents(job, reason=f"job {job.pk} failed")
     return job
@@ -118,13 +132,14 @@ def job_report_progress(job_id: str, progress: dict[str, Any], *, at: datetime) 
 def release_dependents(parent: Job) -> None:
     """Queue the deferred dependents of a succeeded job whose parents have all succeeded."""
     ready = []
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         for child in Job.objects.select_for_update(of=("self",)).filter(depends_on=parent, state=JobState.DEFERRED):
             if not child.depends_on.exclude(state=JobState.SUCCEEDED).exists():
                 child.state = JobState.SCHEDULED if child.run_at and child.run_at > timezone.now() else JobState.QUEUED
                 child.save()
                 ready.append(child)
-        transaction.on_commit(lambda: dispatch.dispatch_now(ready))
+        if ready:
+            transaction.on_commit(lambda: dispatch.dispatch_now(ready))
 
 
 def cancel_dependents(parent: Job, *, reason: str) -> None:

@@ -43,24 +43,20 @@ def record_submitted(pipe: Pipeline, jobs: Iterable[Job]) -> None:
         count(pipe, "jobs_submitted", (task,), n)
 
 
-def record_finished(job: Job) -> None:
+def record_finished(pipe: Pipeline, job: Job) -> None:
     """Count a job that reached a final state, with its run time."""
-    with dispatch.redis_connection().pipeline(transaction=False) as pipe:
-        count(pipe, "jobs_finished", (job.task, job.state))
-        if job.started_at and job.ended_at:
-            seconds = (job.ended_at - job.started_at).total_seconds()
-            observe(pipe, "job_duration", (job.task,), seconds, DURATION_BUCKETS)
-        pipe.execute()
+    count(pipe, "jobs_finished", (job.task, job.state))
+    if job.started_at and job.ended_at:
+        seconds = (job.ended_at - job.started_at).total_seconds()
+        observe(pipe, "job_duration", (job.task,), seconds, DURATION_BUCKETS)
 
 
-def record_started(job: Job) -> None:
+def record_started(pipe: Pipeline, job: Job) -> None:
     """Record how long a job waited between becoming due and starting."""
     if job.started_at is None:
         return
     due = max(moment for moment in (job.created_at, job.run_at) if moment is not None)
-    with dispatch.redis_connection().pipeline(transaction=False) as pipe:
-        observe(pipe, "queue_wait", (job.queue,), max(0.0, (job.started_at - due).total_seconds()), DURATION_BUCKETS)
-        pipe.execute()
+    observe(pipe, "queue_wait", (job.queue,), max(0.0, (job.started_at - due).total_seconds()), DURATION_BUCKETS)
 
 
 def _split(field: str, size: int) -> tuple[list[str], str]:

@@ -4,7 +4,6 @@ import logging
 import time
 import traceback
 
-from django.contrib.auth.models import User
 from rq import get_current_job
 
 from audit.context import attribute
@@ -21,14 +20,14 @@ def execute(job_id: str) -> None:
     """Run job `job_id` if it is still queued; exceptions are recorded, then re-raised for RQ."""
     rq_job = get_current_job()
     worker = (rq_job.worker_name if rq_job else None) or "unknown"
-    # Everything the job does, its own start included, is attributed to it and its submitter.
-    submitter = User.objects.filter(jobs__pk=job_id).first()
-    with attribute(channel="job", job_id=job_id, user=submitter, reason="job execution"):
+    # Everything the job does, its own start included, is attributed to it and its submitter
+    # (job_start reads the submitter with the row).
+    with attribute(channel="job", job_id=job_id, reason="job execution"):
         job = lifecycle.job_start(job_id, worker=worker)
         if job is None:
             logger.info("job.skipped", extra={"job_id": job_id})
             return
-        with joblogs.capture(job_id, job.attempt):
+        with attribute(user=job.submitted_by), joblogs.capture(job_id, job.attempt):
             _run(job)
 
 

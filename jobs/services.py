@@ -14,9 +14,9 @@ from rq.command import send_stop_job_command
 
 from audit.context import Attribution
 from audit.history import bulk_create_audited
-from jobs import dispatch, metrics
+from jobs import dispatch
 from jobs.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
-from jobs.lifecycle import cancel_dependents
+from jobs.lifecycle import announce, cancel_dependents
 from jobs.models import Job, JobState, Schedule
 from jobs.registry import get_task
 from jobs.selectors import job_visible
@@ -187,7 +187,6 @@ def job_cancel(*, job: Job, actor: User) -> Job:
         locked.error = {"type": "Canceled", "message": f"canceled by {actor.get_username()}"}
         locked.save()
         transaction.on_commit(lambda: _stop_in_rq(locked, was_running))
-        transaction.on_commit(lambda: metrics.record_finished(locked))
     cancel_dependents(locked, reason=f"job {locked.pk} was canceled")
     return locked
 
@@ -205,7 +204,7 @@ def _stop_in_rq(job: Job, running: bool) -> None:
             dispatch.queue(job.queue).remove(str(job.pk))
     except (RedisError, InvalidJobOperation, NoSuchJobError) as exc:
         logger.info("job.stop_in_rq_failed", extra={"job_id": str(job.pk), "error": str(exc)})
-    dispatch.notify([job.pk])
+    announce(job)
 
 
 def job_retry(*, job: Job, actor: User) -> Job:
