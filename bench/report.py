@@ -26,7 +26,7 @@ SCENARIOS: dict[str, tuple[str, str]] = {
     ),
     "P4": (
         "P4 — worker throughput",
-        "No-op jobs (`demo.sleep` 0 s, 1 step) submitted through the batch endpoint, then drained by "
+        "No-op jobs (`demo.noop`) submitted through the batch endpoint, then drained by "
         "`manage.py rqworker --burst high default low` with `CONVEYOR_WORKER=fork|simple`; against stock "
         "RQ `Worker`/`SimpleWorker` (JSON serializer) in burst mode on the same number of no-op jobs "
         "(`bench.baseline.tasks.noop`). jobs/s = jobs / (last RQ `ended_at` - first RQ `started_at`), "
@@ -34,7 +34,7 @@ SCENARIOS: dict[str, tuple[str, str]] = {
     ),
     "P5": (
         "P5 — submit → running with an idle worker",
-        "One job at a time through the API; `started_at - created_at` of the row. Stock RQ: "
+        "One `demo.noop` job at a time through the API; `started_at - created_at` of the row. Stock RQ: "
         "`started_at - enqueued_at` of a no-op job with an idle stock worker.",
     ),
     "P6": (

@@ -31,6 +31,8 @@ from bench import services as sv
 from bench.rqbench import NOOP
 
 P1_BODY = {"task": "demo.sleep", "kwargs": {"seconds": 0, "steps": 1}}
+# What the worker scenarios run: the job lifecycle alone, as the baselines' no-op task.
+NOOP_BODY = {"task": "demo.noop"}
 P1_CONNECTIONS = 8
 BATCH_SIZE = 1000
 
@@ -924,7 +926,7 @@ class Bench:
         try:
             while len(ids) < count:
                 size = min(BATCH_SIZE, count - len(ids))
-                body, _ = api.call("POST", "/api/v1/jobs/batch/", {"jobs": [P1_BODY] * size})
+                body, _ = api.call("POST", "/api/v1/jobs/batch/", {"jobs": [NOOP_BODY] * size})
                 ids += [job["id"] for job in body["jobs"]]
         finally:
             api.close()
@@ -1084,7 +1086,7 @@ class Bench:
                 self.wait_worker(sv.APP_REDIS_DB, worker)
                 with sv.pg_connect(sv.APP_DB) as conn:
                     for _ in range(plan.p5_jobs):
-                        job, _ = api.call("POST", "/api/v1/jobs/", P1_BODY)
+                        job, _ = api.call("POST", "/api/v1/jobs/", NOOP_BODY)
                         deadline = time.monotonic() + 15
                         while True:
                             found = conn.execute(

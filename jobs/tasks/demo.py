@@ -1,4 +1,5 @@
-"""Demonstration tasks: a long task that reports progress, and one that always fails."""
+"""Demonstration tasks: a long task that reports progress, one that always fails, and one that
+does nothing (what a job costs beyond its task: the benchmarks run it)."""
 
 import logging
 import time
@@ -35,3 +36,8 @@ def sleep(seconds: float, steps: int = 10) -> dict[str, float]:
 def fail(message: str) -> None:
     """Always raise RuntimeError(message): for trying retries, alerts and dependents."""
     raise RuntimeError(message)
+
+
+@task("demo.noop", parameters={"properties": {}})
+def noop() -> None:
+    """Do nothing."""

@@ -61,6 +61,18 @@ def test_submit_run_and_read_the_result(api, user):
     assert done["attempt"] == 1 and done["started_at"] and done["ended_at"] and done["enqueued_at"]
 
 
+def test_worker_transitions_are_attributed_to_the_job_and_its_submitter(api, user):
+    job_id = submit(api, {"task": "demo.noop"}).json()["id"]
+    run_worker()
+    job = Job.objects.get(pk=job_id)
+    assert job.state == "succeeded" and job.result is None and job.version == 4  # created, pushed, running, done
+    rows = list(job.history.order_by("history_id"))
+    assert [row.state for row in rows] == ["queued", "running", "succeeded"]
+    assert [row.history_channel for row in rows] == ["api", "job", "job"]
+    assert all(row.history_user == user and row.history_username == "alice" for row in rows)
+    assert [row.history_job_id for row in rows] == [None, job.pk, job.pk]
+
+
 def test_result_outlives_the_rq_job(api, redis):
     job_id = submit(api, SLEEP).json()["id"]
     run_worker()
