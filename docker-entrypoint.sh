@@ -4,7 +4,7 @@ set -e
 case "$1" in
     web)
         python manage.py migrate --noinput
-        exec uvicorn config.asgi:application --host 0.0.0.0 --port 8000 --workers "${WEB_WORKERS:-2}" --no-access-log
+        exec python -m config.web --host 0.0.0.0 --port 8000 --workers "${WEB_WORKERS:-2}"
         ;;
     worker)
         exec python manage.py rqworker high default low

@@ -182,11 +182,15 @@ def wait_http(port: int, path: str, timeout: float, service: Service) -> None:
 def start_web(
     name: str, app: str, env: dict[str, str], ready_path: str, workers: int = 2, wsgi: bool = False
 ) -> tuple[Service, int]:
-    """uvicorn <app> --workers N --no-access-log --lifespan off on a free loopback port (or, for
-    the what-if run, gunicorn with sync workers serving the WSGI app)."""
+    """On a free loopback port: Conveyor's web server as shipped (`python -m config.web`, N
+    uvicorn processes on SO_REUSEPORT sockets); any other ASGI app under `uvicorn <app> --workers N
+    --no-access-log --lifespan off`; for the what-if run, gunicorn with sync workers (WSGI)."""
     port = free_port()
     argv = [UVICORN, app, "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
             "--no-access-log", "--lifespan", "off"]  # fmt: skip
+    if app == "config.asgi:application":
+        argv = [str(VENV_BIN / "python"), "-m", "config.web", "--host", "127.0.0.1", "--port", str(port),
+                "--workers", str(workers)]  # fmt: skip
     if wsgi:
         argv = [str(VENV_BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
                 "--worker-class", "sync"]  # fmt: skip

@@ -109,6 +109,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
         "timeout": 20,
     }
+# Threads per web process for plain requests (config/asgi.py); each may hold a pooled connection.
+WEB_THREADS = env.int("WEB_THREADS", default=10)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not :memory:) test database, so worker processes started by tests can share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}

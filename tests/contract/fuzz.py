@@ -63,8 +63,7 @@ def live_service() -> Iterator[tuple[str, str]]:
                 "User.objects.create_superuser('fuzzer', 'fuzz@localhost', 'fuzz-password-1')")  # fmt: skip
         token = _manage(env, "create_token", "fuzzer", "--name", "fuzz")
         for command in (
-            ["-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-             "--no-access-log", "--lifespan", "off"],
+            ["-m", "config.web", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
             ["manage.py", "rqworker", "high", "default", "low"],
             ["manage.py", "conveyor_scheduler"],
         ):  # fmt: skip
