@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.apps import apps
@@ -53,11 +54,11 @@ class Entry:
     def action(self) -> str:
         return ACTIONS[self.record.history_type]
 
-    @property
+    @cached_property
     def snapshot(self) -> dict[str, Any]:
         return _snapshot(self.record)
 
-    @property
+    @cached_property
     def changes(self) -> list[dict[str, Any]]:
         new = self.snapshot
         if self.action == "deleted":

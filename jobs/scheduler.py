@@ -9,6 +9,8 @@ workers) and every ALERT_EVERY ticks the check for schedules that stopped succee
 """
 
 import logging
+import math
+import time
 from datetime import UTC, datetime
 from itertools import batched
 from typing import Any
@@ -30,6 +32,7 @@ logger = logging.getLogger(__name__)
 RECONCILE_EVERY = 5  # ticks (seconds, by default)
 ALERT_EVERY = 300
 FIRE_BATCH = 500  # slots per transaction
+TICK_DELAY = 0.005  # seconds after the whole multiple of the interval
 
 
 class ConveyorScheduler(Scheduler):  # type: ignore[misc]
@@ -37,6 +40,29 @@ class ConveyorScheduler(Scheduler):  # type: ignore[misc]
         kwargs["job_class"] = JsonJob  # rq-scheduler has no serializer option: the job class is JSON-only
         super().__init__(*args, **kwargs)
         self._ticks = 0
+
+    def run(self, burst: bool = False) -> None:
+        """rq-scheduler's loop (heartbeat, one pass under the lock), with each tick just after a
+        whole multiple of the interval on the wall clock: slots fall on whole seconds (cron on
+        whole minutes), so they are found at once instead of after the phase the process happened
+        to start with (0.5 s on average). The wait happens outside the lock, so a standby
+        scheduler can take over the moment this one stops."""
+        self.register_birth()
+        self._install_signal_handlers()
+        try:
+            while True:
+                self.heartbeat()
+                if self.acquire_lock():
+                    self.enqueue_jobs()
+                    self.heartbeat()
+                    self.remove_lock()
+                if burst:
+                    break
+                now = time.time()
+                time.sleep((math.floor(now / self._interval) + 1) * self._interval + TICK_DELAY - now)
+        finally:
+            self.remove_lock()
+            self.register_death()
 
     def get_jobs_to_queue(self, with_times: bool = False) -> list[Any]:
         """The due entries, read in one round trip (rq-scheduler reads them one at a time)."""

@@ -1,5 +1,7 @@
 """Serializers for audit entries, the audit feed and restore points (versions)."""
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -27,8 +29,17 @@ class AuditEntryOutput(serializers.Serializer):
     actor = serializers.SerializerMethodField()
     via = serializers.SerializerMethodField()
     reason = serializers.CharField(source="record.history_change_reason", allow_null=True)
-    changes = AuditChange(many=True)
-    snapshot = serializers.DictField(child=serializers.JSONField(allow_null=True))
+    # Entry already gives plain JSON values: a field per value would only copy them, slowly.
+    changes = serializers.SerializerMethodField()
+    snapshot = serializers.SerializerMethodField()
+
+    @extend_schema_field(AuditChange(many=True))
+    def get_changes(self, entry: Entry) -> list[dict[str, Any]]:
+        return entry.changes
+
+    @extend_schema_field(serializers.DictField(child=serializers.JSONField(allow_null=True)))
+    def get_snapshot(self, entry: Entry) -> dict[str, Any]:
+        return entry.snapshot
 
     @extend_schema_field(UserRef(allow_null=True))
     def get_actor(self, entry: Entry) -> dict[str, object] | None:
