@@ -10,7 +10,8 @@ SCENARIOS: dict[str, tuple[str, str]] = {
         "P1 — submit one job",
         '`POST /api/v1/jobs/` with `{"task": "demo.sleep", "kwargs": {"seconds": 0, "steps": 1}}` over '
         "8 keep-alive connections (closed loop), against a hand-written Django view (`bench/baseline/`: no "
-        "auth, inserts one row, `django_rq.enqueue`) served by the same uvicorn command on its own database "
+        "auth, inserts one row, `django_rq.enqueue`) served the same way "
+        "(`python -m config.web --app bench.baseline.asgi:application --workers 2`) on its own database "
         "(`bench_baseline`) and Redis db 14. CPU rows: CPU time of each part divided by the requests served "
         "(PostgreSQL counts every database on the server, other tenants included).",
     ),
@@ -199,7 +200,8 @@ def render(results: dict[str, Any], results_path: str) -> str:
         f"| Redis | {machine['redis']}, 127.0.0.1:6379 (dbs 13, 14, 15) |",
         "| packages | " + ", ".join(f"{name} {ver}" for name, ver in versions.items()) + " |",
         f"| command | `{meta['command']}` |",
-        "| processes | web: `uvicorn config.asgi:application --workers 2 --no-access-log --lifespan off`; "
+        "| processes | web: `python -m config.web --workers 2` (2 uvicorn processes on SO_REUSEPORT sockets; "
+        "the baseline app served the same way); "
         "worker: `manage.py rqworker [--burst] high default low`; scheduler: `manage.py conveyor_scheduler` |",
         "| environment | " + ", ".join(f"`{k}={v}`" for k, v in meta["env"].items()) + " |",
         "",

@@ -24,7 +24,6 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 PYTHON = str(VENV_BIN / "python")
-UVICORN = str(VENV_BIN / "uvicorn")
 VAR = ROOT / "var" / "bench"
 LOGS = VAR / "logs"
 
@@ -182,15 +181,12 @@ def wait_http(port: int, path: str, timeout: float, service: Service) -> None:
 def start_web(
     name: str, app: str, env: dict[str, str], ready_path: str, workers: int = 2, wsgi: bool = False
 ) -> tuple[Service, int]:
-    """On a free loopback port: Conveyor's web server as shipped (`python -m config.web`, N
-    uvicorn processes on SO_REUSEPORT sockets); any other ASGI app under `uvicorn <app> --workers N
-    --no-access-log --lifespan off`; for the what-if run, gunicorn with sync workers (WSGI)."""
+    """On a free loopback port: an ASGI app (Conveyor's or the baseline's) the way Conveyor ships
+    its web server, `python -m config.web --app <app> --workers N` (N uvicorn processes on
+    SO_REUSEPORT sockets with TCP_NODELAY); for the what-if run, gunicorn with sync workers (WSGI)."""
     port = free_port()
-    argv = [UVICORN, app, "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-            "--no-access-log", "--lifespan", "off"]  # fmt: skip
-    if app == "config.asgi:application":
-        argv = [str(VENV_BIN / "python"), "-m", "config.web", "--host", "127.0.0.1", "--port", str(port),
-                "--workers", str(workers)]  # fmt: skip
+    argv = [str(VENV_BIN / "python"), "-m", "config.web", "--app", app, "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(workers)]  # fmt: skip
     if wsgi:
         argv = [str(VENV_BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
                 "--worker-class", "sync"]  # fmt: skip
