@@ -1,4 +1,4 @@
-"""Sampling profiles of the web processes with py-spy (optional: `.venv/bin/pip install py-spy`).
+"""Sampling profiles of the web processes with py-spy (a dev dependency).
 
 `record()` samples a process tree (uvicorn master + workers) without pausing it, in py-spy's
 raw (collapsed stacks) format; `summarize()` turns that into the top frames by self time and
