@@ -35,11 +35,19 @@ FIRE_BATCH = 500  # slots per transaction
 TICK_DELAY = 0.005  # seconds after the whole multiple of the interval
 
 
+def _slot_time(job: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(job.args[1])
+    except (IndexError, TypeError, ValueError):
+        return None
+
+
 class ConveyorScheduler(Scheduler):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["job_class"] = JsonJob  # rq-scheduler has no serializer option: the job class is JSON-only
         super().__init__(*args, **kwargs)
         self._ticks = 0
+        self._next_due: float | None = None  # epoch seconds of the next slot seen but not yet due
 
     def run(self, burst: bool = False) -> None:
         """rq-scheduler's loop (heartbeat, one pass under the lock), with each tick just after a
@@ -59,20 +67,32 @@ class ConveyorScheduler(Scheduler):  # type: ignore[misc]
                 if burst:
                     break
                 now = time.time()
-                time.sleep((math.floor(now / self._interval) + 1) * self._interval + TICK_DELAY - now)
+                tick = (math.floor(now / self._interval) + 1) * self._interval
+                time.sleep(max(0.0, min(tick, self._next_due or tick) + TICK_DELAY - now))
         finally:
             self.remove_lock()
             self.register_death()
 
     def get_jobs_to_queue(self, with_times: bool = False) -> list[Any]:
-        """The due entries, read in one round trip (rq-scheduler reads them one at a time)."""
-        due = self.connection.zrangebyscore(self.scheduled_jobs_key, 0, to_unix(datetime.now(UTC)))
+        """The due entries, read in one round trip (rq-scheduler reads them one at a time).
+
+        rq-scheduler scores entries in whole seconds, so a slot at 12:00:03.6 scores 12:00:03: a
+        fire whose own time has not come yet stays armed, and the loop wakes up for it.
+        """
+        now = datetime.now(UTC)
+        self._next_due = None
+        due = self.connection.zrangebyscore(self.scheduled_jobs_key, 0, to_unix(now))
         ids = [job_id.decode() for job_id in due]
         jobs = self.job_class.fetch_many(ids, connection=self.connection)
+        ready = []
         for job_id, job in zip(ids, jobs, strict=True):
             if job is None:
                 self.cancel(job_id)  # an entry whose job hash is gone, as rq-scheduler does
-        return [job for job in jobs if job is not None]
+            elif job.func_name == FIRE_SCHEDULE and (slot := _slot_time(job)) is not None and slot > now:
+                self._next_due = min(self._next_due or slot.timestamp(), slot.timestamp())
+            else:
+                ready.append(job)
+        return ready
 
     def enqueue_jobs(self) -> list[Any]:
         close_old_connections()

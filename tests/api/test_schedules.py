@@ -1,6 +1,7 @@
 """Schedules through the HTTP API: validation, arming in rq-scheduler, policies and fires."""
 
 import itertools
+import time
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,8 @@ from rq_scheduler import Scheduler
 from jobs import dispatch
 from jobs.engine import JsonJob
 from jobs.models import Job, Schedule, ScheduleFire
-from jobs.schedules import arm_id, schedule_fire, schedule_fire_many, schedule_rearm_missing
+from jobs.scheduler import ConveyorScheduler
+from jobs.schedules import arm_id, schedule_arm, schedule_fire, schedule_fire_many, schedule_rearm_missing
 from tests.api.test_auth import assert_problem
 from tests.conftest import run_worker
 
@@ -118,6 +120,21 @@ def test_a_slot_fired_elsewhere_does_not_stop_the_others(api):
     assert [str(fire.schedule_id) for fire in fires] == [second]
     assert Job.objects.filter(schedule_id=first).count() == 0 and Job.objects.filter(schedule_id=second).count() == 1
     assert Schedule.objects.get(pk=first).run_count == 0
+
+
+def test_a_slot_is_not_taken_before_its_time(api):
+    # rq-scheduler scores in whole seconds: a slot at hh:mm:ss.999 is "due" from hh:mm:ss.000.
+    body = create(api, kind="interval", every_seconds=60).json()
+    if timezone.now().microsecond > 900_000:
+        time.sleep(0.15)
+    slot = timezone.now().replace(microsecond=999_000)
+    Schedule.objects.filter(pk=body["id"]).update(next_run_at=slot)
+    schedule_arm(Schedule.objects.get(pk=body["id"]))
+    scheduler = ConveyorScheduler(connection=dispatch.redis_connection())
+    assert scheduler.get_jobs_to_queue() == []
+    assert scheduler._next_due == slot.timestamp()  # the loop wakes up for it
+    time.sleep(slot.timestamp() - time.time() + 0.01)
+    assert [job.id for job in scheduler.get_jobs_to_queue()] == [arm_id(body["id"])]
 
 
 def test_misfire_policies_after_downtime(api):
