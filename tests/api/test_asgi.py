@@ -1,0 +1,22 @@
+"""The web entry point's routing: requests that may wait never take the small WSGI thread pool."""
+
+import pytest
+
+from config.asgi import may_wait
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "waits"),
+    [
+        ("/api/v1/jobs/6f1c/", b"", False),
+        ("/api/v1/jobs/6f1c/", b"wait=5", True),
+        ("/api/v1/jobs/6f1c/", b"w%61it=5", True),  # Django decodes the name too
+        ("/api/v1/jobs/6f1c/", b"page=1&wait=0&wait=30", True),
+        ("/api/v1/jobs/6f1c/", b"wait=", False),  # blank: the view answers at once
+        ("/api/v1/jobs/6f1c/events/", b"", True),
+        ("/api/v1/jobs/", b"wait=5", False),
+        ("/api/v1/me/", b"wait=5", False),
+    ],
+)
+def test_requests_that_may_wait_take_the_asgi_handler(path: str, query: bytes, waits: bool) -> None:
+    assert may_wait({"type": "http", "path": path, "query_string": query}) is waits
