@@ -7,7 +7,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -65,9 +64,14 @@ class TaskViewSet(AuthenticatedView, viewsets.ViewSet):
         return Response(TaskOutput(get_task(name)).data)
 
 
-def etag_of(data: Any) -> str:
-    """A strong ETag for a response body."""
-    return '"' + hashlib.sha256(JSONRenderer().render(data)).hexdigest()[:32] + '"'
+def job_etag(job: Any, request: Request) -> str:
+    """A strong ETag of the job's representation, known before building it: from the row's
+    `version` (+1 on every change of the row) and whatever else the representation shows or
+    depends on (the submitter's username, staff-only tracebacks, the scheme and host its URLs
+    name). Parents and the rest are fixed at submission."""
+    submitter = job.submitted_by.get_username() if job.submitted_by else ""
+    key = f"{job.pk}|{job.version}|{submitter}|{request.user.is_staff}|{request.scheme}://{request.get_host()}"
+    return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
 
 
 class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
@@ -111,14 +115,13 @@ class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
         query = JobDetailQuery(data=request.query_params)
         query.is_valid(raise_exception=True)  # ?wait itself is served by api.longpoll
         job = job_get(user=self.actor, job_id=id)
-        data = JobOutput(job, context={"request": request}).data
-        headers = {"ETag": etag_of(data)}
+        headers = {"ETag": job_etag(job, request)}
         if not job.done:
             headers["Retry-After"] = POLL_AFTER
         given = {tag.strip().removeprefix("W/") for tag in request.headers.get("If-None-Match", "").split(",")}
         if headers["ETag"] in given or "*" in given:
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
-        return Response(data, headers=headers)
+        return Response(JobOutput(job, context={"request": request}).data, headers=headers)
 
     @extend_schema(operation_id="jobs_cancel", request=None, responses={200: JobOutput, **problems(409)})
     @action(detail=True, methods=["post"])

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from jobs import dispatch
@@ -92,6 +93,21 @@ def test_etag_304_and_retry_after(api):
     changed = get(api, job_id, HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200 and changed["ETag"] != etag
     assert "Retry-After" not in changed
+
+
+def test_etag_changes_with_anything_the_representation_shows(api, staff_api, user):
+    job_id = submit(api, SLEEP).json()["id"]
+    etag = get(api, job_id)["ETag"]
+    assert get(api, job_id)["ETag"] == etag
+    assert get(staff_api, job_id)["ETag"] != etag  # staff see tracebacks
+    assert get(api, job_id, HTTP_HOST="localhost")["ETag"] != etag  # URLs name the host
+    Job.objects.filter(pk=job_id).update(version=F("version") + 1)
+    assert get(api, job_id)["ETag"] != etag
+    etag = get(api, job_id)["ETag"]
+    user.username = "alice2"
+    user.save()
+    renamed = get(api, job_id, HTTP_IF_NONE_MATCH=etag)
+    assert renamed.status_code == 200 and renamed.json()["submitted_by"]["username"] == "alice2"
 
 
 def test_wait_returns_as_soon_as_the_job_changes(api, user):
