@@ -1,25 +1,25 @@
-"""`GET /api/v1/jobs/{id}/?wait=N`: the long-poll around the job view, and `releasing()` for
-the event stream.
+"""`GET /api/v1/jobs/{id}/?wait=N`: an async wrapper that holds the request without a thread.
 
-The synchronous DRF view does all the work (auth, ownership, ETag, 304). The long-poll
+The synchronous DRF view does all the work (auth, ownership, ETag, 304). This wrapper
 subscribes to the job's change channel first, asks the view, and if the job has not changed
-from the client's ETag (or from its state on arrival) waits for a change notice or the
-deadline, then asks the view again.
+from the client's ETag (or from its state on arrival) awaits a change notice or the deadline,
+then asks the view again. While it waits, it holds a Redis subscription, not a worker thread.
 """
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
 
+import redis.asyncio as aioredis
 from asgiref.sync import sync_to_async
 from django import db
+from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from redis.exceptions import RedisError
 
-from jobs.dispatch import redis_connection
-
 MAX_WAIT = 30
-NOTICE_POLL = 5.0  # seconds per blocking read of the subscription
 
 
 def _wait_seconds(request: HttpRequest) -> int:
@@ -41,25 +41,23 @@ def releasing(view: Callable[..., HttpResponseBase]) -> Callable[..., Any]:
     return sync_to_async(call, thread_sensitive=False)
 
 
-def with_long_poll(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Wrap the job detail view so that `?wait=N` waits for a change.
+def with_long_poll(view: Callable[..., HttpResponseBase]) -> Callable[..., Any]:
+    """Wrap the job detail view so that `?wait=N` waits for a change asynchronously."""
+    sync_view = releasing(view)
 
-    config/asgi.py sends requests with `wait` (parsed as Django parses it) to the ASGI handler,
-    where every request has a thread of its own, never to the small WSGI thread pool. While
-    waiting, the request holds a Redis subscription and its thread, not a database connection.
-    """
-
-    def long_poll(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    async def long_poll(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         wait = _wait_seconds(request) if request.method == "GET" else 0
         if wait == 0:  # also when `wait` is malformed: the view answers 400
-            return view(request, *args, **kwargs)
-        pubsub = redis_connection().pubsub(ignore_subscribe_messages=True)
+            return await sync_view(request, *args, **kwargs)
+        client = aioredis.Redis.from_url(settings.REDIS_URL)
+        pubsub = client.pubsub()
         try:
-            try:
-                pubsub.subscribe(f"conveyor:job:{kwargs.get('id')}")
-            except RedisError:
-                return view(request, *args, **kwargs)  # no notices: answer now
-            response = view(request, *args, **kwargs)
+            await pubsub.subscribe(f"conveyor:job:{kwargs.get('id')}")
+        except (RedisError, OSError):
+            await client.aclose()
+            return await sync_view(request, *args, **kwargs)  # no notices: answer now
+        try:
+            response = await sync_view(request, *args, **kwargs)
             if response.status_code not in (200, 304) or response.get("Retry-After") is None:
                 return response  # an error, or the job is done and will not change again
             baseline = request.headers.get("If-None-Match") or response.get("ETag")
@@ -67,16 +65,17 @@ def with_long_poll(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpR
                 return response  # already different from what the client has
             deadline = time.monotonic() + wait
             while (remaining := deadline - time.monotonic()) > 0:
-                db.connections.close_all()  # back to the pool while waiting
-                if pubsub.get_message(timeout=min(remaining, NOTICE_POLL)) is None:
-                    continue
-                response = view(request, *args, **kwargs)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(remaining):
+                        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=remaining)
+                        if message is None:
+                            continue
+                response = await sync_view(request, *args, **kwargs)
                 if response.get("ETag") != baseline:
                     return response
-            return view(request, *args, **kwargs)
-        except RedisError:
-            return view(request, *args, **kwargs)
+            return await sync_view(request, *args, **kwargs)
         finally:
-            pubsub.close()
+            await pubsub.aclose()
+            await client.aclose()
 
     return long_poll

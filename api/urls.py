@@ -25,8 +25,8 @@ urlpatterns = [
     path("queues/", QueueView.as_view(), name="queues"),
     path("workers/", WorkerView.as_view(), name="workers"),
     path("audit/events/", AuditEventView.as_view(), name="audit-events"),
-    # Served first, around the same sync view (?wait=N long-polls; the asynchronous event
-    # stream); the router's routes document them.
+    # Served first, asynchronously (?wait=N long-polls; the event stream) around the same sync
+    # view; the router's routes document them.
     path("jobs/<uuid:id>/", with_long_poll(job_detail), name="job-detail-longpoll"),
     path("jobs/<uuid:id>/events/", job_event_stream(job_detail), name="job-events"),
     *router.urls,

@@ -1,17 +1,16 @@
 """ASGI entry point (uvicorn serves this).
 
-Requests that may wait go to Django's ASGI handler, where each has a thread of its own (a
-long-poll) or none (an event stream), and no database connection while it waits:
-`GET /api/v1/jobs/{id}/?wait=N` and `/events/`. Every other request is plain synchronous Django
-and goes to the WSGI handler on a fixed pool of threads (a2wsgi): one thread hop per request,
-where Django's ASGI handler makes one per sync middleware hook and view (see
+Requests for the two async views go to Django's ASGI handler, where a waiting request holds no
+worker thread and no database connection: the job detail (`GET /api/v1/jobs/{id}/`, which
+long-polls with `?wait=N`) and its `/events/` stream. Every other request is plain synchronous
+Django and goes to the WSGI handler on a fixed pool of threads (a2wsgi): one thread hop per
+request, where Django's ASGI handler makes one per sync middleware hook and view (see
 docs/benchmarks.md, P1).
 """
 
 import os
 import re
 from typing import Any
-from urllib.parse import parse_qs
 
 from a2wsgi import WSGIMiddleware
 from django.conf import settings
@@ -27,11 +26,9 @@ ASYNC_VIEW = re.compile(r"^/api/v1/jobs/[^/]+/(events/)?$")
 
 
 def may_wait(scope: dict[str, Any]) -> bool:
-    """Whether this request may wait for a job change: an event stream, or a job GET with `wait`."""
-    match = ASYNC_VIEW.match(scope.get("path", ""))
-    if match is None:
-        return False
-    return bool(match.group(1)) or "wait" in parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    """Whether this request is for one of the two async views: the job detail (which long-polls
+    with `?wait`) or its event stream."""
+    return ASYNC_VIEW.match(scope.get("path", "")) is not None
 
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
