@@ -4,8 +4,8 @@ Each tick (default every second) the lock holder takes the due entries from rq-s
 the schedule fires due are handled here together (one DB transaction per FIRE_BATCH slots,
 see jobs.schedules.schedule_fire_many), anything else is queued as rq-scheduler would. Then
 it runs the dispatch pass (due scheduled jobs, retries, pushes Redis missed), every
-RECONCILE_EVERY ticks the reconcile pass (jobs and schedule arming Redis lost, jobs of dead
-workers) and every ALERT_EVERY ticks the check for schedules that stopped succeeding.
+RECONCILE_EVERY seconds the reconcile pass (jobs and schedule arming Redis lost, jobs of dead
+workers) and every ALERT_EVERY seconds the check for schedules that stopped succeeding.
 """
 
 import logging
@@ -29,8 +29,8 @@ from jobs.schedules import schedule_fire_many
 
 logger = logging.getLogger(__name__)
 
-RECONCILE_EVERY = 5  # ticks (seconds, by default)
-ALERT_EVERY = 300
+RECONCILE_EVERY = 5.0  # seconds (ticks are not: the loop also wakes up for sub-second slots)
+ALERT_EVERY = 300.0
 FIRE_BATCH = 500  # slots per transaction
 TICK_DELAY = 0.005  # seconds after the whole multiple of the interval
 
@@ -46,7 +46,7 @@ class ConveyorScheduler(Scheduler):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["job_class"] = JsonJob  # rq-scheduler has no serializer option: the job class is JSON-only
         super().__init__(*args, **kwargs)
-        self._ticks = 0
+        self._reconcile_at = self._alert_at = 0.0  # time.monotonic() when each pass is due
         self._next_due: float | None = None  # epoch seconds of the next slot seen but not yet due
 
     def run(self, burst: bool = False) -> None:
@@ -112,13 +112,14 @@ class ConveyorScheduler(Scheduler):  # type: ignore[misc]
                         schedule_fire_many([tuple(job.args) for job in chunk])
             with attribute(channel="system", reason="scheduler pass"):
                 dispatch_due()
-                if self._ticks % RECONCILE_EVERY == 0:
+                if time.monotonic() >= self._reconcile_at:
+                    self._reconcile_at = time.monotonic() + RECONCILE_EVERY
                     reconcile()
-                if self._ticks % ALERT_EVERY == 0:
+                if time.monotonic() >= self._alert_at:
+                    self._alert_at = time.monotonic() + ALERT_EVERY
                     silent_schedules()
         except (DatabaseError, RedisError) as exc:
             # A pass that cannot reach its stores is retried on the next tick.
             logger.warning("scheduler.pass_failed", extra={"error": str(exc)})
             jobs = []
-        self._ticks += 1
         return jobs
