@@ -43,7 +43,10 @@ def main() -> None:
     for server in servers:
         server.start()
 
+    asked: list[int] = []
+
     def stop(signum: int, frame: FrameType | None) -> None:
+        asked.append(signum)
         for server in servers:
             if server.is_alive():
                 server.terminate()  # SIGTERM: uvicorn finishes in-flight requests
@@ -51,10 +54,11 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     multiprocessing.connection.wait([server.sentinel for server in servers])  # the first to end
+    crashed = not asked  # a process ended on its own: fail, so that the supervisor notices
     stop(signal.SIGTERM, None)
     for server in servers:
         server.join()
-    sys.exit(max(abs(server.exitcode or 0) for server in servers))
+    sys.exit(1 if crashed else 0)
 
 
 if __name__ == "__main__":
