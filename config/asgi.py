@@ -25,14 +25,14 @@ plain = WSGIMiddleware(get_wsgi_application(), workers=settings.WEB_THREADS)  # 
 ASYNC_VIEW = re.compile(r"^/api/v1/jobs/[^/]+/(events/)?$")
 
 
-def may_wait(scope: dict[str, Any]) -> bool:
+def serves_async_view(scope: dict[str, Any]) -> bool:
     """Whether this request is for one of the two async views: the job detail (which long-polls
     with `?wait`) or its event stream."""
     return ASYNC_VIEW.match(scope.get("path", "")) is not None
 
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    if scope["type"] == "http" and not may_wait(scope):
+    if scope["type"] == "http" and not serves_async_view(scope):
         await plain(scope, receive, send)  # type: ignore[arg-type]
     else:
         await waiting(scope, receive, send)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from config.asgi import may_wait
+from config.asgi import serves_async_view
 
 
 @pytest.mark.parametrize(
@@ -17,5 +17,5 @@ from config.asgi import may_wait
         ("/api/v1/me/", b"wait=5", False),
     ],
 )
-def test_requests_that_may_wait_take_the_asgi_handler(path: str, query: bytes, waits: bool) -> None:
-    assert may_wait({"type": "http", "path": path, "query_string": query}) is waits
+def test_the_async_job_views_take_the_asgi_handler(path: str, query: bytes, waits: bool) -> None:
+    assert serves_async_view({"type": "http", "path": path, "query_string": query}) is waits
