@@ -61,6 +61,10 @@ def test_generated_client_drives_a_scenario(sdk):
             if job.done:
                 break
         assert job is not None and job.state == JobStateEnum.SUCCEEDED and job.result["slept"] == 0.5
+        # Without ?wait the same view answers on the synchronous handler (config.asgi).
+        plain = jobs_retrieve.sync_detailed(id=job_id, client=client)
+        assert plain.status_code == 200 and plain.headers["ETag"] == etag and plain.parsed == job
+        assert jobs_retrieve.sync_detailed(id=job_id, client=client, if_none_match=etag).status_code == 304
 
         cron = models.ScheduleCronInputRequest.from_dict(
             {
