@@ -23,6 +23,11 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP) ## Create .venv and install Conveyor with its dev tools
 
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
 run: install ## Run API + worker + scheduler (+ embedded Redis without REDIS_URL) on HOST:PORT
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
@@ -65,15 +70,15 @@ fuzz: install ## Contract fuzzing, long: schemathesis, every check, >= 10,000 ca
 fuzz-smoke: install ## Contract fuzzing, bounded (a few minutes; CI runs it)
 	$(PY) -m tests.contract.fuzz --max-examples 8 --max-time 150
 
-bench: install ## Benchmarks against local PostgreSQL + Redis (< 15 min); writes docs/benchmarks.md
+bench: $(BENCH_STAMP) ## Benchmarks against local PostgreSQL + Redis (< 15 min); writes docs/benchmarks.md
 	$(PY) -m bench
 
-bench-smoke: install ## Every benchmark scenario, tiny (< 1 min; CI runs it so the harness cannot rot)
+bench-smoke: $(BENCH_STAMP) ## Every benchmark scenario, tiny (< 1 min; CI runs it so the harness cannot rot)
 	$(PY) -m bench --smoke
 
 lock: ## Re-resolve constraints.txt from pyproject.toml in a scratch venv
 	rm -rf var/lockenv && $(PYTHON) -m venv var/lockenv
-	var/lockenv/bin/pip install --quiet -e '.[dev]'
+	var/lockenv/bin/pip install --quiet -e '.[dev,bench]'
 	var/lockenv/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
 	rm -rf var/lockenv
 

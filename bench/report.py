@@ -9,10 +9,14 @@ SCENARIOS: dict[str, tuple[str, str]] = {
     "P1": (
         "P1 — submit one job",
         '`POST /api/v1/jobs/` with `{"task": "demo.sleep", "kwargs": {"seconds": 0, "steps": 1}}` over '
-        "8 keep-alive connections (closed loop), against a hand-written Django view (`bench/baseline/`: no "
+        "8 keep-alive connections (closed loop), against (1) a hand-written Django view (`bench/baseline/`: no "
         "auth, inserts one row, `django_rq.enqueue`) served the same way "
-        "(`python -m config.web --app bench.baseline.asgi:application --workers 2`) on its own database "
-        "(`bench_baseline`) and Redis db 14. CPU rows: CPU time of each part divided by the requests served "
+        "(`python -m config.web --app bench.baseline.asgi:application --workers 2`: Django's WSGI handler on "
+        "a pool of threads with persistent connections, `CONN_MAX_AGE` 60) on its own database "
+        "(`bench_baseline`) and Redis db 14, and (2) Celery + Flower: one Flower process "
+        "(`celery -A bench.celeryapp flower --basic-auth=...`) answering `POST /api/task/async-apply/bench.noop` "
+        "with the same kwargs, which publishes to a Redis broker (db 12; no result backend, no Celery worker). "
+        "The three take turns going first. CPU rows: CPU time of each part divided by the requests served "
         "(PostgreSQL counts every database on the server, other tenants included).",
     ),
     "P2": (
@@ -229,19 +233,6 @@ def render(results: dict[str, Any], results_path: str) -> str:
         out += table(entry.get("rows", []))
         out.append("")
         if name == "P1":
-            shipped = entry.get("as_shipped")
-            if shipped and shipped.get("error"):
-                out += [f"As-shipped run failed: {shipped['error']}", ""]
-            elif shipped:
-                out += [
-                    "As shipped (no `DB_*` variable set: the settings' own connection handling), one run: "
-                    f"{number(shipped['rps'])} req/s, p99 {number(shipped['p99_ms'])} ms, "
-                    f"{shipped['pg_sessions_per_request']} new PostgreSQL sessions per request, "
-                    f"**{shipped['peak_pg_connections']} PostgreSQL connections at the peak** for 8 clients, "
-                    f"{shipped['errors']} errors. (The other web processes run with `DB_CONN_MAX_AGE=0`, which "
-                    "the baseline honours; see the analysis.)",
-                    "",
-                ]
             memory = results.get("memory_web_after_p1", {})
             if memory:
                 parts = []
@@ -249,18 +240,6 @@ def render(results: dict[str, Any], results_path: str) -> str:
                     peaks = [p.get("VmHWM", 0) for p in tree.get("per_process", {}).values()]
                     parts.append(f"{label} {max(peaks) / 1024:.0f} MiB (tree RSS {tree['rss_mib']:.0f} MiB)")
                 out += ["Peak RSS (VmHWM) of the largest web process after P1: " + "; ".join(parts) + ".", ""]
-            wsgi = entry.get("wsgi_what_if")
-            if wsgi and wsgi.get("error"):
-                out += [f"WSGI what-if run failed: {wsgi['error']}", ""]
-            elif wsgi:
-                out += [
-                    f"What-if (not a target): the same app under `{wsgi['server']}` with `DB_CONN_MAX_AGE=60`, "
-                    f"one run: {number(wsgi['rps'])} req/s, p50 {number(wsgi['p50_ms'])} ms, p99 "
-                    f"{number(wsgi['p99_ms'])} ms, web CPU {number(wsgi['web_cpu_ms_per_req'])} ms and "
-                    f"PostgreSQL CPU {number(wsgi['postgres_cpu_ms_per_req'])} ms per request, "
-                    f"{wsgi['pg_sessions_per_request']} new PostgreSQL sessions per request.",
-                    "",
-                ]
             out += profile_lines("Profile of P1", entry.get("profile"))
         if name == "P2":
             out += profile_lines("Profile of P2 (batch)", entry.get("profile"))
@@ -303,10 +282,6 @@ def render(results: dict[str, Any], results_path: str) -> str:
     out += [
         "## Not measured",
         "",
-        "- **Celery + Flower baseline** (the issue quotes ~600 req/s for job submission through one Flower "
-        "process): skipped. Celery and Flower are not dependencies of Conveyor and Flower needs a Celery "
-        "broker setup of its own; installing and wiring them only for a comparison figure was not trivial, "
-        "so the figure above is the issue's, not measured here.",
         "- **wrk**: not used; the load generator is `bench/loadgen.py` (asyncio, raw HTTP/1.1 keep-alive), "
         "so CI needs nothing outside the venv. Its own CPU cost is in the P1 table.",
         "",

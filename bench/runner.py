@@ -5,6 +5,7 @@ Scenarios (docs/benchmarks.md explains each): P1 submit, P2 batch submit, P3 sta
 only), P7 audit reads, P8 long-polls during P1, memory, audit write costs.
 """
 
+import base64
 import datetime as dt
 import http.client
 import json
@@ -45,7 +46,6 @@ class Plan:
     p1_warmup: float
     p1_duration: float
     p1_profile: bool
-    p1_as_shipped: bool
     p2_batch: int
     p2_batches: int
     p3_duration: float
@@ -71,7 +71,6 @@ FULL = Plan(
     p1_warmup=1.0,
     p1_duration=8.0,
     p1_profile=True,
-    p1_as_shipped=True,
     p2_batch=BATCH_SIZE,
     p2_batches=3,
     p3_duration=4.0,
@@ -97,7 +96,6 @@ SMOKE = Plan(
     p1_warmup=0.3,
     p1_duration=1.2,
     p1_profile=False,
-    p1_as_shipped=False,
     p2_batch=100,
     p2_batches=1,
     p3_duration=0.8,
@@ -229,6 +227,8 @@ class Bench:
         self.app_port = 0
         self.base: sv.Service | None = None
         self.base_port = 0
+        self.flower: sv.Service | None = None
+        self.flower_port = 0
         self.token = ""
         self.user_id = 0
         self.profiles_dir = sv.VAR / "profiles"
@@ -256,7 +256,7 @@ class Bench:
         started = time.monotonic()
         sv.ensure_database(sv.APP_DB, fresh=fresh)
         sv.ensure_database(sv.BASE_DB, fresh=fresh)
-        for db in (sv.APP_REDIS_DB, sv.BASE_REDIS_DB, sv.RAW_REDIS_DB):
+        for db in (sv.FLOWER_REDIS_DB, sv.APP_REDIS_DB, sv.BASE_REDIS_DB, sv.RAW_REDIS_DB):
             sv.flush_redis(db)
         procs = [
             subprocess.Popen(
@@ -299,15 +299,14 @@ class Bench:
         self.results["setup_seconds"] = round(time.monotonic() - started, 1)
 
     def start_webs(self) -> None:
-        # Both at once; DB_CONN_MAX_AGE=0: under ASGI each request runs in a new thread, so a
-        # persistent connection is never reused, only left open (see docs/benchmarks.md).
-        app_env = sv.app_env(DB_CONN_MAX_AGE="0")
-        base_env = sv.baseline_env(DB_CONN_MAX_AGE="0")
+        # All three at once, each with its own settings as shipped.
+        app_env = sv.app_env()
+        base_env = sv.baseline_env()
         holder: dict[str, Any] = {}
 
         def start(key: str, name: str, app: str, env: dict[str, str], path: str) -> None:
             try:
-                holder[key] = sv.start_web(name, app, env, path)
+                holder[key] = sv.start_flower() if key == "flower" else sv.start_web(name, app, env, path)
             except BaseException as exc:
                 holder[key + "_error"] = exc
 
@@ -318,20 +317,19 @@ class Bench:
             threading.Thread(
                 target=start, args=("base", "web-baseline", "bench.baseline.asgi:application", base_env, "/")
             ),
+            threading.Thread(target=start, args=("flower", "flower", "", {}, "")),
         ]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(120)
-        for key in ("app", "base"):
+        for key in ("app", "base", "flower"):
             if key in holder:
                 service, port = holder[key]
                 self.services.append(service)
-                if key == "app":
-                    self.app, self.app_port = service, port
-                else:
-                    self.base, self.base_port = service, port
-        for key in ("app_error", "base_error"):
+                setattr(self, key, service)
+                setattr(self, f"{key}_port", port)
+        for key in ("app_error", "base_error", "flower_error"):
             if key in holder:
                 raise RuntimeError(f"web server failed to start: {holder[key]}")
 
@@ -342,6 +340,14 @@ class Bench:
             except Exception as exc:  # keep stopping the others
                 print(f"bench: could not stop {service.name}: {exc}")
         self.services.clear()
+
+    def stop(self, key: str) -> None:
+        """Stop one of the web services ("base", "flower") before the next scenarios."""
+        service = getattr(self, key)
+        if service is not None:
+            service.stop()
+            self.services.remove(service)
+            setattr(self, key, None)
 
     def reset_jobs(self) -> None:
         """Forget every unfinished job (rows canceled, the app's Redis db emptied)."""
@@ -407,32 +413,46 @@ class Bench:
 
     # -- P1 ----------------------------------------------------------------------------------
 
-    def p1_requests(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def p1_requests(self) -> dict[str, list[dict[str, Any]]]:
         body = json.dumps(P1_BODY)
-        app = [{"method": "POST", "path": "/api/v1/jobs/", "headers": self.auth(), "body": body}]
-        base = [{"method": "POST", "path": "/jobs/", "body": body}]
-        return app, base
+        flower_auth = base64.b64encode(f"{sv.FLOWER_USER}:{sv.FLOWER_PASSWORD}".encode()).decode()
+        flower_headers = {"Authorization": f"Basic {flower_auth}", "Content-Type": "application/json"}
+        return {
+            "conveyor": [{"method": "POST", "path": "/api/v1/jobs/", "headers": self.auth(), "body": body}],
+            "baseline": [{"method": "POST", "path": "/jobs/", "body": body}],
+            # The same kwargs to a Celery task of the same signature (bench/celeryapp.py).
+            "flower": [
+                {
+                    "method": "POST",
+                    "path": "/api/task/async-apply/bench.noop",
+                    "headers": flower_headers,
+                    "body": json.dumps({"kwargs": P1_BODY["kwargs"]}),
+                }
+            ],
+        }
 
     def p1(self) -> dict[str, Any]:
         plan = self.plan
-        assert self.app is not None and self.base is not None
-        app_req, base_req = self.p1_requests()
-        targets = {
-            "conveyor": (self.app, self.app_port, app_req, sv.APP_DB),
-            "baseline": (self.base, self.base_port, base_req, sv.BASE_DB),
+        assert self.app is not None and self.base is not None and self.flower is not None
+        requests = self.p1_requests()
+        targets = {  # name: (service, port, expected status, database)
+            "conveyor": (self.app, self.app_port, 202, sv.APP_DB),
+            "baseline": (self.base, self.base_port, 202, sv.BASE_DB),
+            "flower": (self.flower, self.flower_port, 200, None),
         }
-        for _service, port, reqs, _ in targets.values() if plan.warm else []:  # warm both servers
-            sv.loadgen(self.spec(port, reqs, duration=max(0.5, plan.p1_warmup), expect=[202]))
-        runs: dict[str, list[dict[str, Any]]] = {"conveyor": [], "baseline": []}
+        for name, (_service, port, code, _db) in targets.items() if plan.warm else []:
+            sv.loadgen(self.spec(port, requests[name], duration=max(0.5, plan.p1_warmup), expect=[code]))
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
+        names = list(targets)
         for index in range(plan.runs):
-            order = ["baseline", "conveyor"] if index % 2 == 0 else ["conveyor", "baseline"]
-            for name in order:
-                service, port, reqs, db = targets[name]
-                sessions = sv.pg_sessions(db)
-                spec = self.spec(port, reqs, warmup=plan.p1_warmup, duration=plan.p1_duration, expect=[202])
+            for name in names[index % 3 :] + names[: index % 3]:  # each goes first once in three runs
+                service, port, code, db = targets[name]
+                sessions = sv.pg_sessions(db) if db else 0
+                spec = self.spec(port, requests[name], warmup=plan.p1_warmup, duration=plan.p1_duration, expect=[code])
                 result = self.load(service, spec)
                 total = sum(result["statuses"].values())
-                result["pg_sessions_per_request"] = round((sv.pg_sessions(db) - sessions) / max(1, total), 2)
+                if db:
+                    result["pg_sessions_per_request"] = round((sv.pg_sessions(db) - sessions) / max(1, total), 2)
                 runs[name].append(result)
         memory = {name: sv.tree_memory(service.pid) for name, (service, *_rest) in targets.items()}
         self.results["memory_web_after_p1"] = memory
@@ -444,6 +464,7 @@ class Bench:
             return stat([r["cpu"][key] for r in runs[name]])
 
         rps_ratio = ratio(pick("conveyor", "rps"), pick("baseline", "rps")) or 0
+        flower_ratio = ratio(pick("conveyor", "rps"), pick("flower", "rps")) or 0
         p99 = pick("conveyor", "p99_ms")
         rows = [
             row(
@@ -453,6 +474,28 @@ class Bench:
                 baseline_label="hand-written view",
                 target=">= 2x baseline",
                 met=rps_ratio >= 2,
+            ),
+            row(
+                "requests/s vs Flower",
+                pick("conveyor", "rps"),
+                baseline=pick("flower", "rps"),
+                baseline_label="Celery + Flower async-apply",
+                target=">= 2x Flower",
+                met=flower_ratio >= 2,
+            ),
+            row(
+                "p99 latency vs Flower",
+                p99,
+                baseline=pick("flower", "p99_ms"),
+                baseline_label="Celery + Flower",
+                unit="ms",
+            ),
+            row(
+                "web CPU per request vs Flower",
+                pick_cpu("conveyor", "web_ms_per_req"),
+                baseline=pick_cpu("flower", "web_ms_per_req"),
+                baseline_label="Celery + Flower",
+                unit="ms",
             ),
             row("p50 latency", pick("conveyor", "p50_ms"), baseline=pick("baseline", "p50_ms"), unit="ms"),
             row(
@@ -511,38 +554,9 @@ class Bench:
         data: dict[str, Any] = {"runs": runs, "rows": rows}
         if plan.p1_profile:
             data["profile"] = self.profile_run(
-                "p1", self.app, self.spec(self.app_port, app_req, duration=8, expect=[202])
+                "p1", self.app, self.spec(self.app_port, requests["conveyor"], duration=8, expect=[202])
             )
-        if plan.p1_as_shipped:
-            for key, what_if in (("as_shipped", self.p1_as_shipped), ("wsgi_what_if", self.p1_wsgi)):
-                try:
-                    data[key] = what_if(app_req)
-                except Exception as exc:  # informational runs: keep P1's own figures
-                    data[key] = {"error": f"{type(exc).__name__}: {exc}"}
         return data
-
-    def p1_wsgi(self, app_req: list[dict[str, Any]]) -> dict[str, Any]:
-        """What-if, for the analysis only: the same app under gunicorn sync workers (WSGI), where
-        DB_CONN_MAX_AGE=60 does keep one PostgreSQL connection per worker."""
-        env = sv.app_env(DB_CONN_MAX_AGE="60")
-        service, port = sv.start_web("web-conveyor-wsgi", "config.wsgi:application", env, "/healthz", wsgi=True)
-        try:
-            sv.loadgen(self.spec(port, app_req, duration=1, expect=[202]))
-            sessions = sv.pg_sessions(sv.APP_DB)
-            result = self.load(service, self.spec(port, app_req, warmup=1, duration=6, expect=[202]))
-            total = sum(result["statuses"].values())
-            return {
-                "server": "gunicorn config.wsgi:application --workers 2 --worker-class sync",
-                "rps": result["rps"],
-                "p50_ms": result["p50_ms"],
-                "p99_ms": result["p99_ms"],
-                "errors": result["errors"],
-                "web_cpu_ms_per_req": result["cpu"]["web_ms_per_req"],
-                "postgres_cpu_ms_per_req": result["cpu"]["postgres_ms_per_req"],
-                "pg_sessions_per_request": round((sv.pg_sessions(sv.APP_DB) - sessions) / max(1, total), 3),
-            }
-        finally:
-            service.stop()
 
     def profile_run(self, label: str, service: sv.Service, spec: dict[str, Any]) -> dict[str, Any]:
         """One extra run under py-spy (GIL samples: where the web process spends CPU)."""
@@ -585,42 +599,6 @@ class Bench:
         summary["run"] = {k: result.get(k) for k in ("rps", "p50_ms", "p99_ms")}
         summary["file"] = str(output.relative_to(sv.ROOT))
         return summary
-
-    def p1_as_shipped(self, app_req: list[dict[str, Any]]) -> dict[str, Any]:
-        """One P1 run with the shipped DB_CONN_MAX_AGE (60 s): peak PostgreSQL connections."""
-        service, port = sv.start_web("web-conveyor-as-shipped", "config.asgi:application", sv.app_env(), "/healthz")
-        peak = {"connections": 0}
-        done = threading.Event()
-
-        def sample() -> None:
-            with psycopg.connect(sv.PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
-                while not done.is_set():
-                    found = conn.execute(
-                        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (sv.APP_DB,)
-                    ).fetchone()
-                    peak["connections"] = max(peak["connections"], int(found[0]) if found else 0)
-                    time.sleep(0.05)
-
-        sampler = threading.Thread(target=sample)
-        try:
-            sv.loadgen(self.spec(port, app_req, duration=1, expect=[202]))
-            sampler.start()
-            sessions = sv.pg_sessions(sv.APP_DB)
-            result = sv.loadgen(self.spec(port, app_req, warmup=1, duration=5, expect=[202]))
-            total = sum(result["statuses"].values())
-            return {
-                "rps": result["rps"],
-                "p99_ms": result["p99_ms"],
-                "errors": result["errors"],
-                "error_samples": result["error_samples"][:2],
-                "pg_sessions_per_request": round((sv.pg_sessions(sv.APP_DB) - sessions) / max(1, total), 2),
-                "peak_pg_connections": peak["connections"],
-            }
-        finally:
-            done.set()
-            if sampler.is_alive():
-                sampler.join(5)
-            service.stop()
 
     # -- P3 ----------------------------------------------------------------------------------
 
@@ -760,7 +738,7 @@ class Bench:
             try:
                 private.start()
                 private.create_database(sv.APP_DB)
-                env = sv.app_env(DATABASE_URL=private.url(sv.APP_DB), DB_CONN_MAX_AGE="0")
+                env = sv.app_env(DATABASE_URL=private.url(sv.APP_DB))
                 sv.manage(["migrate", "--noinput"], env=env)
                 sv.manage(["createsuperuser", "--noinput"], env={**env, **self.superuser_env()})
                 token = sv.manage(["create_token", sv.BENCH_USER, "--name", "bench"], env=env).strip().splitlines()[-1]
@@ -1362,13 +1340,11 @@ class Bench:
             self.setup()
             self.start_webs()
             self.scenario("P1", self.p1)
+            self.stop("flower")  # only P1 compares with it
             self.scenario("P3", self.p3)
             self.scenario("P2", self.p2)
             self.scenario("P8", self.p8)
-            if self.base is not None:
-                self.base.stop()
-                self.services.remove(self.base)
-                self.base = None
+            self.stop("base")
             self.scenario("P4", self.p4)
             self.scenario("P5", self.p5)
             self.scenario("P7", self.p7)
@@ -1474,6 +1450,8 @@ def describe(plan: Plan) -> dict[str, Any]:
                 "django-simple-history",
                 "django-reversion",
                 "py-spy",
+                "celery",
+                "flower",
             )
         },
         "git": {"commit": commit, "tracked_changes": bool(dirty)},
@@ -1482,6 +1460,5 @@ def describe(plan: Plan) -> dict[str, Any]:
             "REDIS_URL": sv.redis_url(sv.APP_REDIS_DB),
             "CONVEYOR_ENV": "development",
             "LOG_LEVEL": "WARNING",
-            "DB_CONN_MAX_AGE": "0 (web processes; see P1 'as shipped')",
         },
     }

@@ -30,7 +30,8 @@ LOGS = VAR / "logs"
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 APP_DB = "bench_conveyor"
 BASE_DB = "bench_baseline"
-APP_REDIS_DB, BASE_REDIS_DB, RAW_REDIS_DB = 13, 14, 15
+FLOWER_REDIS_DB, APP_REDIS_DB, BASE_REDIS_DB, RAW_REDIS_DB = 12, 13, 14, 15
+FLOWER_USER, FLOWER_PASSWORD = "bench", "bench-flower"  # a local benchmark fixture
 REDIS_BASE = "redis://127.0.0.1:6379"
 BENCH_USER = "bench"
 
@@ -178,18 +179,13 @@ def wait_http(port: int, path: str, timeout: float, service: Service) -> None:
     raise RuntimeError(f"{service.name} did not answer on port {port} within {timeout} s:\n{service.log_tail()}")
 
 
-def start_web(
-    name: str, app: str, env: dict[str, str], ready_path: str, workers: int = 2, wsgi: bool = False
-) -> tuple[Service, int]:
+def start_web(name: str, app: str, env: dict[str, str], ready_path: str, workers: int = 2) -> tuple[Service, int]:
     """On a free loopback port: an ASGI app (Conveyor's or the baseline's) the way Conveyor ships
     its web server, `python -m config.web --app <app> --workers N` (N uvicorn processes on
-    SO_REUSEPORT sockets with TCP_NODELAY); for the what-if run, gunicorn with sync workers (WSGI)."""
+    SO_REUSEPORT sockets with TCP_NODELAY)."""
     port = free_port()
-    argv = [str(VENV_BIN / "python"), "-m", "config.web", "--app", app, "--host", "127.0.0.1", "--port", str(port),
+    argv = [PYTHON, "-m", "config.web", "--app", app, "--host", "127.0.0.1", "--port", str(port),
             "--workers", str(workers)]  # fmt: skip
-    if wsgi:
-        argv = [str(VENV_BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-                "--worker-class", "sync"]  # fmt: skip
     service = Service(name, argv, env)
     try:
         wait_http(port, ready_path, 60, service)
@@ -197,6 +193,21 @@ def start_web(
         deadline = time.monotonic() + 30
         while len(children(service.pid)) < workers and time.monotonic() < deadline:
             time.sleep(0.1)
+    except BaseException:
+        service.stop()
+        raise
+    return service, port
+
+
+def start_flower() -> tuple[Service, int]:
+    """On a free loopback port: one Flower process (`celery -A bench.celeryapp flower`) with basic
+    auth, submitting to the Celery app's Redis broker (db 12)."""
+    port = free_port()
+    argv = [PYTHON, "-m", "celery", "-A", "bench.celeryapp", "flower", "--address=127.0.0.1", f"--port={port}",
+            f"--basic-auth={FLOWER_USER}:{FLOWER_PASSWORD}"]  # fmt: skip
+    service = Service("flower", argv, app_env(BENCH_CELERY_BROKER=redis_url(FLOWER_REDIS_DB)))
+    try:
+        wait_http(port, "/healthcheck", 60, service)
     except BaseException:
         service.stop()
         raise

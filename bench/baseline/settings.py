@@ -1,6 +1,5 @@
-"""Settings of the baseline project (bench.baseline): the same database options as Conveyor
-(CONN_MAX_AGE from DB_CONN_MAX_AGE, default 60, with health checks), django-rq defaults except the
-JSON serializer."""
+"""Settings of the baseline project (bench.baseline): Django's own persistent connections
+(CONN_MAX_AGE 60, with health checks), django-rq defaults except the JSON serializer."""
 
 import os
 
@@ -37,7 +36,7 @@ SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
 DATABASES = {
     "default": env.db("BASELINE_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/bench_baseline"),
 }
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_MAX_AGE"] = 60
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 REDIS_URL = os.environ.get("BASELINE_REDIS_URL", "redis://127.0.0.1:6379/14")
