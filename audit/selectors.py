@@ -3,14 +3,14 @@
 import datetime as dt
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db.models import Model, OuterRef, QuerySet, Subquery
+from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
 
 # Never shown in changes or snapshots.
 SECRET_FIELDS = frozenset({"password", "digest"})
@@ -49,21 +49,29 @@ class Entry:
     record: Any
     previous: Any | None
     model: str
+    # Snapshots by history_id, shared by the entries of one page: a record is often the
+    # previous record of the next entry too.
+    snapshots: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     @property
     def action(self) -> str:
         return ACTIONS[self.record.history_type]
 
-    @cached_property
+    def _snapshot_of(self, record: Any) -> dict[str, Any]:
+        if record.history_id not in self.snapshots:
+            self.snapshots[record.history_id] = _snapshot(record)
+        return self.snapshots[record.history_id]
+
+    @property
     def snapshot(self) -> dict[str, Any]:
-        return _snapshot(self.record)
+        return self._snapshot_of(self.record)
 
     @cached_property
     def changes(self) -> list[dict[str, Any]]:
         new = self.snapshot
         if self.action == "deleted":
             return [{"field": name, "old": value, "new": None} for name, value in new.items()]
-        old = _snapshot(self.previous) if self.previous is not None else {}
+        old = self._snapshot_of(self.previous) if self.previous is not None else {}
         return [
             {"field": name, "old": old.get(name), "new": value}
             for name, value in new.items()
@@ -73,14 +81,14 @@ class Entry:
 
 def history_of(model: type[Model], object_id: object, *, as_of: dt.datetime | None = None) -> QuerySet[Any]:
     """The historical records of one object, newest first; only those at or before `as_of`."""
-    records = model.history.filter(id=object_id).select_related("history_user")  # type: ignore[attr-defined]
+    records = model.history.filter(id=object_id)  # type: ignore[attr-defined]
     if as_of is not None:
         records = records.filter(history_date__lte=as_of)
     return records.order_by("-history_id")  # type: ignore[no-any-return]
 
 
 def entries(records: Iterable[Any], model: type[Model]) -> list[Entry]:
-    """Pair each record with its predecessor (two queries, whatever the page size)."""
+    """Pair each record with its predecessor (at most two queries, whatever the page size)."""
     page = list(records)
     if not page:
         return []
@@ -95,9 +103,23 @@ def entries(records: Iterable[Any], model: type[Model]) -> list[Entry]:
         .annotate(previous_id=previous_id)
         .values_list("history_id", "previous_id")
     )
-    previous = history.objects.in_bulk([pid for pid in links.values() if pid is not None])
+    # In one object's history the previous record is mostly the next one on the page.
+    previous = {r.history_id: r for r in page}
+    previous |= history.objects.in_bulk([pid for pid in links.values() if pid is not None and pid not in previous])
     label = model._meta.label_lower
-    return [Entry(r, previous.get(links.get(r.history_id)), label) for r in page]
+    snapshots: dict[int, dict[str, Any]] = {}
+    return [Entry(r, previous.get(links.get(r.history_id)), label, snapshots) for r in page]
+
+
+def _older_than(before: tuple[dt.datetime, str, int], label: str) -> Q:
+    """The records of model `label` whose feed position (history_date, label, history_id) is
+    before `before` in the feed's newest-first order."""
+    at, other, history_id = before
+    if label < other:
+        return Q(history_date__lte=at)
+    if label > other:
+        return Q(history_date__lt=at)
+    return Q(history_date__lt=at) | Q(history_date=at, history_id__lt=history_id)
 
 
 def audit_feed(
@@ -117,7 +139,7 @@ def audit_feed(
     merged = []
     for label in models:
         model = audited_model(label)
-        records = model.history.select_related("history_user")  # type: ignore[attr-defined]
+        records = model.history.all()  # type: ignore[attr-defined]
         if object_id:
             try:
                 records = records.filter(id=model._meta.pk.to_python(object_id))  # type: ignore[union-attr]
@@ -135,11 +157,9 @@ def audit_feed(
         if until is not None:
             records = records.filter(history_date__lte=until)
         if before is not None:
-            records = records.filter(history_date__lte=before[0])
-        page = records.order_by("-history_date", "-history_id")[: limit + 50]
+            records = records.filter(_older_than(before, label))
+        page = records.order_by("-history_date", "-history_id")[:limit]
         merged += [((r.history_date, label, r.history_id), r, model) for r in page]
-    if before is not None:
-        merged = [item for item in merged if item[0] < before]
     merged.sort(key=lambda item: item[0], reverse=True)
     chosen = merged[:limit]
     result: list[Entry] = []
