@@ -69,12 +69,12 @@ FULL = Plan(
     runs=3,
     budget_s=14 * 60,
     p1_warmup=1.0,
-    p1_duration=8.0,
+    p1_duration=6.0,
     p1_profile=True,
     p2_batch=BATCH_SIZE,
     p2_batches=3,
     p3_duration=4.0,
-    p4_jobs={"fork": 200, "simple": 400},
+    p4_jobs={"fork": 120, "simple": 250},
     p5_jobs=100,
     p6_minutes=3,
     p6_cron=1000,
@@ -115,7 +115,7 @@ SMOKE = Plan(
 )
 
 # Rough seconds each scenario needs in full mode (to skip what no longer fits the budget).
-ESTIMATES = {"P1": 90, "P3": 60, "P2": 30, "P8": 90, "P4": 150, "P5": 40, "P7": 120, "AUDIT": 20, "P6": 300}
+ESTIMATES = {"P1": 90, "P3": 60, "P2": 30, "P8": 90, "P4": 150, "P5": 40, "P7": 120, "AUDIT": 20, "P6": 240}
 
 
 # --- small helpers ------------------------------------------------------------------------------
