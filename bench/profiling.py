@@ -26,7 +26,6 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
     "simple-history (history rows)": ("simple_history/models.py",),
     "jsonschema validation": ("jsonschema/",),
     "DRF serializers (input + output)": ("rest_framework/serializers.py", "rest_framework/fields.py"),
-    "metrics middleware": ("api/middleware.py",),
     "thread start / executor": ("Thread.start (threading.py", "ThreadPoolExecutor._adjust_thread_count"),
 }
 

@@ -838,13 +838,16 @@ class Bench:
             stop_file.unlink(missing_ok=True)
         rss_delta = memory_during["rss_mib"] - memory_before["rss_mib"]
         none_served = all(not r.get("requests") for r in with_polls)
+        p99_with, p99_without = stat([r["p99_ms"] for r in with_polls]), stat([r["p99_ms"] for r in without])
         rows = [
             row(
                 "P1 p99 latency" + (" (0: no request succeeded)" if none_served else ""),
-                stat([r["p99_ms"] for r in with_polls]),
-                baseline=stat([r["p99_ms"] for r in without]),
+                p99_with,
+                baseline=p99_without,
                 baseline_label="P1 without long-polls",
                 unit="ms",
+                target="<= 2x without",
+                met=not none_served and (ratio(p99_with, p99_without) or 1e9) <= 2,
                 may_be_zero=True,  # 0: no request succeeded while the clients waited
             ),
             row(
@@ -1119,13 +1122,15 @@ class Bench:
         rows = []
         for kind in ("fork", "simple"):
             for q in ("p50_ms", "p99_ms"):
+                value = summary[f"conveyor_{kind}"][q]
                 rows.append(
                     row(
                         f"{kind}: submit → running, {q[:3]}",
-                        stat([summary[f"conveyor_{kind}"][q]]),
+                        stat([value]),
                         baseline=stat([summary[f"rq_{kind}"][q]]),
                         baseline_label="stock RQ enqueue → started",
                         unit="ms",
+                        **({"target": "<= 20 ms", "met": value <= 20} if q == "p99_ms" else {}),
                     )
                 )
         return {
@@ -1293,7 +1298,7 @@ class Bench:
 
         rows = [
             row(f"cron `* * * * *` x{plan.p6_cron}: lateness p50", s(cron_late, 50), unit="s"),
-            row("cron: lateness p99", s(cron_late, 99), unit="s"),
+            row("cron: lateness p99", s(cron_late, 99), unit="s", target="<= 1 s", met=percentile(cron_late, 99) <= 1),
             row("cron: lateness max (time to fire a whole minute)", s(cron_late, 100), unit="s"),
             row(
                 f"cron: missed slots (of {plan.p6_cron * len(slots)})",
@@ -1303,7 +1308,13 @@ class Bench:
                 may_be_zero=True,
             ),
             row(f"interval 5 s x{plan.p6_interval}: lateness p50", s(interval_late, 50), unit="s"),
-            row("interval: lateness p99", s(interval_late, 99), unit="s"),
+            row(
+                "interval: lateness p99",
+                s(interval_late, 99),
+                unit="s",
+                target="<= 1 s",
+                met=percentile(interval_late, 99) <= 1,
+            ),
             row(
                 f"interval: missed slots (of {len(interval) + interval_missed})",
                 stat([interval_missed]),
