@@ -1,10 +1,11 @@
 """ASGI entry point (uvicorn serves this).
 
-Requests that may wait go to Django's ASGI handler, where a waiting request holds no worker
-thread and no database connection: a job detail with `?wait=N` (the long-poll) and a job's
-`/events/` stream. Every other request is plain synchronous Django and goes to the WSGI handler
-on a fixed pool of threads (a2wsgi): one thread hop per request, where Django's ASGI handler makes
-one per sync middleware hook and view (see docs/benchmarks.md, P1 and P3). On that handler the
+Requests that may wait go to Django's ASGI handler, where a waiting request is a coroutine
+holding no database connection and no busy thread (Django parks one idle thread per request):
+a job detail with `?wait=N` (the long-poll) and a job's `/events/` stream. Every other request
+is plain synchronous Django and goes to the WSGI handler on a fixed pool of threads (a2wsgi):
+one thread hop per request, where Django's ASGI handler makes one per sync middleware hook and
+view (see docs/benchmarks.md, P1 and P3). On that handler the
 job detail resolves to the synchronous view itself (config.urls_plain), not to the async
 long-poll wrapper around it.
 """
