@@ -5,9 +5,8 @@ holding no database connection and no busy thread (Django parks one idle thread 
 a job detail with `?wait=N` (the long-poll) and a job's `/events/` stream. Every other request
 is plain synchronous Django and goes to the WSGI handler on a fixed pool of threads (a2wsgi):
 one thread hop per request, where Django's ASGI handler makes one per sync middleware hook and
-view (see docs/benchmarks.md, P1 and P3). On that handler the
-job detail resolves to the synchronous view itself (config.urls_plain), not to the async
-long-poll wrapper around it.
+view (see docs/benchmarks.md, P1 and P3). On that handler the job detail resolves to the
+synchronous view itself (config.urls_plain), not to the async long-poll wrapper around it.
 """
 
 import os
