@@ -59,8 +59,10 @@ SCENARIOS: dict[str, tuple[str, str]] = {
     "P8": (
         "P8 — long-polls during P1",
         "1,000 clients holding `GET /api/v1/jobs/{id}/?wait=30` (20 scheduled jobs; each answer is "
-        "re-polled) while P1 runs; P1 against P1 just before without them, and the web processes' memory "
-        "(VmRSS of the uvicorn master and workers), threads and PostgreSQL connections. In full mode this "
+        "re-polled), started evenly over 30 s so that their deadlines and re-polls are spread as in a "
+        "steady state (~33 re-polls a second), while P1 runs; P1 against P1 just before without them, "
+        "and the web processes' memory (VmRSS of the uvicorn master and workers), threads and PostgreSQL "
+        "connections. In full mode this "
         "scenario has its own web process and a private PostgreSQL cluster (same binaries, "
         "`max_connections` 1,150) on a free port: a waiting client keeps the database connection its "
         "first view call took for its whole wait, and with per-thread connections (before the pool) "
