@@ -1,11 +1,11 @@
 """`GET /api/v1/jobs/{id}/events/`: Server-Sent Events for one job, served asynchronously.
 
 Like the long-poll, the synchronous DRF job view does auth, ownership and serialization; this
-stream subscribes to the job's change channel first, then sends a `state` event when the state
+stream registers for the job's change notices first (api.notices), then sends a `state` event when the state
 changes and a `progress` event when progress does, each with the job's `version` as its id,
 until the terminal state. A `: keep-alive` comment goes out every HEARTBEAT seconds for
 proxies. `Last-Event-ID` resumes: nothing older than it is re-sent (a malformed one starts over).
-An open stream holds a coroutine and a Redis subscription, not a thread.
+An open stream holds a coroutine and an asyncio.Event, not a thread or a Redis connection.
 """
 
 import asyncio
@@ -13,12 +13,12 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import redis.asyncio as aioredis
-from django.conf import settings
+from asgiref.sync import sync_to_async
+from django import db
 from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from rest_framework.renderers import JSONRenderer
 
-from api.longpoll import releasing
+from api.notices import SUBSCRIBE_TIMEOUT, job_notices
 
 HEARTBEAT = 15.0
 MAX_STREAM_SECONDS = 3600  # a stream is closed after an hour; clients reconnect with Last-Event-ID
@@ -31,6 +31,20 @@ def _event(name: str, event_id: int, data: Any) -> bytes:
 def _last_event_id(request: HttpRequest) -> int:
     raw = request.headers.get("Last-Event-ID", "")
     return int(raw) if raw.isdigit() else -1
+
+
+def releasing(view: Callable[..., HttpResponseBase]) -> Callable[..., Any]:
+    """`view` as a coroutine run on the shared thread pool that hands its database connection
+    back when it returns, so an open stream holds neither a thread nor a connection (Django's
+    default would keep both for the whole stream)."""
+
+    def call(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        finally:
+            db.connections.close_all()
+
+    return sync_to_async(call, thread_sensitive=False)
 
 
 def job_event_stream(view: Callable[..., HttpResponseBase]) -> Callable[..., Any]:
@@ -48,10 +62,10 @@ def job_event_stream(view: Callable[..., HttpResponseBase]) -> Callable[..., Any
             return response.data if response.status_code == 200 else None  # type: ignore[attr-defined]
 
         async def stream() -> AsyncIterator[bytes]:
-            client = aioredis.Redis.from_url(settings.REDIS_URL)
-            pubsub = client.pubsub()
-            try:
-                await pubsub.subscribe(f"conveyor:job:{kwargs.get('id')}")
+            notices = job_notices()
+            with notices.watch(str(kwargs.get("id"))) as changed:
+                await notices.ready(SUBSCRIBE_TIMEOUT)
+                changed.clear()
                 job = await snapshot()
                 last_state, last_progress = None, None
                 loop = asyncio.get_running_loop()
@@ -65,17 +79,14 @@ def job_event_stream(view: Callable[..., HttpResponseBase]) -> Callable[..., Any
                     last_state, last_progress = job["state"], job["progress"]
                     if job["done"] or loop.time() > deadline:
                         return
-                    message = None
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(HEARTBEAT):
-                            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=HEARTBEAT)
-                    if message is None:
+                            await changed.wait()
+                    if not changed.is_set():
                         yield b": keep-alive\n\n"
                         continue
+                    changed.clear()
                     job = await snapshot()
-            finally:
-                await pubsub.aclose()
-                await client.aclose()
 
         response = StreamingHttpResponse(stream(), content_type="text/event-stream")
         response["Cache-Control"] = "no-cache"

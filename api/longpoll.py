@@ -1,81 +1,96 @@
-"""`GET /api/v1/jobs/{id}/?wait=N`: an async wrapper that holds the request without a thread.
+"""`GET /api/v1/jobs/{id}/?wait=N`: the long-poll, an ASGI layer over the synchronous app.
 
-The synchronous DRF view does all the work (auth, ownership, ETag, 304). This wrapper
-subscribes to the job's change channel first, asks the view, and if the job has not changed
-from the client's ETag (or from its state on arrival) awaits a change notice or the deadline,
-then asks the view again. While it waits, it holds a Redis subscription, not a worker thread.
+The synchronous job view does all the work (auth, ownership, ETag, 304, the 400 for a bad
+`wait`) on the plain WSGI handler (config.asgi). This layer registers for the job's change
+notices first (api.notices), asks the app, and if the job has not changed from the client's
+ETag (or from its state on arrival) awaits a notice, the client's disconnect or the deadline,
+then asks again. A waiting request holds an asyncio.Event: no thread, no database connection
+and no Redis connection of its own. Every ask is a whole request through the middleware, so
+auth and ownership are checked again each time; they share one X-Request-ID.
 """
 
 import asyncio
-import contextlib
-import time
-from collections.abc import Callable
+import uuid
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
-import redis.asyncio as aioredis
-from asgiref.sync import sync_to_async
-from django import db
-from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase
-from redis.exceptions import RedisError
+from api.notices import SUBSCRIBE_TIMEOUT, job_notices
 
 MAX_WAIT = 30
 
-
-def _wait_seconds(request: HttpRequest) -> int:
-    raw = request.GET.get("wait", "0")
-    return int(raw) if raw.isdigit() and int(raw) <= MAX_WAIT else 0
+Message = dict[str, Any]
 
 
-def releasing(view: Callable[..., HttpResponseBase]) -> Callable[..., Any]:
-    """`view` as a coroutine run on the shared thread pool that hands its database connection
-    back to the pool when it returns, so a waiting request holds neither a thread nor a
-    connection (Django's default would keep both for the whole wait)."""
+@dataclass
+class Answer:
+    """A response of the app, held back until the long-poll decides to send it."""
 
-    def call(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        finally:
-            db.connections.close_all()
+    messages: list[Message]
 
-    return sync_to_async(call, thread_sensitive=False)
+    def header(self, name: bytes) -> bytes | None:
+        return dict(self.messages[0]["headers"]).get(name)
+
+    @property
+    def may_change(self) -> bool:
+        """A 200 or 304 with Retry-After: the job is not done, a wait makes sense."""
+        return self.messages[0]["status"] in (200, 304) and self.header(b"retry-after") is not None
 
 
-def with_long_poll(view: Callable[..., HttpResponseBase]) -> Callable[..., Any]:
-    """Wrap the job detail view so that `?wait=N` waits for a change asynchronously."""
-    sync_view = releasing(view)
+def wait_seconds(scope: dict[str, Any]) -> int:
+    """The seconds a request asks to wait: `?wait=N` with 1 ≤ N ≤ 30, else 0 (the view
+    answers a malformed or out-of-range value with a 400)."""
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True).get("wait")
+    raw = values[-1] if values else ""  # the last one, as Django's QueryDict.get
+    return int(raw) if raw.isascii() and raw.isdigit() and int(raw) <= MAX_WAIT else 0
 
-    async def long_poll(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        wait = _wait_seconds(request) if request.method == "GET" else 0
-        if wait == 0:  # also when `wait` is malformed: the view answers 400
-            return await sync_view(request, *args, **kwargs)
-        client = aioredis.Redis.from_url(settings.REDIS_URL)
-        pubsub = client.pubsub()
-        try:
-            await pubsub.subscribe(f"conveyor:job:{kwargs.get('id')}")
-        except (RedisError, OSError):
-            await client.aclose()
-            return await sync_view(request, *args, **kwargs)  # no notices: answer now
-        try:
-            response = await sync_view(request, *args, **kwargs)
-            if response.status_code not in (200, 304) or response.get("Retry-After") is None:
-                return response  # an error, or the job is done and will not change again
-            baseline = request.headers.get("If-None-Match") or response.get("ETag")
-            if response.get("ETag") != baseline:
-                return response  # already different from what the client has
-            deadline = time.monotonic() + wait
-            while (remaining := deadline - time.monotonic()) > 0:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(remaining):
-                        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=remaining)
-                        if message is None:
-                            continue
-                response = await sync_view(request, *args, **kwargs)
-                if response.get("ETag") != baseline:
-                    return response
-            return await sync_view(request, *args, **kwargs)
-        finally:
-            await pubsub.aclose()
-            await client.aclose()
 
-    return long_poll
+async def _ask(app: Any, scope: dict[str, Any]) -> Answer:
+    messages: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        messages.append(message)
+
+    await app(scope, receive, send)
+    return Answer(messages)
+
+
+async def _disconnected(receive: Any) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass  # the (empty) request body
+
+
+async def long_poll(app: Any, scope: dict[str, Any], receive: Any, send: Any, *, wait: int) -> None:
+    """Serve a job detail GET with `?wait=wait` through `app`, the synchronous ASGI app."""
+    headers = scope["headers"]
+    if not any(name == b"x-request-id" for name, _ in headers):
+        scope = {**scope, "headers": [*headers, (b"x-request-id", uuid.uuid4().hex.encode())]}
+    notices = job_notices()
+    job_id = scope["path"].rstrip("/").rsplit("/", 1)[-1]
+    with notices.watch(job_id) as changed:
+        subscribed = await notices.ready(SUBSCRIBE_TIMEOUT)
+        changed.clear()
+        answer = await _ask(app, scope)
+        baseline = dict(headers).get(b"if-none-match") or answer.header(b"etag")
+        if subscribed and answer.may_change and answer.header(b"etag") == baseline:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + wait
+            gone = asyncio.ensure_future(_disconnected(receive))
+            try:
+                while True:
+                    woken = asyncio.ensure_future(changed.wait())
+                    await asyncio.wait({woken, gone}, timeout=deadline - loop.time(), return_when="FIRST_COMPLETED")
+                    woken.cancel()
+                    if gone.done():
+                        return  # nobody to answer
+                    changed.clear()
+                    answer = await _ask(app, scope)
+                    if answer.header(b"etag") != baseline or loop.time() >= deadline:
+                        break
+            finally:
+                gone.cancel()
+    for message in answer.messages:
+        await send(message)

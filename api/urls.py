@@ -4,7 +4,6 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from api.events import job_event_stream
-from api.longpoll import with_long_poll
 from api.views.accounts import MeView, TokenViewSet
 from api.views.audit import AuditEventView
 from api.views.jobs import JobViewSet, TaskViewSet
@@ -25,9 +24,8 @@ urlpatterns = [
     path("queues/", QueueView.as_view(), name="queues"),
     path("workers/", WorkerView.as_view(), name="workers"),
     path("audit/events/", AuditEventView.as_view(), name="audit-events"),
-    # Served first, asynchronously (?wait=N long-polls; the event stream) around the same sync
-    # view; the router's routes document them.
-    path("jobs/<uuid:id>/", with_long_poll(job_detail), name="job-detail-longpoll"),
+    # Served asynchronously around the job detail view; the router's `events` route documents it.
+    # (`?wait=N` long-polls are served by config.asgi around the router's job detail.)
     path("jobs/<uuid:id>/events/", job_event_stream(job_detail), name="job-events"),
     *router.urls,
 ]

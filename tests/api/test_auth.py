@@ -13,11 +13,11 @@ pytestmark = pytest.mark.django_db
 
 def assert_problem(response, status: int) -> dict:
     assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/problem+json"
+    assert response.headers["Content-Type"] == "application/problem+json"
     body = response.json()
     assert body["status"] == status
     assert body["type"].startswith("urn:conveyor:problem:")
-    assert body["request_id"] == response["X-Request-ID"]
+    assert body["request_id"] == response.headers["X-Request-ID"]
     return body
 
 

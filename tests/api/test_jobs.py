@@ -1,7 +1,6 @@
 """Jobs through the HTTP API, run by a real RQ worker on a real Redis."""
 
 import threading
-import time
 import uuid
 from datetime import timedelta
 
@@ -13,7 +12,7 @@ from django.utils import timezone
 
 from jobs import dispatch
 from jobs.models import Job
-from jobs.services import JobSpec, job_cancel, job_submit
+from jobs.services import JobSpec, job_submit
 from tests.api.test_auth import assert_problem
 from tests.conftest import run_worker
 
@@ -108,37 +107,6 @@ def test_etag_changes_with_anything_the_representation_shows(api, staff_api, use
     user.save()
     renamed = get(api, job_id, HTTP_IF_NONE_MATCH=etag)
     assert renamed.status_code == 200 and renamed.json()["submitted_by"]["username"] == "alice2"
-
-
-def test_wait_returns_as_soon_as_the_job_changes(api, user):
-    job_id = submit(api, {**SLEEP, "delay_seconds": 3600}).json()["id"]
-
-    def cancel_soon() -> None:
-        time.sleep(0.5)
-        job_cancel(job=Job.objects.get(pk=job_id), actor=user)
-
-    threading.Thread(target=cancel_soon).start()
-    started = time.monotonic()
-    response = get(api, job_id, data={"wait": 10})
-    elapsed = time.monotonic() - started
-    assert response.status_code == 200 and response.json()["state"] == "canceled"
-    assert 0.4 < elapsed < 5
-
-
-def test_wait_times_out_with_the_same_representation(api):
-    job_id = submit(api, {**SLEEP, "delay_seconds": 3600}).json()["id"]
-    etag = get(api, job_id)["ETag"]
-    started = time.monotonic()
-    response = get(api, job_id, data={"wait": 1}, HTTP_IF_NONE_MATCH=etag)
-    assert response.status_code == 304
-    assert 0.9 < time.monotonic() - started < 3
-
-
-@pytest.mark.parametrize("wait", ["31", "-1", "x"])
-def test_wait_out_of_range_is_400(api, wait):
-    job_id = submit(api, SLEEP).json()["id"]
-    body = assert_problem(get(api, job_id, data={"wait": wait}), 400)
-    assert body["errors"][0]["pointer"] == "/wait"
 
 
 FUTURE = (timezone.now() + timedelta(hours=1)).isoformat()

@@ -1,0 +1,91 @@
+"""Job change notices for waiting requests: one Redis subscription per web process.
+
+Every change to a job is published on `conveyor:job:{id}` (jobs.dispatch). The first waiting
+request of a web process starts a listener that pattern-subscribes to `conveyor:job:*` once and
+wakes the requests waiting on a job when its notice arrives, so a waiting request holds an
+asyncio.Event, not a Redis connection of its own. When the subscription breaks, every waiter is
+woken (it reads the job again, so no change is missed) and the listener subscribes again;
+so are they when the subscription is (re)confirmed.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Iterator
+
+import redis.asyncio as aioredis
+from django.conf import settings
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "conveyor:job:"
+RETRY_SECONDS = 1.0
+NOTICES_CLIENT_NAME = "conveyor-notices"  # in CLIENT LIST
+SUBSCRIBE_TIMEOUT = 1.0  # how long a new waiter waits for the subscription before reading anyway
+
+
+class JobNotices:
+    """The change notices of every job, for the waiters of one event loop."""
+
+    def __init__(self, url: str) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.subscribed = asyncio.Event()
+        self._waiters: defaultdict[str, set[asyncio.Event]] = defaultdict(set)
+        self._listener = self.loop.create_task(self._listen(url))
+
+    async def ready(self, timeout: float) -> bool:
+        """Whether notices are flowing, waiting up to `timeout` seconds for the subscription."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self.subscribed.wait()
+        return self.subscribed.is_set()
+
+    @contextlib.contextmanager
+    def watch(self, job_id: str) -> Iterator[asyncio.Event]:
+        """An event set when job `job_id` may have changed; register before reading the job."""
+        changed = asyncio.Event()
+        self._waiters[job_id].add(changed)
+        try:
+            yield changed
+        finally:
+            self._waiters[job_id].discard(changed)
+            if not self._waiters[job_id]:
+                del self._waiters[job_id]
+
+    def _wake(self, job_ids: list[str]) -> None:
+        for job_id in job_ids:
+            for changed in self._waiters.get(job_id, ()):
+                changed.set()
+
+    async def _listen(self, url: str) -> None:
+        while True:
+            client = aioredis.Redis.from_url(url, client_name=NOTICES_CLIENT_NAME)
+            try:
+                async with client.pubsub() as pubsub:
+                    await pubsub.psubscribe(f"{PREFIX}*")
+                    async for message in pubsub.listen():
+                        if message["type"] == "psubscribe":  # also after redis-py reconnected by itself
+                            self.subscribed.set()
+                            self._wake(list(self._waiters))  # a notice may have been lost meanwhile
+                        elif message["type"] == "pmessage":
+                            self._wake([message["channel"].decode().removeprefix(PREFIX)])
+            except (RedisError, OSError) as error:
+                logger.warning("notices.disconnected", extra={"error": str(error)})
+            finally:
+                self.subscribed.clear()
+                self._wake(list(self._waiters))  # a notice may have been lost: everyone looks again
+                await client.aclose()
+            await asyncio.sleep(RETRY_SECONDS)
+
+
+_current: list[JobNotices] = []
+
+
+def job_notices() -> JobNotices:
+    """The notices of the running event loop (one per web process), started on first use."""
+    loop = asyncio.get_running_loop()
+    if not _current or _current[0].loop is not loop:
+        _current[:] = [JobNotices(settings.REDIS_URL)]
+    return _current[0]

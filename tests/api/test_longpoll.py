@@ -1,0 +1,148 @@
+"""`?wait=N` long-polls, driven through the web entry point (config.asgi) on a real Redis."""
+
+import asyncio
+import threading
+import time
+
+import httpx
+import pytest
+from django.db.models import F
+
+from accounts.services import token_create
+from api.longpoll import long_poll, wait_seconds
+from api.notices import NOTICES_CLIENT_NAME, job_notices
+from config.asgi import application, plain
+from jobs import dispatch
+from jobs.models import Job
+from jobs.services import job_cancel
+from tests.api.test_auth import assert_problem
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
+
+LATER = {"task": "demo.sleep", "kwargs": {"seconds": 0}, "delay_seconds": 3600}
+
+
+@pytest.fixture
+def bearer(user) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    _, secret = token_create(user=user, name="long-poll")
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def asgi_get(path: str, **kwargs: object) -> tuple[httpx.Response, float]:
+    """GET `path` from config.asgi.application in a fresh event loop; the response and its seconds."""
+
+    async def get() -> httpx.Response:
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            return await client.get(path, **kwargs)  # type: ignore[arg-type]
+
+    started = time.monotonic()
+    response = asyncio.run(get())
+    return response, time.monotonic() - started
+
+
+def later(seconds: float, action) -> None:  # type: ignore[no-untyped-def]
+    threading.Timer(seconds, action).start()
+
+
+@pytest.mark.parametrize(
+    ("query", "seconds"),
+    [(b"wait=5", 5), (b"w%61it=30", 30), (b"wait=1&wait=7", 7), (b"wait=", 0), (b"wait=31", 0),
+     (b"wait=-1", 0), (b"wait=%D9%A3", 0), (b"awaits=5", 0), (b"", 0)],
+)  # fmt: skip
+def test_wait_seconds_reads_the_query_as_the_view_validates_it(query: bytes, seconds: int) -> None:
+    assert wait_seconds({"query_string": query}) == seconds
+
+
+def test_wait_returns_as_soon_as_the_job_changes(api, user, bearer):
+    job_id = api.post("/api/v1/jobs/", LATER, format="json").json()["id"]
+    later(0.5, lambda: job_cancel(job=Job.objects.get(pk=job_id), actor=user))
+    response, seconds = asgi_get(f"/api/v1/jobs/{job_id}/?wait=10", headers=bearer)
+    assert response.status_code == 200 and response.json()["state"] == "canceled"
+    assert 0.4 < seconds < 5
+
+
+def test_wait_times_out_with_the_same_representation(api, bearer):
+    job_id = api.post("/api/v1/jobs/", LATER, format="json").json()["id"]
+    etag = api.get(f"/api/v1/jobs/{job_id}/")["ETag"]
+    response, seconds = asgi_get(f"/api/v1/jobs/{job_id}/?wait=1", headers={**bearer, "If-None-Match": etag})
+    assert response.status_code == 304 and response.headers["ETag"] == etag
+    assert 0.9 < seconds < 3
+
+
+def test_a_notice_that_changes_nothing_the_client_sees_keeps_waiting(api, bearer):
+    job_id = api.post("/api/v1/jobs/", LATER, format="json").json()["id"]
+    later(0.3, lambda: dispatch.redis_connection().publish(f"conveyor:job:{job_id}", "changed"))
+    response, seconds = asgi_get(f"/api/v1/jobs/{job_id}/?wait=2", headers=bearer)
+    assert response.status_code == 200 and response.json()["state"] == "scheduled"
+    assert seconds > 1.9
+
+
+def test_one_request_id_for_the_whole_long_poll(api, user, bearer):
+    job_id = api.post("/api/v1/jobs/", LATER, format="json").json()["id"]
+    later(0.3, lambda: job_cancel(job=Job.objects.get(pk=job_id), actor=user))
+    response, _ = asgi_get(f"/api/v1/jobs/{job_id}/?wait=5", headers={**bearer, "X-Request-ID": "poll-1"})
+    assert response.json()["state"] == "canceled" and response.headers["X-Request-ID"] == "poll-1"
+
+
+@pytest.mark.parametrize("wait", ["31", "-1", "x"])
+def test_wait_out_of_range_is_400_at_once(api, bearer, wait):
+    job_id = api.post("/api/v1/jobs/", LATER, format="json").json()["id"]
+    response, seconds = asgi_get(f"/api/v1/jobs/{job_id}/?wait={wait}", headers=bearer)
+    body = assert_problem(response, 400)
+    assert body["errors"][0]["pointer"] == "/wait" and seconds < 2
+
+
+def test_another_users_job_is_404_at_once(other_api, bearer):
+    job_id = other_api.post("/api/v1/jobs/", LATER, format="json").json()["id"]
+    response, seconds = asgi_get(f"/api/v1/jobs/{job_id}/?wait=10", headers=bearer)
+    assert_problem(response, 404)
+    assert seconds < 2
+    assert_problem(asgi_get(f"/api/v1/jobs/{job_id}/?wait=10")[0], 401)
+
+
+def test_a_client_that_leaves_ends_its_wait(api, bearer):
+    job_id = api.post("/api/v1/jobs/", LATER, format="json").json()["id"]
+    scope = {
+        "type": "http", "http_version": "1.1", "method": "GET", "path": f"/api/v1/jobs/{job_id}/",
+        "raw_path": b"", "root_path": "", "query_string": b"wait=30", "scheme": "http",
+        "server": ("testserver", 80), "client": ("127.0.0.1", 1),
+        "headers": [(b"host", b"testserver"), (b"authorization", bearer["Authorization"].encode())],
+    }  # fmt: skip
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        if not hasattr(receive, "called"):
+            receive.called = True  # type: ignore[attr-defined]
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await asyncio.sleep(0.5)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def serve() -> tuple[int, int]:
+        await long_poll(plain, scope, receive, send, wait=30)
+        return len(job_notices()._waiters), len(sent)
+
+    started = time.monotonic()
+    waiters, messages = asyncio.run(serve())
+    assert time.monotonic() - started < 5 and messages == 0 and waiters == 0
+
+
+def test_waiters_look_again_when_the_subscription_breaks(api, user, bearer):
+    """A notice lost while the subscription is down must not leave a waiter on stale state."""
+    job_id = api.post("/api/v1/jobs/", LATER, format="json").json()["id"]
+    connection = dispatch.redis_connection()
+
+    def cancel_silently() -> None:
+        # The change lands without a notice (as if published while disconnected), then the
+        # subscription breaks; the waiter must still see the change on reconnect.
+        Job.objects.filter(pk=job_id).update(state="canceled", version=F("version") + 1)
+        (listener,) = [c for c in connection.client_list(_type="pubsub") if c["name"] == NOTICES_CLIENT_NAME]
+        connection.client_kill_filter(_id=listener["id"])
+
+    later(0.5, cancel_silently)
+    response, seconds = asgi_get(f"/api/v1/jobs/{job_id}/?wait=10", headers=bearer)
+    assert response.status_code == 200 and response.json()["state"] == "canceled"
+    assert seconds < 5
