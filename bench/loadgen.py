@@ -10,7 +10,10 @@ Modes:
   arrived, for ``warmup`` + ``duration`` seconds or ``max_requests`` requests; latencies of
   requests started after the warm-up are reported (p50/p90/p99/max, req/s).
 - ``longpoll``: ``clients`` connections each send a GET (``?wait=N``) and send it again when the
-  answer comes, until ``duration`` seconds have passed; reports how many connected and answers.
+  answer comes (with ``if_none_match``, as the docs tell clients: first a plain GET, then every
+  long-poll with ``If-None-Match`` set to the last ETag), until
+  ``duration`` seconds have passed; reports how many connected and answers,
+  and, every 0.25 s into ``status_file`` if given, how many requests the server has held > 1 s.
 """
 
 import asyncio
@@ -192,27 +195,58 @@ class LongPoll:
     errors: int = 0
     error_samples: list[str] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
+    sent: set[int] = field(default_factory=set)  # clients that have sent their first request
+    asked_at: dict[int, float] = field(default_factory=dict)  # client -> when its open request went out
+
+    def status(self) -> dict[str, int]:
+        """Clients started, and those whose request the server has held for over a second."""
+        held_since = time.monotonic() - 1.0
+        return {
+            "sent": len(self.sent),
+            "waiting": sum(1 for at in self.asked_at.values() if at < held_since),
+            "answers": self.answers,
+        }
+
+    async def report(self, path: str) -> None:
+        while True:
+            with open(f"{path}.tmp", "w") as out:
+                json.dump(self.status(), out)
+            os.replace(f"{path}.tmp", path)
+            await asyncio.sleep(0.25)
 
     async def client(self, index: int, stop_at: float) -> None:
         host, port = self.spec["host"], int(self.spec["port"])
         paths = self.spec["paths"]
         headers = self.spec.get("headers") or {}
-        payload = build_request(host, port, {"method": "GET", "path": paths[index % len(paths)], "headers": headers})
+        request = {"method": "GET", "path": paths[index % len(paths)], "headers": headers}
+        payload = build_request(host, port, request)
         wait = float(self.spec.get("wait", 30))
         writers: list[asyncio.StreamWriter] = []
         try:
             reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port, limit=READ_LIMIT), 20)
             writers.append(writer)
             self.connected += 1
+            if self.spec.get("if_none_match"):  # as a client does: read the job, then wait on its ETag
+                writer.write(build_request(host, port, {**request, "path": request["path"].split("?")[0]}))
+                _, answer, _ = await asyncio.wait_for(read_response(reader), wait + 15)
+                revalidate = {**headers, "If-None-Match": answer["etag"]}
+                payload = build_request(host, port, {**request, "headers": revalidate})
             while time.monotonic() < stop_at:
                 writer.write(payload)
+                self.sent.add(index)
+                self.asked_at[index] = time.monotonic()
                 remaining = stop_at - time.monotonic()
                 try:
-                    status, _, body = await asyncio.wait_for(read_response(reader), min(remaining, wait + 15))
+                    status, answer, body = await asyncio.wait_for(read_response(reader), min(remaining, wait + 15))
                 except TimeoutError:
                     return  # the run is over (or the server is stuck): stop this client
+                finally:
+                    self.asked_at.pop(index, None)
                 self.answers += 1
                 self.statuses[status] = self.statuses.get(status, 0) + 1
+                if "etag" in answer and self.spec.get("if_none_match"):
+                    revalidate = {**headers, "If-None-Match": answer["etag"]}
+                    payload = build_request(host, port, {**request, "headers": revalidate})
                 if status != 200 and status != 304:
                     self.errors += 1
                     if len(self.error_samples) < 5:
@@ -230,6 +264,7 @@ class LongPoll:
         clients = int(self.spec["clients"])
         ramp = float(self.spec.get("ramp", 2.0))
         stop_at = time.monotonic() + float(self.spec["duration"])
+        reporter = asyncio.create_task(self.report(self.spec["status_file"])) if self.spec.get("status_file") else None
         tasks = []
         for index in range(clients):
             tasks.append(asyncio.create_task(self.client(index, stop_at)))
@@ -245,6 +280,8 @@ class LongPoll:
                 break
             await asyncio.sleep(0.2)
         await asyncio.gather(*tasks, return_exceptions=True)
+        if reporter is not None:
+            reporter.cancel()
         return {
             "clients": clients,
             "connected": self.connected,

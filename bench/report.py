@@ -62,12 +62,9 @@ SCENARIOS: dict[str, tuple[str, str]] = {
         "re-polled), started evenly over 30 s so that their deadlines and re-polls are spread as in a "
         "steady state (~33 re-polls a second), while P1 runs; P1 against P1 just before without them, "
         "and the web processes' memory (VmRSS of the uvicorn master and workers), threads and PostgreSQL "
-        "connections. In full mode this "
-        "scenario has its own web process and a private PostgreSQL cluster (same binaries, "
-        "`max_connections` 1,150) on a free port: a waiting client keeps the database connection its "
-        "first view call took for its whole wait, and with per-thread connections (before the pool) "
-        "1,000 of them on the shared server (`max_connections` 100) would refuse every other user's "
-        "connections for the duration. Smoke mode uses 5 clients on the shared server.",
+        "connections. It runs on P1's web service and PostgreSQL: a waiting client holds no thread "
+        "and no database connection. A client counts as waiting once the server has held its "
+        "request for over a second. Smoke mode uses 5 clients.",
     ),
     "AUDIT": (
         "Audit write costs",
@@ -266,18 +263,11 @@ def render(results: dict[str, Any], results_path: str) -> str:
         if name == "P6":
             out += [f"Fires recorded: {entry.get('fires')}; outcomes: {entry.get('outcomes')}.", ""]
         if name == "P8":
-            out.append(f"PostgreSQL for this scenario: {entry.get('postgresql', '?')}.")
-            requested, ran = entry.get("clients_requested"), entry.get("clients_run")
-            if requested != ran:
-                out.append(
-                    f"**{ran} clients instead of {requested}**: every waiting client holds a PostgreSQL "
-                    "connection (and a thread) for its whole wait, and the shared server has too few free; "
-                    f"{requested} would need {requested} connections."
-                )
             client = entry.get("client_result") or {}
             out += [
-                f"All {entry.get('subscribed')} clients were waiting {entry.get('seconds_to_subscribe')} s after "
-                f"they started; the clients saw {client.get('answers', '?')} answers "
+                f"{entry.get('waiting')} clients were waiting {entry.get('seconds_to_start')} s after they "
+                f"started, {entry.get('waiting_after_runs')} after the P1 runs; the clients saw "
+                f"{client.get('answers', '?')} answers "
                 f"({client.get('statuses', {})}) and {client.get('errors', '?')} errors.",
                 "",
             ]

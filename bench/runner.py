@@ -60,7 +60,6 @@ class Plan:
     p8_clients: int
     p8_duration: float
     p8_ramp: float  # seconds over which the long-poll clients start
-    p8_private_pg: bool
     audit_saves: int
     warm: bool  # separate warm-up runs before the measured ones
 
@@ -86,7 +85,6 @@ FULL = Plan(
     p8_clients=1000,
     p8_duration=6.0,
     p8_ramp=30.0,  # = the wait: their deadlines, and so their re-polls, are spread evenly
-    p8_private_pg=True,
     audit_saves=200,
     warm=True,
 )
@@ -112,7 +110,6 @@ SMOKE = Plan(
     p8_clients=5,
     p8_duration=1.2,
     p8_ramp=1.0,
-    p8_private_pg=False,
     audit_saves=10,
     warm=False,
 )
@@ -731,37 +728,9 @@ class Bench:
     # -- P8 ----------------------------------------------------------------------------------
 
     def p8(self) -> dict[str, Any]:
-        """Long-polls during P1. Each waiting client holds a PostgreSQL connection (measured), so
-        in full mode this runs against a private PostgreSQL cluster with room for them; against
-        the shared server the client count is capped below its free connections."""
-        plan = self.plan
-        if plan.p8_private_pg and sv.PrivatePostgres.available():
-            private = sv.PrivatePostgres(max_connections=plan.p8_clients + 150)
-            web: sv.Service | None = None
-            try:
-                private.start()
-                private.create_database(sv.APP_DB)
-                env = sv.app_env(DATABASE_URL=private.url(sv.APP_DB))
-                sv.manage(["migrate", "--noinput"], env=env)
-                sv.manage(["createsuperuser", "--noinput"], env={**env, **self.superuser_env()})
-                token = sv.manage(["create_token", sv.BENCH_USER, "--name", "bench"], env=env).strip().splitlines()[-1]
-                web, port = sv.start_web("web-conveyor-p8", "config.asgi:application", env, "/healthz")
-                data = self.p8_run(web, port, token, plan.p8_clients, private.connections)
-                data["postgresql"] = f"private cluster (max_connections {private.max_connections})"
-                return data
-            finally:
-                if web is not None:
-                    web.stop()
-                private.stop()
+        """Long-polls during P1, on P1's web service and PostgreSQL."""
         assert self.app is not None
-        with psycopg.connect(sv.PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
-            limit = int(conn.execute("SHOW max_connections").fetchone()[0])  # type: ignore[index]
-            reserved = int(conn.execute("SHOW superuser_reserved_connections").fetchone()[0])  # type: ignore[index]
-            used = int(conn.execute("SELECT count(*) FROM pg_stat_activity").fetchone()[0])  # type: ignore[index]
-        clients = max(1, min(plan.p8_clients, limit - reserved - used - 30))
-        data = self.p8_run(self.app, self.app_port, self.token, clients, lambda: sv.pg_connections(sv.APP_DB))
-        data.update(postgresql=f"shared server (max_connections {limit}, {used} in use before)")
-        return data
+        return self.p8_run(self.app, self.app_port, self.token, self.plan.p8_clients)
 
     def superuser_env(self) -> dict[str, str]:
         return {
@@ -770,9 +739,7 @@ class Bench:
             "DJANGO_SUPERUSER_PASSWORD": uuid.uuid4().hex,
         }
 
-    def p8_run(
-        self, web: sv.Service, port: int, token: str, clients: int, pg_connections: Callable[[], int]
-    ) -> dict[str, Any]:
+    def p8_run(self, web: sv.Service, port: int, token: str, clients: int) -> dict[str, Any]:
         plan = self.plan
         auth = {"Authorization": f"Bearer {token}"}
         api = Api(port, token)
@@ -786,20 +753,24 @@ class Bench:
             sv.loadgen({**p1_spec, "warmup": 0, "duration": 1})
         without = [self.load(web, p1_spec) for _ in range(plan.runs)]
         memory_before = sv.tree_memory(web.pid)
-        pg_before = pg_connections()
+        pg_before = sv.pg_connections(sv.APP_DB)
         stop_file = sv.VAR / f"longpoll-stop-{os.getpid()}"
         stop_file.unlink(missing_ok=True)
+        status_file = sv.VAR / f"longpoll-status-{os.getpid()}.json"
+        status_file.unlink(missing_ok=True)
         spec = {
             "mode": "longpoll",
             "host": "127.0.0.1",
             "port": port,
             "clients": clients,
             "wait": 30,
+            "if_none_match": True,
             "ramp": plan.p8_ramp,
             "duration": 60 + plan.p8_ramp + plan.runs * (plan.p8_duration + 3),
             "paths": [f"/api/v1/jobs/{job_id}/?wait=30" for job_id in ids],
             "headers": auth,
             "stop_file": str(stop_file),
+            "status_file": str(status_file),
         }
         # The spec goes through a file: services get no stdin.
         spec_file = sv.VAR / "longpoll-spec.json"
@@ -810,22 +781,22 @@ class Bench:
         client_result: dict[str, Any] = {}
         ready_s = 0.0
         try:
-            channels = [f"conveyor:job:{job_id}" for job_id in ids]
-            redis = sv.redis_client(sv.APP_REDIS_DB)
             started = time.monotonic()
-            subscribed = 0
+            status: dict[str, Any] = {}
             while time.monotonic() - started < 60 + plan.p8_ramp and longpoll.alive():
-                subscribed = sum(int(n) for _, n in redis.pubsub_numsub(*channels))
-                if subscribed >= clients:
-                    break
+                if status_file.exists():
+                    status = json.loads(status_file.read_text())
+                    if status["sent"] >= clients:  # every client has sent its first request
+                        break
                 time.sleep(0.25)
             ready_s = time.monotonic() - started
-            time.sleep(0.5)
+            time.sleep(1.5)
+            waiting = json.loads(status_file.read_text())["waiting"] if status_file.exists() else 0
             memory_during = sv.tree_memory(web.pid)
-            pg_during = pg_connections()
+            pg_during = sv.pg_connections(sv.APP_DB)
             # Failures here are the finding (e.g. a connection pool exhausted by waiting clients).
             with_polls = [self.load(web, {**p1_spec, "timeout": 30}, tolerate=True) for _ in range(plan.runs)]
-            still = sum(int(n) for _, n in redis.pubsub_numsub(*channels))
+            still = json.loads(status_file.read_text())["waiting"] if status_file.exists() else 0
             memory_after = sv.tree_memory(web.pid)
         finally:
             stop_file.touch()
@@ -839,6 +810,7 @@ class Bench:
             longpoll.stop()
             self.services.remove(longpoll)
             stop_file.unlink(missing_ok=True)
+            status_file.unlink(missing_ok=True)
         rss_delta = memory_during["rss_mib"] - memory_before["rss_mib"]
         none_served = all(not r.get("requests") for r in with_polls)
         p99_with, p99_without = stat([r["p99_ms"] for r in with_polls]), stat([r["p99_ms"] for r in without])
@@ -867,7 +839,7 @@ class Bench:
                 baseline_label="P1 without long-polls",
                 may_be_zero=True,
             ),
-            row(f"waiting clients (of {clients}), subscribed in Redis", stat([subscribed])),
+            row(f"waiting clients (of {clients}), held > 1 s by the server", stat([waiting])),
             row(
                 "web RSS, master + workers",
                 stat([memory_during["rss_mib"]]),
@@ -875,7 +847,7 @@ class Bench:
                 baseline_label="before the clients",
                 unit="MiB",
             ),
-            row("RSS per waiting client", stat([1024 * rss_delta / max(1, subscribed)]), unit="KiB", may_be_zero=True),
+            row("RSS per waiting client", stat([1024 * rss_delta / max(1, waiting)]), unit="KiB", may_be_zero=True),
             row(
                 "web threads",
                 stat([memory_during["threads"]]),
@@ -894,9 +866,9 @@ class Bench:
             "rows": rows,
             "clients_requested": plan.p8_clients,
             "clients_run": clients,
-            "subscribed": subscribed,
-            "seconds_to_subscribe": round(ready_s, 1),
-            "subscribed_after_runs": still,
+            "waiting": waiting,
+            "seconds_to_start": round(ready_s, 1),
+            "waiting_after_runs": still,
             "memory": {"before": memory_before, "during": memory_during, "after": memory_after},
             "client_result": client_result,
             "runs": {"without": without, "with": with_polls},
