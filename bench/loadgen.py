@@ -268,8 +268,8 @@ class LongPoll:
         tasks = []
         for index in range(clients):
             tasks.append(asyncio.create_task(self.client(index, stop_at)))
-            if ramp and index % 50 == 49:
-                await asyncio.sleep(ramp * 50 / clients)
+            if ramp:  # one at a time, evenly: batches would make their deadlines (and re-polls) bursts
+                await asyncio.sleep(ramp / clients)
         print(json.dumps({"event": "started", "clients": clients}), flush=True)
         stop_file = self.spec.get("stop_file")
         while stop_file and not all(task.done() for task in tasks):
