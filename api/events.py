@@ -1,9 +1,9 @@
 """`GET /api/v1/jobs/{id}/events/`: Server-Sent Events for one job, served asynchronously.
 
 Like the long-poll, the synchronous DRF job view does auth, ownership and serialization; this
-stream registers for the job's change notices first (api.notices), then sends a `state` event when the state
-changes and a `progress` event when progress does, each with the job's `version` as its id,
-until the terminal state. A `: keep-alive` comment goes out every HEARTBEAT seconds for
+stream registers for the job's change notices first (api.notices), then sends a `state` event
+when the state changes and a `progress` event when progress does, each with the job's
+`version` as its id, until the terminal state. A `: keep-alive` comment goes out every HEARTBEAT seconds for
 proxies. `Last-Event-ID` resumes: nothing older than it is re-sent (a malformed one starts over).
 An open stream holds a coroutine and an asyncio.Event, not a thread or a Redis connection.
 """
