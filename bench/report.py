@@ -58,8 +58,9 @@ SCENARIOS: dict[str, tuple[str, str]] = {
     ),
     "P8": (
         "P8 — long-polls during P1",
-        "1,000 clients holding `GET /api/v1/jobs/{id}/?wait=30` (20 scheduled jobs; each answer is "
-        "re-polled), started evenly over 30 s so that their deadlines and re-polls are spread as in a "
+        "1,000 clients holding `GET /api/v1/jobs/{id}/?wait=30` (20 scheduled jobs; each client reads "
+        "its job, then long-polls with `If-None-Match` set to the last ETag and re-polls every answer), "
+        "started one at a time over 30 s so that their deadlines and re-polls are spread as in a "
         "steady state (~33 re-polls a second), while P1 runs; P1 against P1 just before without them, "
         "and the web processes' memory (VmRSS of the uvicorn master and workers), threads and PostgreSQL "
         "connections. It runs on P1's web service and PostgreSQL: a waiting client holds no thread "
