@@ -30,11 +30,18 @@ def count(pipe: Pipeline, name: str, labels: tuple[str, ...], amount: int = 1) -
 
 def observe(pipe: Pipeline, name: str, labels: tuple[str, ...], seconds: float, buckets: Iterable[float]) -> None:
     """Record one observation in histogram `name` (cumulative buckets, sum and count)."""
+    observe_many(pipe, name, labels, [seconds], buckets)
+
+
+def observe_many(
+    pipe: Pipeline, name: str, labels: tuple[str, ...], values: list[float], buckets: Iterable[float]
+) -> None:
+    """Record several observations in histogram `name`: one command per bucket, not per value."""
     key, label = PREFIX + name, "|".join(labels)
     for bound in buckets:
-        if seconds <= bound:
-            pipe.hincrby(key, f"{label}|{bound}", 1)
-    pipe.hincrbyfloat(key, f"{label}|sum", seconds)
+        if within := sum(1 for seconds in values if seconds <= bound):
+            pipe.hincrby(key, f"{label}|{bound}", within)
+    pipe.hincrbyfloat(key, f"{label}|sum", sum(values))
 
 
 def record_submitted(pipe: Pipeline, jobs: Iterable[Job]) -> None:

@@ -7,6 +7,7 @@ again replaces the previous arming. The database decides whether a fire runs: ea
 """
 
 import logging
+from collections import defaultdict
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -403,12 +404,15 @@ def _update_rows(schedules: list[Schedule], fields: list[str]) -> None:
 
 
 def _record_fires(fires: list[ScheduleFire], now: datetime) -> None:
+    lateness_by_kind: defaultdict[str, list[float]] = defaultdict(list)
+    for fire in fires:
+        lateness = max(0.0, (now - fire.fire_at).total_seconds())
+        lateness_by_kind[fire.schedule.kind].append(lateness)
+        logger.info("schedule.fired", extra={"schedule_id": str(fire.schedule.pk), "outcome": fire.outcome,
+                                             "lateness_ms": round(lateness * 1000)})  # fmt: skip
     with dispatch.redis_connection().pipeline(transaction=False) as pipe:
-        for fire in fires:
-            lateness = max(0.0, (now - fire.fire_at).total_seconds())
-            metrics.observe(pipe, "schedule_lateness", (fire.schedule.kind,), lateness, metrics.LATENESS_BUCKETS)
-            logger.info("schedule.fired", extra={"schedule_id": str(fire.schedule.pk), "outcome": fire.outcome,
-                                                 "lateness_ms": round(lateness * 1000)})  # fmt: skip
+        for kind, values in lateness_by_kind.items():
+            metrics.observe_many(pipe, "schedule_lateness", (kind,), values, metrics.LATENESS_BUCKETS)
         pipe.execute()
 
 

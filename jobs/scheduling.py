@@ -2,7 +2,7 @@
 
 import re
 from datetime import UTC, datetime, timedelta, tzinfo
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -169,8 +169,10 @@ def _instants(zone: tzinfo, wall: datetime, fixed_hour: bool) -> tuple[datetime,
     return end, (end,) if fixed_hour else ()
 
 
+@lru_cache(maxsize=4096)
 def _cron_next(line: str, zone: tzinfo, after: datetime, years: int) -> datetime | None:
-    """The first fire of the 5-field `line` in `zone` strictly after `after`, in UTC."""
+    """The first fire of the 5-field `line` in `zone` strictly after `after`, in UTC. Cached:
+    schedules that share a cron line fire together, and each asks for the same next slot."""
     # Vixie's flag: an hour field starting with "*" ("*", "*/2") is a wildcard hour.
     fixed_hour = not line.split()[1].startswith("*")
     local = after.astimezone(zone).replace(tzinfo=None)

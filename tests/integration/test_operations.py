@@ -18,7 +18,7 @@ from django.test import AsyncClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from accounts.services import token_create
-from jobs import dispatch
+from jobs import dispatch, metrics
 from jobs.models import Job
 from jobs.reconcile import reconcile
 from tests.api.test_auth import assert_problem
@@ -176,6 +176,28 @@ def test_metrics(anon, api, staff_api, settings):
     settings.METRICS_TOKEN = "prometheus-secret"
     anon.credentials(HTTP_AUTHORIZATION="Bearer prometheus-secret")
     assert anon.get("/metrics").status_code == 200
+
+
+def test_histogram_of_many_observations_counts_each_into_its_buckets(staff_api):
+    def buckets() -> dict[str, float]:
+        families = text_string_to_metric_families(staff_api.get("/metrics").content.decode())
+        return {
+            s.labels.get("le", s.name): s.value
+            for f in families
+            for s in f.samples
+            if s.name.startswith("conveyor_schedule_lateness_seconds") and s.labels.get("schedule_kind") == "at"
+        }
+
+    before = buckets()
+    with dispatch.redis_connection().pipeline() as pipe:
+        metrics.observe_many(pipe, "schedule_lateness", ("at",), [0.05, 0.25, 3.0], metrics.LATENESS_BUCKETS)
+        pipe.execute()
+    after = buckets()
+    added = {le: after[le] - before.get(le, 0) for le in after}
+    assert added["0.1"] == 1 and added["0.25"] == 2 and added["0.5"] == 2 and added["2"] == 2
+    assert added["5"] == 3 and added["+Inf"] == 3
+    assert added["conveyor_schedule_lateness_seconds_count"] == 3
+    assert added["conveyor_schedule_lateness_seconds_sum"] == pytest.approx(3.3)
 
 
 def test_final_failure_mails_the_admins_once(api, settings):
