@@ -3,8 +3,9 @@
 Like the long-poll, the synchronous DRF job view does auth, ownership and serialization; this
 stream registers for the job's change notices first (api.notices), then sends a `state` event
 when the state changes and a `progress` event when progress does, each with the job's
-`version` as its id, until the terminal state. A `: keep-alive` comment goes out every HEARTBEAT seconds for
-proxies. `Last-Event-ID` resumes: nothing older than it is re-sent (a malformed one starts over).
+`version` as its id, until the terminal state. A `: keep-alive` comment goes out every
+HEARTBEAT seconds for proxies. `Last-Event-ID` resumes: nothing older than it is re-sent (a
+malformed one starts over).
 An open stream holds a coroutine and an asyncio.Event, not a thread or a Redis connection.
 """
 
@@ -18,7 +19,7 @@ from django import db
 from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from rest_framework.renderers import JSONRenderer
 
-from api.notices import SUBSCRIBE_TIMEOUT, job_notices
+from api.notices import job_notices
 
 HEARTBEAT = 15.0
 MAX_STREAM_SECONDS = 3600  # a stream is closed after an hour; clients reconnect with Last-Event-ID
@@ -63,9 +64,7 @@ def job_event_stream(view: Callable[..., HttpResponseBase]) -> Callable[..., Any
 
         async def stream() -> AsyncIterator[bytes]:
             notices = job_notices()
-            with notices.watch(str(kwargs.get("id"))) as changed:
-                await notices.ready(SUBSCRIBE_TIMEOUT)
-                changed.clear()
+            async with notices.watch(str(kwargs.get("id"))) as changed:
                 job = await snapshot()
                 last_state, last_progress = None, None
                 loop = asyncio.get_running_loop()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from api.notices import SUBSCRIBE_TIMEOUT, job_notices
+from api.notices import job_notices
 
 MAX_WAIT = 30
 
@@ -70,12 +70,10 @@ async def long_poll(app: Any, scope: dict[str, Any], receive: Any, send: Any, *,
         scope = {**scope, "headers": [*headers, (b"x-request-id", uuid.uuid4().hex.encode())]}
     notices = job_notices()
     job_id = scope["path"].rstrip("/").rsplit("/", 1)[-1]
-    with notices.watch(job_id) as changed:
-        subscribed = await notices.ready(SUBSCRIBE_TIMEOUT)
-        changed.clear()
+    async with notices.watch(job_id) as changed:
         answer = await _ask(app, scope)
         baseline = dict(headers).get(b"if-none-match") or answer.header(b"etag")
-        if subscribed and answer.may_change and answer.header(b"etag") == baseline:
+        if notices.subscribed.is_set() and answer.may_change and answer.header(b"etag") == baseline:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + wait
             gone = asyncio.ensure_future(_disconnected(receive))

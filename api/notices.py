@@ -12,15 +12,16 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 import redis.asyncio as aioredis
 from django.conf import settings
 from redis.exceptions import RedisError
 
+from jobs.dispatch import NOTICE_CHANNEL
+
 logger = logging.getLogger(__name__)
 
-PREFIX = "conveyor:job:"
 RETRY_SECONDS = 1.0
 NOTICES_CLIENT_NAME = "conveyor-notices"  # in CLIENT LIST
 SUBSCRIBE_TIMEOUT = 1.0  # how long a new waiter waits for the subscription before reading anyway
@@ -33,21 +34,20 @@ class JobNotices:
         self.loop = asyncio.get_running_loop()
         self.subscribed = asyncio.Event()
         self._waiters: defaultdict[str, set[asyncio.Event]] = defaultdict(set)
-        self._listener = self.loop.create_task(self._listen(url))
+        self._listener = self.loop.create_task(self._listen(url))  # held: the loop keeps only a weak reference
 
-    async def ready(self, timeout: float) -> bool:
-        """Whether notices are flowing, waiting up to `timeout` seconds for the subscription."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
-                await self.subscribed.wait()
-        return self.subscribed.is_set()
-
-    @contextlib.contextmanager
-    def watch(self, job_id: str) -> Iterator[asyncio.Event]:
-        """An event set when job `job_id` may have changed; register before reading the job."""
+    @contextlib.asynccontextmanager
+    async def watch(self, job_id: str) -> AsyncIterator[asyncio.Event]:
+        """An event set when job `job_id` may have changed, registered before the caller reads
+        the job. It waits up to SUBSCRIBE_TIMEOUT for the subscription first (`subscribed`
+        tells whether notices flow) and yields the event cleared."""
         changed = asyncio.Event()
         self._waiters[job_id].add(changed)
         try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(SUBSCRIBE_TIMEOUT):
+                    await self.subscribed.wait()
+            changed.clear()  # a (re)subscription wakes everyone: nothing has changed for this caller yet
             yield changed
         finally:
             self._waiters[job_id].discard(changed)
@@ -64,13 +64,13 @@ class JobNotices:
             client = aioredis.Redis.from_url(url, client_name=NOTICES_CLIENT_NAME)
             try:
                 async with client.pubsub() as pubsub:
-                    await pubsub.psubscribe(f"{PREFIX}*")
+                    await pubsub.psubscribe(f"{NOTICE_CHANNEL}*")
                     async for message in pubsub.listen():
                         if message["type"] == "psubscribe":  # also after redis-py reconnected by itself
                             self.subscribed.set()
                             self._wake(list(self._waiters))  # a notice may have been lost meanwhile
                         elif message["type"] == "pmessage":
-                            self._wake([message["channel"].decode().removeprefix(PREFIX)])
+                            self._wake([message["channel"].decode().removeprefix(NOTICE_CHANNEL)])
             except (RedisError, OSError) as error:
                 logger.warning("notices.disconnected", extra={"error": str(error)})
             finally:

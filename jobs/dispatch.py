@@ -40,10 +40,13 @@ def queue(name: str) -> Queue:
     return django_rq.get_queue(name, connection=redis_connection())
 
 
+NOTICE_CHANNEL = "conveyor:job:"  # + the job id; api.notices listens to them all
+
+
 def add_notices(pipe: Pipeline, job_ids: Iterable[object]) -> None:
     """Queue change notices for `job_ids` on `pipe`."""
     for job_id in job_ids:
-        pipe.publish(f"conveyor:job:{job_id}", "changed")
+        pipe.publish(f"{NOTICE_CHANNEL}{job_id}", "changed")
 
 
 def notify(job_ids: Iterable[object]) -> None:

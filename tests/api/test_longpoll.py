@@ -72,7 +72,7 @@ def test_wait_times_out_with_the_same_representation(api, bearer):
 
 def test_a_notice_that_changes_nothing_the_client_sees_keeps_waiting(api, bearer):
     job_id = api.post("/api/v1/jobs/", LATER, format="json").json()["id"]
-    later(0.3, lambda: dispatch.redis_connection().publish(f"conveyor:job:{job_id}", "changed"))
+    later(0.3, lambda: dispatch.redis_connection().publish(f"{dispatch.NOTICE_CHANNEL}{job_id}", "changed"))
     response, seconds = asgi_get(f"/api/v1/jobs/{job_id}/?wait=2", headers=bearer)
     assert response.status_code == 200 and response.json()["state"] == "scheduled"
     assert seconds > 1.9
@@ -128,6 +128,26 @@ def test_a_client_that_leaves_ends_its_wait(api, bearer):
     started = time.monotonic()
     waiters, messages = asyncio.run(serve())
     assert time.monotonic() - started < 5 and messages == 0 and waiters == 0
+
+
+def test_many_waiting_requests_share_one_subscription(api, user, bearer):
+    job_ids = [api.post("/api/v1/jobs/", LATER, format="json").json()["id"] for _ in range(5)]
+    connection = dispatch.redis_connection()
+
+    def listeners() -> int:
+        return sum(1 for c in connection.client_list(_type="pubsub") if c["name"] == NOTICES_CLIENT_NAME)
+
+    async def wait_on_all() -> tuple[list[int], int]:
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            polls = [client.get(f"/api/v1/jobs/{job_id}/?wait=2", headers=bearer) for job_id in job_ids]
+            waiting = asyncio.gather(*polls)
+            await asyncio.sleep(1)
+            during = listeners()
+            return [r.status_code for r in await waiting], during
+
+    statuses, during = asyncio.run(wait_on_all())
+    assert statuses == [200] * 5 and during == 1
 
 
 def test_waiters_look_again_when_the_subscription_breaks(api, user, bearer):
