@@ -17,11 +17,12 @@ from django.conf import settings
 from django.core.asgi import get_asgi_application
 from django.core.handlers.wsgi import WSGIHandler
 
-from api.longpoll import long_poll, wait_seconds
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-streams = get_asgi_application()  # also sets Django up
+streams = get_asgi_application()  # also sets Django up, which the app's own modules need first
+
+from api.longpoll import long_poll, wait_seconds  # noqa: E402
+
 plain = WSGIMiddleware(WSGIHandler(), workers=settings.WEB_THREADS)  # type: ignore[arg-type]
 
 JOB_DETAIL = re.compile(r"^/api/v1/jobs/[^/]+/$")

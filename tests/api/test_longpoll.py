@@ -1,6 +1,9 @@
 """`?wait=N` long-polls, driven through the web entry point (config.asgi) on a real Redis."""
 
 import asyncio
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -43,6 +46,13 @@ def asgi_get(path: str, **kwargs: object) -> tuple[httpx.Response, float]:
 
 def later(seconds: float, action) -> None:  # type: ignore[no-untyped-def]
     threading.Timer(seconds, action).start()
+
+
+def test_the_web_entry_point_imports_on_its_own():
+    """As uvicorn loads it: Django is not set up yet when config.asgi is imported."""
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    done = subprocess.run([sys.executable, "-c", "import config.asgi"], env=env, capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
 
 
 @pytest.mark.parametrize(
