@@ -1,8 +1,8 @@
 """Reconciliation: make Redis agree with the database after Redis lost state or a worker died.
 
-- queued jobs the database says were pushed but that RQ no longer holds as waiting (gone, or
-  taken by a worker that died before starting them) are pushed again (a job still only starts
-  from `queued`, so it cannot run twice);
+- queued jobs the database says were pushed but that no RQ queue holds any more (Redis lost
+  them, or a worker popped them and died before starting them) are pushed again (a job still
+  only starts from `queued`, so it cannot run twice);
 - running jobs whose worker stopped vouching for itself are failed, or retried by their policy;
 - active schedules whose next fire is missing from rq-scheduler are re-armed;
 - idempotency records past their 24 h window are deleted.
@@ -27,11 +27,10 @@ logger = logging.getLogger(__name__)
 # Leaves a fresh push and a just-started job alone.
 GRACE = timedelta(seconds=15)
 BATCH = 1000
-WAITING_IN_RQ = {b"queued", b"deferred", b"scheduled"}
 
 
 def redispatch_lost() -> int:
-    """Mark queued jobs whose RQ job Redis no longer has for dispatch again; returns how many."""
+    """Push again the queued jobs that no RQ queue holds any more; returns how many."""
     jobs = list(
         Job.objects.filter(state=JobState.QUEUED, dispatched=True, enqueued_at__lt=timezone.now() - GRACE).order_by(
             "enqueued_at"
@@ -39,16 +38,18 @@ def redispatch_lost() -> int:
     )
     if not jobs:
         return 0
+    # Waiting means in the queue's list: a worker on several queues pops with BLPOP and only
+    # then marks the job started, so one that dies in between leaves the hash saying `queued`.
+    # The oldest jobs sit at the head of their lists, where LPOS finds them at once.
     with dispatch.redis_connection().pipeline(transaction=False) as pipe:
         for job in jobs:
-            pipe.hget(f"rq:job:{job.pk}", "status")
-        statuses = pipe.execute()
-    # Gone, or taken by a worker that died before the job started (RQ says started/failed while
-    # the row still says queued). Pushing again is safe: a job only starts from `queued`.
-    lost = [job for job, status in zip(jobs, statuses, strict=True) if status not in WAITING_IN_RQ]
+            pipe.lpos(dispatch.queue(job.queue).key, str(job.pk))
+        positions = pipe.execute()
+    # Pushing again is safe: a job only starts from `queued`.
+    lost = [job for job, position in zip(jobs, positions, strict=True) if position is None]
     for job in lost:
         # A save, not an UPDATE, so the audit trail shows the reason.
-        with attribute(reason="reconcile: Redis lost the job; dispatching it again"):
+        with attribute(reason="reconcile: no queue holds the job; dispatching it again"):
             lifecycle.transition(job.pk, [JobState.QUEUED], dispatched=False)
         logger.warning("job.redispatch", extra={"job_id": str(job.pk)})
     if lost:

@@ -124,7 +124,23 @@ def test_reconcile_redispatches_a_job_redis_lost_and_it_runs_once(api, redis):
     assert done["state"] == "succeeded" and done["attempt"] == 1
     assert reconcile()["redispatched"] == 0
     history = api.get(f"{job['url']}history/").json()["results"]
-    assert any(entry["reason"] == "reconcile: Redis lost the job; dispatching it again" for entry in history)
+    assert any(entry["reason"] == "reconcile: no queue holds the job; dispatching it again" for entry in history)
+
+
+def test_reconcile_redispatches_a_job_a_worker_popped_and_died_with(api, redis):
+    """A worker on several queues takes a job with BLPOP; killed before it marks the job started,
+    it leaves RQ's hash saying `queued` while no list holds the id."""
+    job = api.post("/api/v1/jobs/", {"task": "demo.sleep", "kwargs": {"seconds": 0}}, format="json").json()
+    waiting = api.post("/api/v1/jobs/", {"task": "demo.sleep", "kwargs": {"seconds": 0}}, format="json").json()
+    assert redis.lpop(dispatch.queue("default").key) == job["id"].encode()
+    Job.objects.update(enqueued_at=Job.objects.get(pk=job["id"]).enqueued_at.replace(year=2000))
+    assert redis.hget(f"rq:job:{job['id']}", "status") == b"queued"
+    assert reconcile()["redispatched"] == 1  # the popped one, not the one still waiting
+    assert dispatch.queue("default").job_ids == [waiting["id"], job["id"]]
+    run_worker()
+    for each in (job, waiting):
+        done = api.get(each["url"]).json()
+        assert done["state"] == "succeeded" and done["attempt"] == 1
 
 
 def test_killed_worker_leaves_no_job_running(api):
