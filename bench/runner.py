@@ -1431,6 +1431,8 @@ def describe(plan: Plan) -> dict[str, Any]:
                 "django-rq",
                 "rq-scheduler",
                 "uvicorn",
+                "uvloop",
+                "httptools",
                 "psycopg",
                 "redis",
                 "django-simple-history",
