@@ -48,7 +48,9 @@ SCENARIOS: dict[str, tuple[str, str]] = {
         "the schedule service with one `manage.py conveyor_scheduler` running (no worker: fired jobs only "
         "queue). Lateness = `ScheduleFire.fired_at - fire_at` over the whole-minute slots after creation "
         "(3 minutes; the issue asks 5 — cut to keep `make bench` under 15 minutes) and the interval fires "
-        "of the same window.",
+        "of the same window. The fire row is written inside the fire's transaction; the job reaches RQ "
+        "after the commit, so the row 'job pushed to RQ' (the job's `enqueued_at - fire_at`) is when it "
+        "could start.",
     ),
     "P7": (
         "P7 — audit reads",
