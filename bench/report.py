@@ -39,7 +39,7 @@ SCENARIOS: dict[str, tuple[str, str]] = {
     ),
     "P5": (
         "P5 — submit → running with an idle worker",
-        "One `demo.noop` job at a time through the API; `started_at - created_at` of the row. Stock RQ: "
+        "250 `demo.noop` jobs, one at a time through the API; `started_at - created_at` of the row. Stock RQ: "
         "`started_at - enqueued_at` of a no-op job with an idle stock worker.",
     ),
     "P6": (
@@ -56,7 +56,7 @@ SCENARIOS: dict[str, tuple[str, str]] = {
         "P7 — audit reads",
         "`GET /api/v1/jobs/{id}/history/` (first page) of a job with 10,000 history entries, and "
         "`GET /api/v1/audit/events/?actor=<id>` over ~1,000,000 job history rows (20 actors, so the "
-        "actor has ~50,000), made with `bulk_create`; one connection, 50 requests per run.",
+        "actor has ~50,000), made with `bulk_create`; one connection, 200 requests per run.",
     ),
     "P8": (
         "P8 — long-polls during P1",
