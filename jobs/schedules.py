@@ -48,6 +48,7 @@ KIND_FIELDS: dict[str, set[str]] = {
 }
 # A fire this late means the scheduler was down: misfire_policy decides what happens.
 MISFIRE_GRACE = timedelta(seconds=60)
+FROZEN_FIRE_TIMEOUT = "5s"  # how long a stopped scheduler may hold a fire's row locks
 
 
 def arm_id(schedule_id: object) -> str:
@@ -303,6 +304,11 @@ def _fire(slots: list[tuple[str, str]]) -> list[ScheduleFire]:
     now = timezone.now()
     wanted = {schedule_id: parse_datetime(fire_at) for schedule_id, fire_at in slots}
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # A scheduler frozen in here (SIGSTOP, a paused VM) would keep these schedules' row
+            # locks, and every other scheduler would wait on them; PostgreSQL ends it instead.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL idle_in_transaction_session_timeout = %s", [FROZEN_FIRE_TIMEOUT])
         schedules = list(
             Schedule.objects.select_for_update(of=("self",))
             .select_related("owner", "last_job")

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import Error, connection
 from django.db.models import Count
 from django.utils import timezone
 
 from config import redis_server
-from jobs import dispatch, reconcile
-from jobs.models import TERMINAL_STATES, Job, ScheduleFire
+from jobs import dispatch, reconcile, schedules
+from jobs.models import TERMINAL_STATES, Job, Schedule, ScheduleFire
 from tests.conftest import client_for, run_worker, subprocess_env
 from tests.integration.test_worker_process import wait_until
 
@@ -162,6 +163,49 @@ def test_three_schedulers_one_paused_past_its_lock(api, settings):
     assert during.values("schedule_id").distinct().count() == 3
     assert fired.filter(fired_at__gt=resumed + timedelta(seconds=1)).values("schedule_id").distinct().count() == 3
     assert Job.objects.count() == fired.count()
+
+
+def test_a_scheduler_frozen_inside_a_fire_holds_its_locks_only_seconds(api, monkeypatch):
+    """Stopped inside its fire transaction (SIGSTOP, a paused VM), a scheduler keeps the rows
+    locked only until PostgreSQL ends its idle transaction: another scheduler fires the slot,
+    once, without waiting for the frozen one to wake."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks held by an idle transaction are PostgreSQL's (SQLite locks the file)")
+    freeze = 12.0  # seconds; the timeout is 5
+    created = api.post("/api/v1/schedules/", {"name": "frozen", "task": "demo.sleep", "kwargs": {"seconds": 0},
+                                              "kind": "interval", "every_seconds": 60}, format="json")  # fmt: skip
+    schedule = Schedule.objects.get(pk=created.json()["id"])
+    slot = (str(schedule.pk), schedule.next_run_at.isoformat())
+    frozen = threading.Event()
+    prepare = schedules._prepare_run
+
+    def prepare_then_freeze(schedule, now):  # runs with the schedule's row locked
+        if threading.current_thread().name == "frozen-scheduler":
+            frozen.set()
+            time.sleep(freeze)
+        return prepare(schedule, now)
+
+    monkeypatch.setattr(schedules, "_prepare_run", prepare_then_freeze)
+    failed: list[Error] = []
+
+    def frozen_scheduler() -> None:
+        try:
+            schedules.schedule_fire_many([slot])
+        except Error as exc:  # its session was ended while it slept
+            failed.append(exc)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=frozen_scheduler, name="frozen-scheduler")
+    first.start()
+    assert frozen.wait(timeout=10)
+    started = time.monotonic()
+    fires = schedules.schedule_fire_many([slot])
+    waited = time.monotonic() - started
+    first.join(timeout=30)
+    assert [fire.outcome for fire in fires] == ["fired"] and waited < freeze - 3
+    assert failed and ScheduleFire.objects.filter(schedule=schedule).count() == 1
+    assert Job.objects.filter(schedule=schedule).count() == 1
 
 
 def test_fifty_concurrent_submits_with_one_key(user):
