@@ -127,16 +127,18 @@ def test_reconcile_redispatches_a_job_redis_lost_and_it_runs_once(api, redis):
     assert any(entry["reason"] == "reconcile: no queue holds the job; dispatching it again" for entry in history)
 
 
-def test_reconcile_redispatches_a_job_a_worker_popped_and_died_with(api, redis):
+@pytest.mark.parametrize("queue", ["default", "high"])
+def test_reconcile_redispatches_a_job_a_worker_popped_and_died_with(api, redis, queue):
     """A worker on several queues takes a job with BLPOP; killed before it marks the job started,
     it leaves RQ's hash saying `queued` while no list holds the id."""
-    job = api.post("/api/v1/jobs/", {"task": "demo.sleep", "kwargs": {"seconds": 0}}, format="json").json()
-    waiting = api.post("/api/v1/jobs/", {"task": "demo.sleep", "kwargs": {"seconds": 0}}, format="json").json()
-    assert redis.lpop(dispatch.queue("default").key) == job["id"].encode()
+    body = {"task": "demo.sleep", "kwargs": {"seconds": 0}, "queue": queue}
+    job = api.post("/api/v1/jobs/", body, format="json").json()
+    waiting = api.post("/api/v1/jobs/", body, format="json").json()
+    assert redis.lpop(dispatch.queue(queue).key) == job["id"].encode()
     Job.objects.update(enqueued_at=Job.objects.get(pk=job["id"]).enqueued_at.replace(year=2000))
     assert redis.hget(f"rq:job:{job['id']}", "status") == b"queued"
     assert reconcile()["redispatched"] == 1  # the popped one, not the one still waiting
-    assert dispatch.queue("default").job_ids == [waiting["id"], job["id"]]
+    assert dispatch.queue(queue).job_ids == [waiting["id"], job["id"]]
     run_worker()
     for each in (job, waiting):
         done = api.get(each["url"]).json()
