@@ -34,7 +34,7 @@ def transition(job_id: UUID | str, allowed: Iterable[str], **fields: Any) -> Job
             return None
         for name, value in fields.items():
             setattr(job, name, value)
-        job.save()
+        job.save(update_fields=list(fields))
         transaction.on_commit(lambda: announce(job))
     return job
 
@@ -52,7 +52,7 @@ def job_start(job_id: str, *, worker: str) -> Job | None:
         job.progress = None
         job.worker = worker[:200]
         with attribute(user=job.submitted_by):
-            job.save()
+            job.save(update_fields=["state", "attempt", "started_at", "ended_at", "progress", "worker"])
         transaction.on_commit(lambda: announce(job))
     return job
 
@@ -106,7 +106,7 @@ def job_fail(job_id: str, error: dict[str, str], *, retry: bool = True) -> Job |
             job.dispatched = False
         else:
             job.state = JobState.FAILED
-        job.save()
+        job.save(update_fields=["error", "ended_at", "state", "run_at", "dispatched"])
         transaction.on_commit(lambda: announce(job))
     if job.state == JobState.FAILED:
         cancel_dependents(job, reason=f"job {job.pk} failed")
@@ -136,7 +136,7 @@ def release_dependents(parent: Job) -> None:
         for child in Job.objects.select_for_update(of=("self",)).filter(depends_on=parent, state=JobState.DEFERRED):
             if not child.depends_on.exclude(state=JobState.SUCCEEDED).exists():
                 child.state = JobState.SCHEDULED if child.run_at and child.run_at > timezone.now() else JobState.QUEUED
-                child.save()
+                child.save(update_fields=["state"])
                 ready.append(child)
         if ready:
             transaction.on_commit(lambda: dispatch.dispatch_now(ready))
