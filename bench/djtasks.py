@@ -242,6 +242,49 @@ def audit_costs(*, saves: int, username: str) -> dict[str, Any]:
     return results
 
 
+def lifecycle_floor(*, jobs: int, rounds: int) -> dict[str, Any]:
+    """What the two audited transitions of a job (queued -> running -> succeeded) cost in plain
+    SQL over the raw psycopg connection, no ORM: per transition one transaction that locks the
+    row, updates it and copies it into its history table, as the worker's do. The floor of a
+    durable, audited lifecycle on this PostgreSQL, whatever the Python above it. The rows are
+    made for it and deleted after; the median per job of each of `rounds` rounds."""
+    history = Job.history.model  # type: ignore[attr-defined]
+    table, history_table = Job._meta.db_table, history._meta.db_table
+    tracked = [field.column for field in history.tracked_fields]
+    context = ["history_date", "history_type", "history_channel", "history_username", "history_request_id"]
+    # Only names from the models' metadata go into the SQL; every value is a parameter.
+    insert = (
+        f"INSERT INTO {history_table} ({', '.join(tracked + context)}) "
+        f"SELECT {', '.join(tracked)}, now(), '~', 'job', '', '' FROM {table} WHERE id = %s"
+    )
+    rows = Job.objects.bulk_create(
+        Job(task="demo.noop", queue="default", state=JobState.QUEUED, timeout_seconds=300) for _ in range(jobs)
+    )
+    ids = [row.pk for row in rows]
+    connection.ensure_connection()
+    raw = connection.connection
+
+    def transition(job_id: uuid.UUID, state: str) -> None:
+        with raw.transaction():
+            raw.execute(f"SELECT * FROM {table} WHERE id = %s FOR UPDATE", [job_id]).fetchone()
+            raw.execute(f"UPDATE {table} SET state = %s, version = version + 1 WHERE id = %s", [state, job_id])
+            raw.execute(insert, [job_id])
+
+    def lifecycle(index: int) -> None:
+        transition(ids[index], JobState.RUNNING.value)
+        transition(ids[index], JobState.SUCCEEDED.value)
+
+    per_job_ms = []
+    try:
+        for _ in range(rounds):
+            Job.objects.filter(pk__in=ids).update(state=JobState.QUEUED)
+            per_job_ms.append(round(_timed(lifecycle, jobs)["median_us"] / 1000, 3))
+    finally:
+        history.objects.filter(id__in=ids).delete()
+        Job.objects.filter(pk__in=ids).delete()
+    return {"per_job_ms": per_job_ms, "jobs": jobs}
+
+
 def create_schedules(*, username: str, cron: int, interval: int, every: int, prefix: str) -> dict[str, Any]:
     """Create `cron` `* * * * *` schedules and `interval` every-`every`-seconds schedules
     through the service (validated, audited and armed as the API would)."""
@@ -281,6 +324,7 @@ TASKS: dict[str, Callable[..., dict[str, Any]]] = {
     "make_history": make_history,
     "make_feed": make_feed,
     "audit_costs": audit_costs,
+    "lifecycle_floor": lifecycle_floor,
     "create_schedules": create_schedules,
     "disable_schedules": disable_schedules,
 }

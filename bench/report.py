@@ -35,7 +35,11 @@ SCENARIOS: dict[str, tuple[str, str]] = {
         "`manage.py rqworker --burst high default low` with `CONVEYOR_WORKER=fork|simple`; against stock "
         "RQ `Worker`/`SimpleWorker` (JSON serializer) in burst mode on the same number of no-op jobs "
         "(`bench.baseline.tasks.noop`). jobs/s = jobs / (last RQ `ended_at` - first RQ `started_at`), "
-        "read from the RQ job hashes for both.",
+        "read from the RQ job hashes for both. The floor of the design: the two audited transitions of a "
+        "job (a transaction each that locks the row, updates it and copies it into its history table) in "
+        "plain SQL over psycopg, no ORM (`bench.djtasks.lifecycle_floor`); the highest ratio this design "
+        "allows is stock RQ's time per job over that time plus the floor (plus, for the fork worker, the "
+        "new PostgreSQL connection each work horse opens, measured above).",
     ),
     "P5": (
         "P5 — submit → running with an idle worker",
@@ -56,7 +60,8 @@ SCENARIOS: dict[str, tuple[str, str]] = {
         "P7 — audit reads",
         "`GET /api/v1/jobs/{id}/history/` (first page) of a job with 10,000 history entries, and "
         "`GET /api/v1/audit/events/?actor=<id>` over ~1,000,000 job history rows (20 actors, so the "
-        "actor has ~50,000), made with `bulk_create`; one connection, 200 requests per run.",
+        "actor has ~50,000), made with `bulk_create`; one connection, 200 requests per run. CPU rows: CPU time of the web "
+        "processes and of PostgreSQL (every database on the server) divided by the requests served.",
     ),
     "P8": (
         "P8 — long-polls during P1",

@@ -997,6 +997,17 @@ class Bench:
                     met=(ratio(value, baseline) or 0) >= 0.75,
                 )
             )
+        # The floor of the design: stock RQ's own time per job plus the two audited transitions
+        # in plain SQL (and, for the fork worker, the new connection each work horse opens).
+        floor = sv.django_task("lifecycle_floor", jobs=plan.p4_jobs["simple"], rounds=plan.runs)
+        floor_ms = statistics.median(floor["per_job_ms"])
+        connect_ms = self.results["meta"]["machine"].get("pg_connect_ms") or 0.0
+        floor_row = "the two audited transitions of a job in plain SQL (psycopg, no ORM)"
+        rows.append(row(floor_row, stat(floor["per_job_ms"]), unit="ms"))
+        for kind, extra in (("fork", floor_ms + connect_ms), ("simple", floor_ms)):
+            stock_ms = [1000 / r["jobs_per_s"] for r in runs[f"rq_{kind}"] if r["jobs_per_s"]]
+            ceilings = [ms / (ms + extra) for ms in stock_ms]
+            rows.append(row(f"{kind}: highest ratio to stock RQ this design allows", stat(ceilings), unit="x"))
         for kind in ("fork", "simple"):
             rows.append(
                 row(
@@ -1154,6 +1165,12 @@ class Bench:
                 unit="ms",
                 target="<= 30 ms",
                 met=(p(feed_runs, "p99_ms")["median"] or 1e9) <= 30,
+            ),
+            # What a request costs, apart from what the shared machine does meanwhile.
+            *(
+                row(f"{label}: {part} CPU per request", stat([r["cpu"][key] for r in runs]), unit="ms")
+                for label, runs in (("job history page", history_runs), ("audit feed", feed_runs))
+                for part, key in (("web", "web_ms_per_req"), ("PostgreSQL (all dbs)", "postgres_ms_per_req"))
             ),
         ]
         data: dict[str, Any] = {
