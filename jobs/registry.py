@@ -7,6 +7,7 @@ arguments. Clients name a task; nothing else they send is ever imported or calle
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -33,9 +34,9 @@ class Task:
         Draft202012Validator.check_schema(self.parameters)
         object.__setattr__(self, "validator", Draft202012Validator(self.parameters))
 
-    @property
+    @cached_property
     def positional_names(self) -> list[str]:
-        """Parameter names in signature order, for binding `args`."""
+        """Parameter names in signature order, for binding `args` (inspect.signature is slow)."""
         return list(inspect.signature(self.func).parameters)
 
     def may_run(self, user: Any) -> bool:

@@ -28,6 +28,7 @@ from jobs.engine import FIRE_SCHEDULE, JsonJob
 from jobs.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from jobs.models import (
     SCHEDULE_CONFIG_FIELDS,
+    TERMINAL_STATES,
     FireOutcome,
     Job,
     OverlapPolicy,
@@ -311,10 +312,13 @@ def _fire(slots: list[tuple[str, str]]) -> list[ScheduleFire]:
                 cursor.execute("SET LOCAL idle_in_transaction_session_timeout = %s", [FROZEN_FIRE_TIMEOUT])
         schedules = list(
             Schedule.objects.select_for_update(of=("self",))
-            .select_related("owner", "last_job")
+            .select_related("owner")
             .filter(pk__in=wanted)
             .order_by("pk")
         )
+        # Only overlap_policy=skip reads the last run, and only whether it is still going.
+        watched = [s.last_job_id for s in schedules if s.overlap_policy == OverlapPolicy.SKIP and s.last_job_id]
+        busy = set(Job.objects.filter(pk__in=watched).exclude(state__in=TERMINAL_STATES).values_list("pk", flat=True))
         fires: list[ScheduleFire] = []
         runs: list[tuple[Schedule, Job]] = []
         stale: list[Schedule] = []
@@ -326,10 +330,9 @@ def _fire(slots: list[tuple[str, str]]) -> list[ScheduleFire]:
                 stale.append(schedule)
                 continue
             fire = ScheduleFire(schedule=schedule, fire_at=fire_at, outcome=FireOutcome.FIRED)
-            last = schedule.last_job
             if now - fire_at > MISFIRE_GRACE and schedule.misfire_policy == "skip":
                 fire.outcome = FireOutcome.MISSED
-            elif schedule.overlap_policy == OverlapPolicy.SKIP and last is not None and not last.done:
+            elif schedule.overlap_policy == OverlapPolicy.SKIP and schedule.last_job_id in busy:
                 fire.outcome = FireOutcome.SKIPPED_OVERLAP
             else:
                 job = _prepare_run(schedule, now)
