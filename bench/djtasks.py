@@ -48,6 +48,16 @@ def _historical_job(job: Job, *, user: User | None, when: Any, kind: str = "~", 
     )
 
 
+def client_token(*, username: str) -> dict[str, Any]:
+    """A token of a plain (non-staff) user, made if missing: the client that polls its own jobs."""
+    from accounts.services import token_create
+
+    user, _ = get_user_model().objects.get_or_create(username=username)
+    with attribute(channel="system", reason="bench client"):
+        _, secret = token_create(user=user, name="bench")
+    return {"token": secret}
+
+
 def make_history(*, job_id: str, entries: int, username: str, chunk: int = 5000) -> dict[str, Any]:
     """Give job `job_id` `entries` more history entries (alternating states), with bulk_create."""
     user = _user(username)
@@ -321,6 +331,7 @@ def disable_schedules(*, prefix: str) -> dict[str, Any]:
 
 
 TASKS: dict[str, Callable[..., dict[str, Any]]] = {
+    "client_token": client_token,
     "make_history": make_history,
     "make_feed": make_feed,
     "audit_costs": audit_costs,

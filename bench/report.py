@@ -27,7 +27,8 @@ SCENARIOS: dict[str, tuple[str, str]] = {
     "P3": (
         "P3 — read a job's status",
         "`GET /api/v1/jobs/{id}/` answered 200 and with `If-None-Match` answered 304, 8 connections, "
-        "against the trivial authenticated endpoint `GET /api/v1/me/`.",
+        "against the trivial authenticated endpoint `GET /api/v1/me/`, all three as the job's submitter, "
+        "a plain (non-staff) user: the client that polls its own job.",
     ),
     "P4": (
         "P4 — worker throughput",
@@ -60,8 +61,9 @@ SCENARIOS: dict[str, tuple[str, str]] = {
         "P7 — audit reads",
         "`GET /api/v1/jobs/{id}/history/` (first page) of a job with 10,000 history entries, and "
         "`GET /api/v1/audit/events/?actor=<id>` over ~1,000,000 job history rows (20 actors, so the "
-        "actor has ~50,000), made with `bulk_create`; one connection, 200 requests per run. CPU rows: CPU time of the web "
-        "processes and of PostgreSQL (every database on the server) divided by the requests served.",
+        "actor has ~50,000), made with `bulk_create`; one connection, 200 requests per run. CPU rows: "
+        "CPU time of the web processes and of PostgreSQL (every database on the server) divided by the "
+        "requests served.",
     ),
     "P8": (
         "P8 — long-polls during P1",

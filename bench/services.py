@@ -33,7 +33,8 @@ BASE_DB = "bench_baseline"
 FLOWER_REDIS_DB, APP_REDIS_DB, BASE_REDIS_DB, RAW_REDIS_DB = 12, 13, 14, 15
 FLOWER_USER, FLOWER_PASSWORD = "bench", "bench-flower"  # a local benchmark fixture
 REDIS_BASE = "redis://127.0.0.1:6379"
-BENCH_USER = "bench"
+BENCH_USER = "bench"  # a superuser: the audit feed is staff-only
+BENCH_CLIENT = "bench-client"  # a plain user
 
 
 def pg_url(db: str) -> str:

@@ -107,6 +107,7 @@ def test_etag_changes_with_anything_the_representation_shows(api, staff_api, use
     user.save()
     renamed = get(api, job_id, HTTP_IF_NONE_MATCH=etag)
     assert renamed.status_code == 200 and renamed.json()["submitted_by"]["username"] == "alice2"
+    assert get(staff_api, job_id).json()["submitted_by"] == {"id": user.id, "username": "alice2"}
 
 
 FUTURE = (timezone.now() + timedelta(hours=1)).isoformat()
