@@ -92,6 +92,8 @@ def _previous_ids(history: type[Model], history_ids: list[int]) -> dict[int, int
     """history_id -> the history_id of the same object's previous record (None for its first),
     one index probe each. In SQL: the ORM's Subquery + OuterRef form of it took 1.6 ms to
     compile and run against 0.5 ms, on every audit page."""
+    if not history_ids:
+        return {}
     table, quote = history._meta.db_table, connection.ops.quote_name
     # Only names from the model's own metadata go into the SQL; every value is a parameter.
     sql = (

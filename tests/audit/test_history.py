@@ -2,7 +2,7 @@
 
 import pytest
 
-from audit.selectors import entries
+from audit.selectors import _previous_ids, entries
 from jobs.models import Job
 
 pytestmark = pytest.mark.django_db
@@ -44,3 +44,9 @@ def test_each_entry_is_paired_with_the_previous_record_of_its_own_object(django_
     assert len(paired) == 3 and None not in paired.values()
     (oldest,) = entries(records.order_by("history_id")[:1], django_user_model)
     assert oldest.previous is None and oldest.action == "created"
+
+
+def test_an_empty_page_has_no_entries_and_asks_nothing(django_assert_num_queries, django_user_model):
+    with django_assert_num_queries(0):
+        assert entries(django_user_model.history.none(), django_user_model) == []
+        assert _previous_ids(django_user_model.history.model, []) == {}
