@@ -21,14 +21,14 @@ def job_get(*, user: User, job_id: UUID | str) -> Job:
     """Return the job, or raise NotFound if it does not exist or the user may not see it."""
     # No prefetch of depends_on: a 304 answer never reads it, a serialized job reads it once.
     # get(), not first(): no ORDER BY to compile on the hottest read (P3 in docs/benchmarks.md).
-    # A non-staff user sees only their own jobs, so the submitter needs no join: it is `user`.
     jobs = job_visible(user=user)
     try:
-        job = jobs.select_related("submitted_by").get(pk=job_id) if user.is_staff else jobs.get(pk=job_id)
+        if user.is_staff:
+            return jobs.select_related("submitted_by").get(pk=job_id)
+        job = jobs.get(pk=job_id)
     except Job.DoesNotExist:
         raise NotFound("job not found") from None
-    if not user.is_staff:
-        job.submitted_by = user
+    job.submitted_by = user  # a non-staff user sees only their own jobs: no join needed
     return job
 
 
