@@ -1,6 +1,9 @@
 """Cursor pagination for every list: {next, previous, results}, newest first."""
 
+import binascii
+from base64 import b64decode
 from typing import Any
+from urllib.parse import parse_qs
 
 from rest_framework import pagination, serializers
 from rest_framework.exceptions import NotFound, ValidationError
@@ -34,7 +37,23 @@ class CursorPagination(pagination.CursorPagination):
         return response
 
     def decode_cursor(self, request: Request) -> Any:
+        encoded = request.query_params.get(self.cursor_query_param)
         try:
+            if encoded is not None and not _well_formed(encoded):
+                raise NotFound
             return super().decode_cursor(request)
         except NotFound:
             raise ValidationError({"cursor": ["invalid cursor"]}) from None
+
+
+CURSOR_KEYS = {"o", "r", "p"}  # offset, reverse, position: what DRF's encode_cursor writes
+
+
+def _well_formed(encoded: str) -> bool:
+    """Whether `encoded` is a cursor DRF could have written. DRF's own decoding drops characters
+    outside base64 and reads what is left, often nothing, as the first page."""
+    try:
+        tokens = parse_qs(b64decode(encoded.encode("ascii"), validate=True).decode("ascii"), keep_blank_values=True)
+    except (binascii.Error, UnicodeError, ValueError):
+        return False
+    return bool(tokens) and set(tokens) <= CURSOR_KEYS

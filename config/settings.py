@@ -1,9 +1,11 @@
 """Django settings for Conveyor; every environment variable is read here, once."""
 
+import logging
 import sys
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # local state (SQLite, embedded Redis); git-ignored, made on first use
@@ -244,7 +246,9 @@ CSRF_FAILURE_VIEW = "api.errors.csrf_failure"
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # --- Logging ------------------------------------------------------------------------------------
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+if LOG_LEVEL not in logging.getLevelNamesMapping():
+    raise ImproperlyConfigured(f"LOG_LEVEL must be one of {sorted(logging.getLevelNamesMapping())}, not {LOG_LEVEL!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -257,9 +261,11 @@ LOGGING = {
         },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["context"]},
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["context"], "level": LOG_LEVEL},
     },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # LOG_LEVEL filters what the process prints, at its handler; the loggers pass INFO on, so a
+    # job's own log lines (jobs.joblogs) are kept whatever the process prints.
+    "root": {"handlers": ["console"], "level": min(logging.getLevelNamesMapping()[LOG_LEVEL], logging.INFO)},
     "loggers": {
         "django.server": {"level": "WARNING"},
         "rq.worker": {"level": LOG_LEVEL},

@@ -81,7 +81,10 @@ def job_succeed(job_id: str, result: Any) -> Job | None:
         message = f"the result is {size} bytes; the limit is {RESULT_MAX_BYTES}"
         return job_fail(job_id, {"type": "ResultTooLarge", "message": message})
     with transaction.atomic():
-        job = transition(job_id, [JobState.RUNNING], state=JobState.SUCCEEDED, result=result, ended_at=timezone.now())
+        # An earlier attempt's error no longer describes the job; the history keeps it.
+        job = transition(
+            job_id, [JobState.RUNNING], state=JobState.SUCCEEDED, result=result, error=None, ended_at=timezone.now()
+        )
         if job is not None:
             release_dependents(job)
     return job

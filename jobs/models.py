@@ -142,7 +142,7 @@ class Schedule(Auditable):
     """A recurring or one-off plan to run a task; the source of truth rq-scheduler is armed from."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200)  # unique per owner: see Meta
     description = models.TextField(blank=True, max_length=2000)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="schedules")
     task = models.CharField(max_length=100)
@@ -175,6 +175,8 @@ class Schedule(Auditable):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["owner", "-created_at"])]
+        # Per owner: a global name would tell one user another's names, and let them squat one.
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="schedule_name_per_owner")]
 
     def __str__(self) -> str:
         return self.name

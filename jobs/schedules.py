@@ -100,6 +100,13 @@ def _validate(schedule: Schedule, *, actor: User, now: datetime, creating: bool)
     errors += [
         FieldError(f"/{name}", f"{name} does not apply to kind {schedule.kind!r}", "wrong_kind") for name in stray
     ]
+    out_of_range = [
+        error
+        for name in ("run_at", "start_at", "end_at")
+        if (error := scheduling.instant_error(name, getattr(schedule, name))) is not None
+    ]
+    if out_of_range:  # nothing below can be computed from such an instant
+        raise Invalid("the schedule is invalid", errors=errors + out_of_range)
     try:
         task = get_task(schedule.task)
     except NotFound as exc:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from croniter import CroniterBadCronError, CroniterBadDateError, croniter
 from django.conf import settings
 
-from jobs.errors import Invalid
+from jobs.errors import FieldError, Invalid
 
 MAX_INTERVAL_SECONDS = 366 * 24 * 3600
 # A cron line must fire at least once within this many years to be accepted.
@@ -39,6 +39,24 @@ NAMES = {name: number for number, name in enumerate(("sun", "mon", "tue", "wed",
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_SECOND = timedelta(seconds=1)
 ONE_MINUTE = timedelta(minutes=1)
+
+
+# Every instant a job or a schedule accepts (run_at, start_at, end_at) lies in this range: wide
+# enough for any plan, narrow enough that the arithmetic on it (a year of interval, ten years of
+# cron horizon, a time zone's offset) can never leave the range `datetime` holds.
+EARLIEST_INSTANT = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_INSTANT = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def instant_error(name: str, moment: datetime | None) -> FieldError | None:
+    """The error (/name, out_of_range) for an instant outside [EARLIEST_INSTANT, LATEST_INSTANT); None if it is in."""
+    if moment is None or EARLIEST_INSTANT <= moment < LATEST_INSTANT:
+        return None
+    return FieldError(
+        f"/{name}",
+        f"{name} must be from {EARLIEST_INSTANT:%Y-%m-%d} up to (not including) {LATEST_INSTANT:%Y-%m-%d}, in UTC",
+        "out_of_range",
+    )
 
 
 def min_interval_seconds() -> int:
@@ -76,22 +94,42 @@ def _cron_line(expr: str) -> str:
             " or be one of " + ", ".join(CRON_ALIASES)
         )
     for field in fields:
-        # "R" is croniter's random value: drawn afresh each time, so every evaluation would differ.
-        if field[0] in "rR":
-            raise _bad_cron(f"cron field {field!r} is not supported")
         for item in field.split(","):
-            if _equal_range(item):
-                raise _bad_cron(f"cron range {item!r} has equal ends; write the single value instead")
+            ends = _range_ends(item)
+            if ends is None:
+                raise _bad_cron(
+                    f"cron field {field!r}: {item!r} is not supported; use Vixie cron syntax"
+                    " (numbers, month and weekday names, *, ranges a-b, steps /n, lists a,b)"
+                )
+            low, high = ends
+            if low is not None and high is not None and low >= high:
+                # croniter reads "5-5" as the whole field and "5-1" as a wrap-around; cron
+                # means one value and an error: refuse both rather than guess.
+                problem = "has equal ends; write the single value" if low == high else "runs backwards"
+                raise _bad_cron(f"cron range {item!r} {problem}")
     return " ".join(fields)
 
 
-def _equal_range(item: str) -> bool:
-    # croniter reads a range with equal ends ("5-5", "mon-mon/2", "sun-0") as the whole field,
-    # where cron means that one value: refuse it rather than fire 60 times an hour.
-    low, dash, rest = item.lower().partition("-")
-    high = rest.partition("/")[0]
-    ends = [NAMES.get(end, int(end) if end.isascii() and end.isdigit() else None) for end in (low, high)]
-    return bool(dash) and ends[0] is not None and ends[0] == ends[1]
+# One item of a Vixie cron field: "*" or a value or a range a-b, with an optional step /n.
+# Not "L", "W", "#", "?", "R" or "H" (extensions croniter reads, which the property tests of
+# this module do not check against their reference).
+CRON_ITEM = re.compile(r"(?:\*|(\w+)(?:-(\w+))?)(?:/\d+)?", re.ASCII)
+
+
+def _range_ends(item: str) -> tuple[int | None, int | None] | None:
+    """The numeric ends of a cron item (None for an end not given), or None if it is not Vixie syntax."""
+    match = CRON_ITEM.fullmatch(item)
+    if match is None:
+        return None
+    ends: list[int | None] = []
+    for end in match.groups():
+        if end is None or end.isdigit():
+            ends.append(None if end is None else int(end))
+        elif end.lower() in NAMES:
+            ends.append(NAMES[end.lower()])
+        else:
+            return None
+    return ends[0], ends[1]
 
 
 def _walls(line: str, start: datetime, years: int) -> croniter:

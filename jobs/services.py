@@ -19,6 +19,7 @@ from jobs.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from jobs.lifecycle import announce, cancel_dependents
 from jobs.models import Job, JobState, Schedule
 from jobs.registry import get_task
+from jobs.scheduling import instant_error
 from jobs.selectors import job_visible
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ def _build(spec: JobSpec, *, actor: User, now: datetime) -> tuple[Job, list[Job]
     run_at = spec.run_at
     if spec.delay_seconds is not None:
         run_at = now + timedelta(seconds=spec.delay_seconds)
+    elif (out_of_range := instant_error("run_at", run_at)) is not None:
+        errors.append(out_of_range)
     elif run_at is not None and run_at < now - RUN_AT_TOLERANCE:
         errors.append(FieldError("/run_at", "run_at is more than a minute in the past", "past"))
     parents = list(job_visible(user=actor).filter(pk__in=spec.depends_on)) if spec.depends_on else []

@@ -1,5 +1,6 @@
 """Serializers shared by several areas."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
@@ -56,12 +57,54 @@ class QueryInput(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+# The JSON type each kind of field takes, most specific first. DRF coerces ("10" to 10, 1 to
+# "1", "true" to True); a body is refused instead when a value is not of its schema's type.
+def _is_integer(value: Any) -> bool:  # JSON Schema's integer: 10 and 10.0, never true
+    return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and value.is_integer())
+
+
+_JSON_TYPES: list[tuple[type[serializers.Field], Callable[[Any], bool], str]] = [
+    (serializers.BooleanField, lambda value: isinstance(value, bool), "a boolean"),
+    (serializers.IntegerField, _is_integer, "an integer"),
+    (serializers.FloatField, lambda value: isinstance(value, int | float) and not isinstance(value, bool), "a number"),
+    (serializers.CharField, lambda value: isinstance(value, str), "a string"),
+    (serializers.ChoiceField, lambda value: isinstance(value, str), "a string"),
+    (serializers.DateTimeField, lambda value: isinstance(value, str), "a string"),
+    (serializers.UUIDField, lambda value: isinstance(value, str), "a string"),
+    (serializers.ListField, lambda value: isinstance(value, list), "an array"),
+    (serializers.DictField, lambda value: isinstance(value, dict), "an object"),
+]
+
+
+def _type_errors(field: serializers.Field, value: Any) -> Any:
+    """The errors of `value` against the JSON type of `field` (and of its items), in DRF's shape; None if none."""
+    if value is None:
+        return None  # allow_null decides
+    for kind, accepts, name in _JSON_TYPES:
+        if isinstance(field, kind):
+            if not accepts(value):
+                return [serializers.ErrorDetail(f"must be {name}", code="type")]
+            break
+    child = getattr(field, "child", None)
+    if isinstance(field, serializers.ListField) and child is not None:
+        errors = {index: e for index, item in enumerate(value) if (e := _type_errors(child, item)) is not None}
+        return errors or None
+    if isinstance(field, serializers.DictField) and child is not None:
+        errors = {key: e for key, item in value.items() if (e := _type_errors(child, item)) is not None}
+        return errors or None
+    return None
+
+
 class StrictInput(serializers.Serializer):
-    """An input serializer that refuses fields it does not declare (typos fail loudly)."""
+    """An input serializer that refuses fields it does not declare (typos fail loudly) and
+    values that are not of the declared JSON type (no string for an integer)."""
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["unknown field"] for name in unknown})
+            errors: dict[str, Any] = {name: ["unknown field"] for name in sorted(set(data) - set(self.fields))}
+            for name, field in self.fields.items():
+                if name in data and (error := _type_errors(field, data[name])) is not None:
+                    errors[name] = error
+            if errors:
+                raise serializers.ValidationError(errors)
         return super().to_internal_value(data)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from accounts.services import token_create
 from tests.api.test_auth import assert_problem
 
 pytestmark = pytest.mark.django_db
@@ -45,3 +46,20 @@ def test_oversized_body_is_413(api, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     raw = b'{"name": "' + b"x" * 2000 + b'"}'
     assert_problem(api.post("/api/v1/auth/tokens/", raw, content_type="application/json"), 413)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/jobs/", "/api/v1/schedules/", "/api/v1/auth/tokens/"])
+@pytest.mark.parametrize("cursor", ["%%%", "!!", "bm90IGEgY3Vyc29y", "eD0x", ""])
+def test_a_cursor_the_server_did_not_write_is_400(api, path, cursor):
+    """`%%%` and `!!` are not base64; the others decode to text that holds no cursor field."""
+    problem = assert_problem(api.get(path, {"cursor": cursor}), 400)
+    assert [error["pointer"] for error in problem["errors"]] == ["/cursor"]
+
+
+def test_a_cursor_the_server_wrote_is_followed(api, user):
+    for index in range(3):
+        token_create(user=user, name=f"t{index}")
+    first = api.get("/api/v1/auth/tokens/", {"page_size": 2}).json()
+    second = api.get(first["next"]).json()
+    assert len(first["results"]) == 2 and second["results"]
+    assert not {t["id"] for t in first["results"]} & {t["id"] for t in second["results"]}

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from jobs import dispatch
+from jobs import dispatch, registry
 from jobs.models import Job
 from jobs.services import JobSpec, job_submit
 from tests.api.test_auth import assert_problem
@@ -130,7 +130,16 @@ FUTURE = (timezone.now() + timedelta(hours=1)).isoformat()
         ({**SLEEP, "run_at": "2001-01-01T00:00:00Z"}, 400, "/run_at"),
         ({**SLEEP, "run_at": "2031-01-01T00:00:00"}, 400, "/run_at"),
         ({**SLEEP, "run_at": FUTURE, "delay_seconds": 5}, 400, "/delay_seconds"),
+        ({**SLEEP, "run_at": "9999-12-31T23:59:00Z"}, 400, "/run_at"),
+        ({**SLEEP, "run_at": "2200-01-01T00:00:00Z"}, 400, "/run_at"),
         ({**SLEEP, "delay_seconds": -1}, 400, "/delay_seconds"),
+        ({**SLEEP, "delay_seconds": "10"}, 400, "/delay_seconds"),
+        ({**SLEEP, "delay_seconds": True}, 400, "/delay_seconds"),
+        ({**SLEEP, "max_retries": "1"}, 400, "/max_retries"),
+        ({**SLEEP, "retry_intervals": ["5"]}, 400, "/retry_intervals/0"),
+        ({**SLEEP, "labels": {"team": 7}}, 400, "/labels/team"),
+        ({"task": 7}, 400, "/task"),
+        ({**SLEEP, "queue": 1}, 400, "/queue"),
         ({**SLEEP, "delay_seconds": 10**12}, 400, "/delay_seconds"),
         ({**SLEEP, "timeout_seconds": 0}, 400, "/timeout_seconds"),
         ({**SLEEP, "max_retries": 1000}, 400, "/max_retries"),
@@ -219,6 +228,29 @@ def test_failed_job_retries_automatically_then_fails(api, staff_api):
     assert job["state"] == "failed" and job["attempt"] == 3
     assert job["error"] == {"type": "RuntimeError", "message": "boom"}
     assert "RuntimeError: boom" in get(staff_api, job_id).json()["error"]["traceback"]
+
+
+def test_a_job_that_succeeds_on_a_retry_shows_no_error(api, monkeypatch):
+    attempts = []
+
+    def flaky() -> str:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise RuntimeError("first attempt")
+        return "ok"
+
+    monkeypatch.setitem(registry._tasks, "tests.flaky", registry.Task("tests.flaky", flaky, "", {"type": "object"}))
+    job_id = submit(api, {"task": "tests.flaky", "max_retries": 1, "retry_intervals": [0]}).json()["id"]
+    run_worker()
+    assert get(api, job_id).json()["error"] == {"type": "RuntimeError", "message": "first attempt"}
+    run_worker()
+    job = get(api, job_id).json()
+    assert job["state"] == "succeeded" and job["attempt"] == 2 and job["result"] == "ok"
+    assert job["error"] is None
+    # The first attempt's error stays in the job's audit trail.
+    history = api.get(f"/api/v1/jobs/{job_id}/history/").json()["results"]
+    errors = [change["old"] for entry in history for change in entry["changes"] if change["field"] == "error"]
+    assert any(error and error["message"] == "first attempt" for error in errors)
 
 
 def test_retry_endpoint(api):

@@ -222,6 +222,12 @@ def test_preview_saves_nothing(api):
         ({"kind": "cron", "cron": "0 3 * * *", "timezone": "Mars/Olympus"}, "/timezone"),
         ({"kind": "interval", "every_seconds": 1}, "/every_seconds"),
         ({"kind": "interval", "every_seconds": 10**9}, "/every_seconds"),
+        ({"kind": "interval", "every_seconds": "60"}, "/every_seconds"),
+        ({"kind": "interval", "every_seconds": 60, "enabled": "false"}, "/enabled"),
+        ({"kind": "interval", "every_seconds": 60, "start_at": "9999-12-31T23:59:00Z"}, "/start_at"),
+        ({"kind": "cron", "cron": "5-1 * * * *"}, "/cron"),
+        ({"kind": "cron", "cron": "0 0 L * *"}, "/cron"),
+        ({"kind": "cron", "cron": "0 0 * * 5#3"}, "/cron"),
         ({"kind": "at", "run_at": "2001-01-01T00:00:00Z"}, "/run_at"),
         ({"kind": "at", "run_at": "2031-01-01T00:00:00"}, "/run_at"),
         ({"kind": "at", "run_at": "2031-01-01T00:00:00Z", "end_at": "2030-01-01T00:00:00Z"}, "/end_at"),
@@ -244,6 +250,15 @@ def test_duplicate_name_is_409(api):
     create(api, kind="interval", every_seconds=60)
     assert_problem(create(api, kind="interval", every_seconds=60), 409)
     assert Schedule.objects.count() == 1
+
+
+def test_names_are_unique_per_owner_only(api, other_api):
+    """Another user's name is neither revealed by a 409 nor taken from anyone."""
+    create(api, kind="interval", every_seconds=60)
+    theirs = create(other_api, kind="interval", every_seconds=60)
+    assert theirs.status_code == 201, theirs.content
+    assert Schedule.objects.filter(name="s1").count() == 2
+    assert [s["name"] for s in other_api.get("/api/v1/schedules/").json()["results"]] == ["s1"]
 
 
 def test_ownership_and_filters(api, other_api, staff_api):

@@ -175,6 +175,15 @@ def test_job_logs(api):
     assert log["truncated"] is False
 
 
+def test_job_logs_do_not_depend_on_the_process_log_level(api, worker):
+    """The worker process runs with LOG_LEVEL=WARNING (subprocess_env); the task logs at INFO."""
+    assert subprocess_env()["LOG_LEVEL"] == "WARNING"
+    job = api.post("/api/v1/jobs/", {"task": "demo.sleep", "kwargs": {"seconds": 0, "steps": 2}}, format="json").json()
+    wait_until(lambda: api.get(job["url"]).json()["done"])
+    messages = [line["message"] for line in api.get(f"{job['url']}logs/").json()["lines"]]
+    assert messages == ["attempt 1", "demo.step 1 of 2", "demo.step 2 of 2"]
+
+
 def test_metrics(anon, api, staff_api, settings):
     assert_problem(anon.get("/metrics"), 401)
     assert_problem(api.get("/metrics"), 403)
