@@ -35,11 +35,25 @@ class AuditEntryOutput(serializers.Serializer):
 
     @extend_schema_field(AuditChange(many=True))
     def get_changes(self, entry: Entry) -> list[dict[str, Any]]:
-        return entry.changes
+        if not self._hides_tracebacks(entry):
+            return entry.changes
+        return [
+            {**change, "old": _without_traceback(change["old"]), "new": _without_traceback(change["new"])}
+            if change["field"] == "error"
+            else change
+            for change in entry.changes
+        ]
 
     @extend_schema_field(serializers.DictField(child=serializers.JSONField(allow_null=True)))
     def get_snapshot(self, entry: Entry) -> dict[str, Any]:
-        return entry.snapshot
+        if not self._hides_tracebacks(entry):
+            return entry.snapshot
+        return {**entry.snapshot, "error": _without_traceback(entry.snapshot.get("error"))}
+
+    def _hides_tracebacks(self, entry: Entry) -> bool:
+        # As in a job's own representation: a job's traceback is for staff only.
+        request = self.context.get("request")
+        return entry.model == "jobs.job" and not (request is not None and request.user.is_staff)
 
     @extend_schema_field(UserRef(allow_null=True))
     def get_actor(self, entry: Entry) -> dict[str, object] | None:
@@ -57,6 +71,10 @@ class AuditEntryOutput(serializers.Serializer):
             "job": record.history_job_id,
             "schedule": record.history_schedule_id,
         }
+
+
+def _without_traceback(error: Any) -> Any:
+    return {key: value for key, value in error.items() if key != "traceback"} if isinstance(error, dict) else error
 
 
 class AuditEventOutput(AuditEntryOutput):

@@ -33,7 +33,7 @@ def history_response(view: Any, request: Request, model: type[Model], object_id:
     query.is_valid(raise_exception=True)
     paginator = HistoryPagination()
     page = paginator.paginate_queryset(history_of(model, object_id, **query.validated_data), request, view=view)
-    data = AuditEntryOutput(entries(page or [], model), many=True).data
+    data = AuditEntryOutput(entries(page or [], model), many=True, context={"request": request}).data
     return paginator.get_paginated_response(data)
 
 
@@ -77,4 +77,5 @@ class AuditEventView(AuthenticatedView):
             last = page[-1]
             position = (last.record.history_date, last.model, last.record.history_id)
             next_url = replace_query_param(request.build_absolute_uri(), "cursor", _encode(position))
-        return Response(AuditFeedOutput({"next": next_url, "previous": None, "results": page}).data)
+        feed = {"next": next_url, "previous": None, "results": page}
+        return Response(AuditFeedOutput(feed, context={"request": request}).data)

@@ -250,7 +250,22 @@ def test_a_job_that_succeeds_on_a_retry_shows_no_error(api, monkeypatch):
     # The first attempt's error stays in the job's audit trail.
     history = api.get(f"/api/v1/jobs/{job_id}/history/").json()["results"]
     errors = [change["old"] for entry in history for change in entry["changes"] if change["field"] == "error"]
-    assert any(error and error["message"] == "first attempt" for error in errors)
+    assert {"type": "RuntimeError", "message": "first attempt"} in errors
+
+
+def test_a_jobs_history_shows_its_traceback_to_staff_only(api, staff_api):
+    job_id = submit(api, {"task": "demo.fail", "kwargs": {"message": "boom"}}).json()["id"]
+    run_worker()
+
+    def errors_in_history(client):
+        entries = client.get(f"/api/v1/jobs/{job_id}/history/").json()["results"]
+        changed = [change["new"] for entry in entries for change in entry["changes"] if change["field"] == "error"]
+        return [error for error in changed if error] + [entries[0]["snapshot"]["error"]]
+
+    assert all(set(error) == {"type", "message"} for error in errors_in_history(api))
+    assert all("RuntimeError: boom" in error["traceback"] for error in errors_in_history(staff_api))
+    feed = staff_api.get("/api/v1/audit/events/", {"model": "jobs.job", "object_id": job_id}).json()["results"]
+    assert "traceback" in feed[0]["snapshot"]["error"]
 
 
 def test_retry_endpoint(api):
