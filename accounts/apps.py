@@ -1,4 +1,4 @@
-"""App config for accounts."""
+"""App config for accounts: the user model's history, and the audited account models."""
 
 from django.apps import AppConfig
 
@@ -7,6 +7,12 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
+        from django.contrib.auth import get_user_model
+
         from accounts.history import register_user_history
+        from accounts.models import ApiToken
+        from audit import registry
 
         register_user_history()
+        registry.register(ApiToken, secret_fields={"digest"})
+        registry.register(get_user_model(), secret_fields={"password"})

@@ -4,8 +4,9 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -56,8 +57,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """DRF's EXCEPTION_HANDLER: domain errors and API exceptions as problem+json."""
     request = context.get("request")
     if isinstance(exc, RequestDataTooBig):
-        exc = exceptions.APIException("request body too large")
-        exc.status_code, exc.default_code = 413, "too_large"
+        exc = exceptions.APIException("request body too large", code="too_large")
+        exc.status_code = 413
+    elif isinstance(exc, Http404):  # as DRF's own handler does, so that the code below sees DRF's
+        exc = exceptions.NotFound(str(exc) or None)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
     if isinstance(exc, DomainError):
         errors = exc.errors if isinstance(exc, Invalid) else None
         body = problem_body(exc.status, code=exc.code, detail=exc.detail, request=request, errors=errors)
@@ -69,7 +74,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         errors = _field_errors(exc.detail)
         body = problem_body(400, code="invalid", detail="the request is invalid", request=request, errors=errors)
     else:
-        assert isinstance(exc, exceptions.APIException)  # Http404/PermissionDenied were converted
+        assert isinstance(exc, exceptions.APIException)  # what DRF's handler answers, converted above
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
         detail = response.data.get("detail", str(exc)) if isinstance(response.data, dict) else str(exc)
         body = problem_body(response.status_code, code=str(code), detail=str(detail), request=request)

@@ -5,7 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from api.events import job_event_stream
 from api.views.accounts import MeView, TokenViewSet
-from api.views.audit import AuditEventView
+from api.views.audit import AuditEventView, AuditHistoryView
 from api.views.jobs import JobViewSet, TaskViewSet
 from api.views.operations import QueueView, WorkerView
 from api.views.schedules import ScheduleViewSet
@@ -24,6 +24,7 @@ urlpatterns = [
     path("queues/", QueueView.as_view(), name="queues"),
     path("workers/", WorkerView.as_view(), name="workers"),
     path("audit/events/", AuditEventView.as_view(), name="audit-events"),
+    path("audit/<str:model>/<str:object_id>/history/", AuditHistoryView.as_view(), name="audit-history"),
     # Served asynchronously around the job detail view; the router's `events` route documents it.
     # (`?wait=N` long-polls are served by config.asgi around the router's job detail.)
     path("jobs/<uuid:id>/events/", job_event_stream(job_detail), name="job-events"),

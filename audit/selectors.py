@@ -8,24 +8,15 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Model, Q, QuerySet
+from django.http import Http404
 
-# Never shown in changes or snapshots.
-SECRET_FIELDS = frozenset({"password", "digest"})
-MASK = "***"
+from audit.registry import audited_model
+
+MASK = "***"  # what a secret field reads in changes and snapshots
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
-# model label → the model whose history the feed covers
-AUDITED_MODELS = ("jobs.job", "jobs.schedule", "accounts.apitoken", "auth.user")
-
-
-def audited_model(label: str) -> type[Model]:
-    """The audited model for a label such as 'jobs.schedule'; KeyError if it is not audited."""
-    if label not in AUDITED_MODELS:
-        raise KeyError(label)
-    return apps.get_model(label)
 
 
 def _plain(value: Any) -> Any:
@@ -36,9 +27,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _snapshot(record: Any) -> dict[str, Any]:
+def _snapshot(record: Any, secret_fields: frozenset[str]) -> dict[str, Any]:
     return {
-        field.name: MASK if field.name in SECRET_FIELDS else _plain(getattr(record, field.attname))
+        field.name: MASK if field.name in secret_fields else _plain(getattr(record, field.attname))
         for field in record.tracked_fields
     }
 
@@ -50,6 +41,7 @@ class Entry:
     record: Any
     previous: Any | None
     model: str
+    secret_fields: frozenset[str] = frozenset()
     # Snapshots by history_id, shared by the entries of one page: a record is often the
     # previous record of the next entry too.
     snapshots: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
@@ -60,7 +52,7 @@ class Entry:
 
     def _snapshot_of(self, record: Any) -> dict[str, Any]:
         if record.history_id not in self.snapshots:
-            self.snapshots[record.history_id] = _snapshot(record)
+            self.snapshots[record.history_id] = _snapshot(record, self.secret_fields)
         return self.snapshots[record.history_id]
 
     @property
@@ -78,6 +70,19 @@ class Entry:
             for name, value in new.items()
             if name not in old or old[name] != value
         ]
+
+
+def audited_object(*, user: Any, label: str, object_id: str) -> tuple[type[Model], Any]:
+    """The model and primary key of one audited object whose trail `user` may read; raise
+    Http404 for an unknown model, a malformed id or an object the user may not read alike."""
+    try:
+        audited = audited_model(label)
+        pk = audited.model._meta.pk.to_python(object_id)  # type: ignore[union-attr]
+    except (KeyError, ValidationError, ValueError):
+        raise Http404("no such audited object") from None
+    if pk is None or not audited.may_read(user, pk):
+        raise Http404("no such audited object")
+    return audited.model, pk
 
 
 def history_of(model: type[Model], object_id: object, *, as_of: dt.datetime | None = None) -> QuerySet[Any]:
@@ -117,8 +122,9 @@ def entries(records: Iterable[Any], model: type[Model]) -> list[Entry]:
     previous = {r.history_id: r for r in page}
     previous |= history.objects.in_bulk([pid for pid in links.values() if pid is not None and pid not in previous])
     label = model._meta.label_lower
+    secrets = audited_model(label).secret_fields
     snapshots: dict[int, dict[str, Any]] = {}
-    return [Entry(r, previous.get(links.get(r.history_id)), label, snapshots) for r in page]
+    return [Entry(r, previous.get(links.get(r.history_id)), label, secrets, snapshots) for r in page]
 
 
 def _older_than(before: tuple[dt.datetime, str, int], label: str) -> Q:
@@ -148,7 +154,7 @@ def audit_feed(
     older than the `before` position (history_date, model label, history_id) when given."""
     merged = []
     for label in models:
-        model = audited_model(label)
+        model = audited_model(label).model
         records = model.history.all()  # type: ignore[attr-defined]
         if object_id:
             try:
@@ -174,7 +180,7 @@ def audit_feed(
     chosen = merged[:limit]
     result: list[Entry] = []
     for label in models:
-        model = audited_model(label)
+        model = audited_model(label).model
         result += entries([r for key, r, m in chosen if key[1] == label], model)
     position = {(key[1], key[2]): index for index, (key, _, _) in enumerate(chosen)}
     result.sort(key=lambda e: position[(e.model, e.record.history_id)])

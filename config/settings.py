@@ -1,5 +1,6 @@
 """Django settings for Conveyor; every environment variable is read here, once."""
 
+import importlib.util
 import logging
 import sys
 from pathlib import Path
@@ -58,6 +59,21 @@ INSTALLED_APPS = [
     "jobs",
     "api",
 ]
+# Plug-in apps: the deployer's own Django apps, pip-installed into the same environment (or
+# image). Their tasks register at start-up in every process, their migrations run with the
+# rest, their admin and URLs (under /apps/<label>/) are served. See docs/your-tasks.md.
+CONVEYOR_APPS = env.list("CONVEYOR_APPS", default=[])
+for _app in CONVEYOR_APPS:
+    try:
+        _found = importlib.util.find_spec(_app) is not None
+    except ModuleNotFoundError:
+        _found = False
+    if not _found:
+        raise ImproperlyConfigured(
+            f"CONVEYOR_APPS names {_app!r}, which is not installed in this environment: "
+            "pip install its package into Conveyor's environment (or image), or remove it"
+        )
+INSTALLED_APPS += CONVEYOR_APPS
 
 MIDDLEWARE = [
     "audit.middleware.RequestContextMiddleware",
@@ -153,6 +169,9 @@ RQ = {
     "JOB_CLASS": "jobs.engine.JsonJob",
     "WORKER_CLASS": WORKER_CLASSES[env.str("CONVEYOR_WORKER", default="fork")],
 }
+
+# Django's task API: `@django.tasks.task` functions are Conveyor tasks, `.enqueue()` submits a job.
+TASKS = {"default": {"BACKEND": "jobs.backend.ConveyorBackend", "QUEUES": QUEUE_NAMES}}
 
 # --- Schedules ----------------------------------------------------------------------------------
 # The shortest interval an `interval` schedule may have.

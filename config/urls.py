@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api.views.health import healthz, readyz
 from api.views.operations import MetricsView
+from jobs.plugins import url_mounts
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -15,6 +16,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
+    # Plug-in apps' own views (CONVEYOR_APPS), with Conveyor's authentication and attribution.
+    *[path(prefix, include(module)) for prefix, module in url_mounts()],
 ]
 
 handler400 = "api.errors.bad_request"

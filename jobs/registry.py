@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 
 from jobs.errors import FieldError, NotFound
 
@@ -91,13 +93,10 @@ def task(
     schema = {"type": "object", "additionalProperties": False, **parameters}
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
-        if name in _tasks:
-            raise ValueError(f"task {name!r} is registered twice")
-        description = (inspect.getdoc(func) or name).splitlines()[0]
-        _tasks[name] = Task(
+        add(
             name=name,
             func=func,
-            description=description,
+            description=(inspect.getdoc(func) or name).splitlines()[0],
             parameters=schema,
             queue=queue,
             timeout_seconds=timeout_seconds,
@@ -108,6 +107,23 @@ def task(
         return func
 
     return register
+
+
+def add(*, name: str, func: Callable[..., Any], **options: Any) -> Task:
+    """Register `func` as task `name` (options as Task's fields); raise ImproperlyConfigured, so
+    that the process does not start, if the name is taken or the parameters are no JSON Schema."""
+    where = f"{func.__module__}.{func.__qualname__}"
+    if name in _tasks:
+        taken = _tasks[name].func
+        raise ImproperlyConfigured(
+            f"task {name!r} is registered twice: by {where} and by {taken.__module__}.{taken.__qualname__}"
+        )
+    try:
+        _tasks[name] = Task(name=name, func=func, **options)
+    except SchemaError as exc:
+        detail = f"task {name!r} ({where}): its parameters are not a valid JSON Schema: {exc.message}"
+        raise ImproperlyConfigured(detail) from None
+    return _tasks[name]
 
 
 def get_task(name: str) -> Task:

@@ -6,7 +6,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers.common import AwareDateTimeField, QueryInput, UserRef
-from audit.selectors import ACTIONS, AUDITED_MODELS, Entry
+from audit.registry import audited_labels
+from audit.selectors import ACTIONS, Entry
 
 
 class AuditVia(serializers.Serializer):
@@ -96,7 +97,7 @@ class AuditHistoryQuery(QueryInput):
 
 
 class AuditFeedQuery(QueryInput):
-    model = serializers.ChoiceField(choices=AUDITED_MODELS, required=False)
+    model = serializers.ChoiceField(choices=[], required=False, help_text="An audited model's label")
     object_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
     actor = serializers.IntegerField(required=False, min_value=1)
     job = serializers.UUIDField(required=False)
@@ -105,6 +106,11 @@ class AuditFeedQuery(QueryInput):
     until = AwareDateTimeField(required=False)
     cursor = serializers.CharField(required=False, max_length=200)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # From the registry when used (plug-in apps register their models at start-up).
+        self.fields["model"].choices = audited_labels()  # type: ignore[attr-defined]
 
 
 class AuditFeedOutput(serializers.Serializer):

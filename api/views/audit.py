@@ -1,4 +1,5 @@
-"""Audit endpoints: the staff-wide feed, and the history action shared by jobs and schedules."""
+"""Audit endpoints: the staff-wide feed, any audited object's history, and the history action
+shared by jobs and schedules."""
 
 import base64
 import json
@@ -6,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Model
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,7 +16,8 @@ from rest_framework.utils.urls import replace_query_param
 from api.pagination import CursorPagination
 from api.serializers.audit import AuditEntryOutput, AuditFeedOutput, AuditFeedQuery, AuditHistoryQuery
 from api.views.base import AuthenticatedView
-from audit.selectors import AUDITED_MODELS, audit_feed, entries, history_of
+from audit.registry import audited_labels
+from audit.selectors import audit_feed, audited_object, entries, history_of
 from jobs.errors import Invalid
 
 
@@ -67,7 +69,7 @@ class AuditEventView(AuthenticatedView):
         cursor = filters.pop("cursor", None)
         model = filters.pop("model", None)
         page = audit_feed(
-            models=[model] if model else list(AUDITED_MODELS),
+            models=[model] if model else audited_labels(),
             before=_decode(cursor) if cursor else None,
             limit=limit,
             **filters,
@@ -79,3 +81,23 @@ class AuditEventView(AuthenticatedView):
             next_url = replace_query_param(request.build_absolute_uri(), "cursor", _encode(position))
         feed = {"next": next_url, "previous": None, "results": page}
         return Response(AuditFeedOutput(feed, context={"request": request}).data)
+
+
+class AuditHistoryView(AuthenticatedView):
+    """One object's audit trail, for any audited model (Conveyor's or a plug-in app's), newest
+    first. Who may read it is the model's registered rule (staff only unless it says otherwise);
+    anything else is a 404."""
+
+    pagination_class = HistoryPagination  # what the schema documents; history_response pages
+
+    @extend_schema(
+        operation_id="audit_history",
+        parameters=[
+            OpenApiParameter("model", str, OpenApiParameter.PATH, enum=audited_labels(), description="Model label"),
+            OpenApiParameter("object_id", str, OpenApiParameter.PATH, description="The object's primary key"),
+            *HISTORY_SCHEMA["parameters"],
+        ],
+        responses=HISTORY_SCHEMA["responses"],
+    )
+    def get(self, request: Request, model: str, object_id: str) -> Response:
+        return history_response(self, request, *audited_object(user=request.user, label=model, object_id=object_id))

@@ -45,7 +45,8 @@ def test_malformed_json_is_400(api, raw):
 def test_oversized_body_is_413(api, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     raw = b'{"name": "' + b"x" * 2000 + b'"}'
-    assert_problem(api.post("/api/v1/auth/tokens/", raw, content_type="application/json"), 413)
+    problem = assert_problem(api.post("/api/v1/auth/tokens/", raw, content_type="application/json"), 413)
+    assert problem["type"] == "urn:conveyor:problem:too_large"  # as docs/errors.md says
 
 
 @pytest.mark.parametrize("path", ["/api/v1/jobs/", "/api/v1/schedules/", "/api/v1/auth/tokens/"])

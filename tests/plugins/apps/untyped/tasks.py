@@ -1,0 +1,6 @@
+from django.tasks import task
+
+
+@task
+def greet(name):  # type: ignore[no-untyped-def]
+    """No hint, so no JSON Schema for `name`."""
