@@ -64,10 +64,10 @@ sdk-check: ## TypeScript types from the schema type-check a client; Spectral (sp
 	cd $(SDK) && ./node_modules/.bin/tsc -p .
 	$(SDK)/node_modules/.bin/spectral lint openapi/openapi.yaml --ruleset $(SDK)/.spectral.yaml --fail-severity error
 
-fuzz: install ## Contract fuzzing, long: schemathesis, every check, >= 10,000 cases against a live service
+fuzz: install ## Contract fuzzing, long: schemathesis, every check, as staff then as a plain user, against a live service
 	$(PY) -m tests.contract.fuzz --max-examples 100 --max-time 1500
 
-fuzz-smoke: install ## Contract fuzzing, bounded (a few minutes; CI runs it)
+fuzz-smoke: install ## Contract fuzzing, bounded (a few minutes, split between staff and a plain user; CI runs it)
 	$(PY) -m tests.contract.fuzz --max-examples 8 --max-time 150
 
 bench: $(BENCH_STAMP) ## Benchmarks against local PostgreSQL + Redis (< 15 min); writes docs/benchmarks.md

@@ -1,8 +1,9 @@
 """Reconciliation: make Redis agree with the database after Redis lost state or a worker died.
 
-- queued jobs the database says were pushed but that no RQ queue holds any more (Redis lost
-  them, or a worker popped them and died before starting them) are pushed again (a job still
-  only starts from `queued`, so it cannot run twice);
+- queued jobs the database says were pushed but that no RQ queue holds any more are pushed
+  again: at once when Redis lost them, and when a worker took them and died before starting
+  them, once a second pass finds them still missing (a job still only starts from `queued`, so
+  it cannot run twice);
 - running jobs whose worker stopped vouching for itself are failed, or retried by their policy;
 - active schedules whose next fire is missing from rq-scheduler are re-armed;
 - idempotency records past their 24 h window are deleted.
@@ -10,13 +11,16 @@ Run by the scheduler process every few seconds and by `manage.py reconcile`.
 """
 
 import logging
+import time
 from datetime import timedelta
+from itertools import batched
 
 from django.utils import timezone
 
 from audit.context import attribute
 from jobs import dispatch, lifecycle
 from jobs.alerts import job_failed
+from jobs.engine import JsonJob
 from jobs.idempotency import idempotency_purge
 from jobs.models import Job, JobState
 from jobs.schedules import schedule_rearm_missing
@@ -26,11 +30,27 @@ logger = logging.getLogger(__name__)
 
 # Leaves a fresh push and a just-started job alone.
 GRACE = timedelta(seconds=15)
+# A worker is between its pop and its start for milliseconds; the scheduler reconciles every 5 s.
+CONFIRM_AFTER = timedelta(seconds=3)
+MISSING_KEY = "conveyor:reconcile:missing:{}:{}"  # job id, push time; value: when first missed
+MISSING_TTL = 24 * 3600  # seconds; only bounds what a job that then started leaves behind
 BATCH = 1000
 
 
+def _missing_key(job: Job) -> str:
+    # Per push: a retry of the same row is pushed again and judged afresh.
+    pushed = job.enqueued_at.timestamp() if job.enqueued_at else 0.0
+    return MISSING_KEY.format(job.pk, pushed)
+
+
 def redispatch_lost() -> int:
-    """Push again the queued jobs that no RQ queue holds any more; returns how many."""
+    """Push again the queued jobs that no RQ queue holds any more; returns how many.
+
+    A job whose RQ hash is gone (Redis lost it) is pushed at once. A job whose hash is there but
+    that no queue's list holds was taken by a worker: it is pushed again only if a pass at least
+    CONFIRM_AFTER after the first that missed it still finds it queued and missing, so a live
+    worker between its pop and its start is left alone and a dead one's job is not lost.
+    """
     jobs = list(
         Job.objects.filter(state=JobState.QUEUED, dispatched=True, enqueued_at__lt=timezone.now() - GRACE).order_by(
             "enqueued_at"
@@ -41,12 +61,32 @@ def redispatch_lost() -> int:
     # Waiting means in the queue's list: a worker on several queues pops with BLPOP and only
     # then marks the job started, so one that dies in between leaves the hash saying `queued`.
     # The oldest jobs sit at the head of their lists, where LPOS finds them at once.
-    with dispatch.redis_connection().pipeline(transaction=False) as pipe:
+    connection = dispatch.redis_connection()
+    with connection.pipeline(transaction=False) as pipe:
         for job in jobs:
             pipe.lpos(dispatch.queue(job.queue).key, str(job.pk))
-        positions = pipe.execute()
+            pipe.exists(JsonJob.key_for(str(job.pk)))
+            pipe.get(_missing_key(job))
+        replies = pipe.execute()
+    now = time.time()
+    lost, missing = [], []
+    for job, (position, hashed, missed_at) in zip(jobs, batched(replies, 3, strict=True), strict=True):
+        if position is not None:
+            continue
+        # Between its BLPOP and marking the job started a live worker holds the job in no list
+        # and records nothing about it in Redis; only a later pass can tell it from a dead one.
+        if not hashed or (missed_at is not None and now - float(missed_at) >= CONFIRM_AFTER.total_seconds()):
+            lost.append(job)
+        elif missed_at is None:
+            missing.append(job)
+    if missing or lost:
+        with connection.pipeline(transaction=False) as pipe:
+            for job in missing:
+                pipe.set(_missing_key(job), now, nx=True, ex=MISSING_TTL)
+            for job in lost:
+                pipe.delete(_missing_key(job))
+            pipe.execute()
     # Pushing again is safe: a job only starts from `queued`.
-    lost = [job for job, position in zip(jobs, positions, strict=True) if position is None]
     for job in lost:
         # A save, not an UPDATE, so the audit trail shows the reason.
         with attribute(reason="reconcile: no queue holds the job; dispatching it again"):

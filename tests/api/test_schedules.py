@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from reversion.models import Version
 from rq_scheduler import Scheduler
 
 from jobs import dispatch
@@ -278,3 +279,68 @@ def test_staff_only_task_needs_staff(api, staff_api):
     body = {"task": "accounts.purge_unactivated", "kwargs": {"older_than_days": 30}}
     assert_problem(create(api, kind="cron", cron="0 3 * * *", **body), 403)
     assert create(staff_api, kind="cron", cron="0 3 * * *", **body).status_code == 201
+
+
+@pytest.fixture
+def alices(api):
+    """Alice's schedules: `active` (changed once, so it has two versions, and run once),
+    `paused`, and `deleted` (restorable); with the version ids another user might try."""
+    active = create(api, name="active", kind="interval", every_seconds=60).json()
+    assert api.patch(active["url"], {"description": "changed"}, format="json").status_code == 200
+    assert api.post(f"{active['url']}trigger/").status_code == 202
+    paused = create(api, name="paused", kind="interval", every_seconds=60).json()
+    assert api.post(f"{paused['url']}pause/").json()["state"] == "paused"
+    deleted = create(api, name="deleted", kind="interval", every_seconds=60).json()
+    assert api.delete(deleted["url"]).status_code == 204
+    versions = api.get(f"{active['url']}versions/").json()["results"]
+    assert len(versions) == 2
+    (gone,) = api.get("/api/v1/schedules/deleted/").json()["results"]
+    return {"active": active, "paused": paused, "version": versions[-1]["id"], "deleted_version": gone["id"]}
+
+
+def everything() -> dict[str, object]:
+    """What a write to any schedule would change: rows, runs, fires, audit, restore points, arming."""
+    return {
+        "schedules": list(Schedule.objects.order_by("pk").values()),
+        "jobs": list(Job.objects.order_by("pk").values_list("pk", "state")),
+        "fires": ScheduleFire.objects.count(),
+        "history": Schedule.history.count(),
+        "versions": Version.objects.count(),
+        "armed": {str(pk): armed_at(pk) for pk in Schedule.objects.values_list("pk", flat=True)},
+    }
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "{active}", None),
+        ("patch", "{active}", {"description": "bob was here", "every_seconds": 120}),
+        ("delete", "{active}", None),
+        ("post", "{active}pause/", None),
+        ("post", "{paused}resume/", None),
+        ("post", "{active}trigger/", None),
+        ("get", "{active}runs/", None),
+        ("get", "{active}history/", None),
+        ("get", "{active}versions/", None),
+        ("post", "{active}versions/{version}/revert/", None),
+        ("post", "{own}versions/{version}/revert/", None),  # Alice's version onto Bob's schedule
+        ("post", "/api/v1/schedules/deleted/{deleted_version}/restore/", None),
+    ],
+)
+def test_another_users_schedule_is_404_and_unchanged(alices, other_api, method, path, body):
+    own = create(other_api, name="bobs", kind="interval", every_seconds=60).json()
+    url = path.format(own=own["url"], active=alices["active"]["url"], paused=alices["paused"]["url"],
+                      version=alices["version"], deleted_version=alices["deleted_version"])  # fmt: skip
+    before = everything()
+    assert_problem(getattr(other_api, method)(url, body, format="json"), 404)
+    assert everything() == before
+
+
+def test_another_users_deleted_schedule_is_not_listed(api, alices, other_api):
+    bobs = create(other_api, name="bobs", kind="interval", every_seconds=60).json()
+    other_api.delete(bobs["url"])
+    listed = [version["data"]["name"] for version in other_api.get("/api/v1/schedules/deleted/").json()["results"]]
+    assert listed == ["bobs"]
+    assert [version["data"]["name"] for version in api.get("/api/v1/schedules/deleted/").json()["results"]] == [
+        "deleted"
+    ]

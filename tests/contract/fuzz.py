@@ -2,8 +2,10 @@
 
 `python -m tests.contract.fuzz --max-examples N --max-time S` starts an isolated service (a
 temporary SQLite database, its own embedded Redis, uvicorn + a worker + the scheduler on
-127.0.0.1), creates a staff user and token, runs `schemathesis run openapi/openapi.yaml`
-against it and stops everything. Exit status is schemathesis's.
+127.0.0.1), creates a staff user and a plain user with a token each, runs `schemathesis run
+openapi/openapi.yaml` against it once as each user (`--as` chooses; the time budget S is
+split evenly between the passes) and stops everything. Exit status is the first failing
+pass's schemathesis status, else 0.
 """
 
 import argparse
@@ -42,9 +44,10 @@ def _manage(env: dict[str, str], *args: str) -> str:
 
 
 @contextlib.contextmanager
-def live_service() -> Iterator[tuple[str, str]]:
+def live_service() -> Iterator[tuple[str, dict[str, str]]]:
     """Start an isolated Conveyor (temporary SQLite, its own Redis, web + worker + scheduler on
-    127.0.0.1) with a staff user `fuzzer` (password `fuzz-password-1`); yield (base URL, token)."""
+    127.0.0.1) with a staff user `fuzzer` and a plain user `fuzzer-plain` (password
+    `fuzz-password-1`); yield (base URL, {"staff": token, "plain": token})."""
     workdir = Path(tempfile.mkdtemp(prefix="conveyor-live-"))
     redis = redis_server.start(workdir / "redis.sock", workdir / "redis")
     port = _free_port()
@@ -60,8 +63,12 @@ def live_service() -> Iterator[tuple[str, str]]:
     try:
         _manage(env, "migrate", "--noinput")
         _manage(env, "shell", "-c", "from django.contrib.auth.models import User; "
-                "User.objects.create_superuser('fuzzer', 'fuzz@localhost', 'fuzz-password-1')")  # fmt: skip
-        token = _manage(env, "create_token", "fuzzer", "--name", "fuzz")
+                "User.objects.create_superuser('fuzzer', 'fuzz@localhost', 'fuzz-password-1'); "
+                "User.objects.create_user('fuzzer-plain', 'plain@localhost', 'fuzz-password-1')")  # fmt: skip
+        tokens = {
+            "staff": _manage(env, "create_token", "fuzzer", "--name", "fuzz"),
+            "plain": _manage(env, "create_token", "fuzzer-plain", "--name", "fuzz"),
+        }
         for command in (
             ["-m", "config.web", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
             ["manage.py", "rqworker", "high", "default", "low"],
@@ -78,7 +85,7 @@ def live_service() -> Iterator[tuple[str, str]]:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        yield base, token
+        yield base, tokens
     finally:
         for process in processes:
             process.terminate()
@@ -95,21 +102,34 @@ def live_service() -> Iterator[tuple[str, str]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--max-examples", type=int, default=20)
-    parser.add_argument("--max-time", type=int, default=240)
+    parser.add_argument("--max-time", type=int, default=240, help="seconds, for all passes together")
     parser.add_argument("--seed", type=int, default=20261126)
+    parser.add_argument("--as", dest="users", default="staff,plain", help="comma-separated: staff, plain")
     args = parser.parse_args()
-    with live_service() as (base, token):
-        command = [
-            str(Path(sys.executable).parent / "schemathesis"), "run", str(ROOT / "openapi" / "openapi.yaml"),
-            "--url", base, "--header", f"Authorization: Bearer {token}",
-            "--checks", "all", "--exclude-checks", EXCLUDED_CHECKS,
-            "--max-examples", str(args.max_examples), "--max-time", str(args.max_time),
-            "--seed", str(args.seed), "--workers", "1", "--request-timeout", "40",
-            "--generation-allow-x00", "true", "--suppress-health-check", "all",
-            # Revoking tokens would revoke the fuzzer's own; it is covered by tests/api/test_auth.py.
-            "--exclude-operation-id", "tokens_revoke",
-        ]  # fmt: skip
-        return subprocess.run(command, cwd=ROOT, check=False).returncode
+    users = args.users.split(",")
+    if not users or not set(users) <= {"staff", "plain"}:
+        parser.error("--as takes staff, plain or both")
+    # A plain user sees another side of the API (only its own jobs and schedules, 403 on staff
+    # endpoints and tasks), so each user gets a pass; the budget is shared to keep CI's time.
+    max_time = max(1, args.max_time // len(users))
+    status = 0
+    with live_service() as (base, tokens):
+        for user in users:
+            sys.stdout.write(f"== schemathesis as the {user} user (--max-time {max_time})\n")
+            sys.stdout.flush()
+            command = [
+                str(Path(sys.executable).parent / "schemathesis"), "run", str(ROOT / "openapi" / "openapi.yaml"),
+                "--url", base, "--header", f"Authorization: Bearer {tokens[user]}",
+                "--checks", "all", "--exclude-checks", EXCLUDED_CHECKS,
+                "--max-examples", str(args.max_examples), "--max-time", str(max_time),
+                "--seed", str(args.seed), "--workers", "1", "--request-timeout", "40",
+                "--generation-allow-x00", "true", "--suppress-health-check", "all",
+                # Revoking tokens would revoke the fuzzer's own; it is covered by tests/api/test_auth.py.
+                "--exclude-operation-id", "tokens_revoke",
+            ]  # fmt: skip
+            returncode = subprocess.run(command, cwd=ROOT, check=False).returncode
+            status = status or returncode
+    return status
 
 
 if __name__ == "__main__":

@@ -208,6 +208,53 @@ def test_a_scheduler_frozen_inside_a_fire_holds_its_locks_only_seconds(api, monk
     assert Job.objects.filter(schedule=schedule).count() == 1
 
 
+def test_two_schedulers_firing_one_slot_together_make_one_job(api, monkeypatch):
+    """Two schedulers fire the same slot at the same moment (rq-scheduler's lock lets two run at
+    once): each has read the schedule and is about to submit its run before either commits,
+    unless the first one's row lock holds the second back. One job, one fire row."""
+    created = api.post("/api/v1/schedules/", {"name": "both", "task": "demo.sleep", "kwargs": {"seconds": 0},
+                                              "kind": "interval", "every_seconds": 60}, format="json")  # fmt: skip
+    schedule = Schedule.objects.get(pk=created.json()["id"])
+    slot = (str(schedule.pk), schedule.next_run_at.isoformat())
+    # Both wait here, with the schedule read, for the other; a scheduler held back by the first
+    # one's row lock never arrives, and the first goes on after the timeout.
+    inside = threading.Barrier(2, timeout=3)
+    met: list[bool] = []
+    prepare = schedules._prepare_run
+
+    def prepare_together(schedule, now):
+        try:
+            inside.wait()
+            met.append(True)
+        except threading.BrokenBarrierError:
+            met.append(False)
+        return prepare(schedule, now)
+
+    monkeypatch.setattr(schedules, "_prepare_run", prepare_together)
+    start = threading.Barrier(2, timeout=10)
+    fired: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def scheduler() -> None:
+        try:
+            start.wait()
+            fired.append([fire.outcome for fire in schedules.schedule_fire_many([slot])])
+        except Exception as exc:  # reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=scheduler) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors and sorted(fired) == [[], ["fired"]], (errors, fired, met)
+    assert ScheduleFire.objects.filter(schedule=schedule).count() == 1
+    assert Job.objects.filter(schedule=schedule).count() == 1
+    assert Schedule.objects.get(pk=schedule.pk).run_count == 1
+
+
 def test_fifty_concurrent_submits_with_one_key(user):
     clients = [client_for(user) for _ in range(50)]
     barrier = threading.Barrier(50)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.core import mail
 from django.test import AsyncClient
 from prometheus_client.parser import text_string_to_metric_families
+from rq.queue import Queue
 
 from accounts.services import token_create
 from jobs import dispatch, metrics
@@ -128,21 +130,53 @@ def test_reconcile_redispatches_a_job_redis_lost_and_it_runs_once(api, redis):
 
 
 @pytest.mark.parametrize("queue", ["default", "high"])
-def test_reconcile_redispatches_a_job_a_worker_popped_and_died_with(api, redis, queue):
+def test_reconcile_redispatches_a_job_a_worker_popped_and_died_with(api, redis, queue, monkeypatch):
     """A worker on several queues takes a job with BLPOP; killed before it marks the job started,
-    it leaves RQ's hash saying `queued` while no list holds the id."""
+    it leaves RQ's hash saying `queued` while no list holds the id. The first pass that misses it
+    cannot tell it from a live worker about to start it; the next one pushes it again."""
     body = {"task": "demo.sleep", "kwargs": {"seconds": 0}, "queue": queue}
     job = api.post("/api/v1/jobs/", body, format="json").json()
     waiting = api.post("/api/v1/jobs/", body, format="json").json()
     assert redis.lpop(dispatch.queue(queue).key) == job["id"].encode()
     Job.objects.update(enqueued_at=Job.objects.get(pk=job["id"]).enqueued_at.replace(year=2000))
     assert redis.hget(f"rq:job:{job['id']}", "status") == b"queued"
+    assert reconcile()["redispatched"] == 0
+    monkeypatch.setattr("jobs.reconcile.CONFIRM_AFTER", timedelta(0))  # the next pass, seconds later
     assert reconcile()["redispatched"] == 1  # the popped one, not the one still waiting
     assert dispatch.queue(queue).job_ids == [waiting["id"], job["id"]]
     run_worker()
     for each in (job, waiting):
         done = api.get(each["url"]).json()
         assert done["state"] == "succeeded" and done["attempt"] == 1
+
+
+def test_reconcile_leaves_alone_a_job_a_live_worker_took_but_has_not_started(api, redis):
+    """A job waited past the grace in a backlog; a live worker has just popped it (BLPOP) and
+    has not yet recorded anything about it. A reconcile pass in that window must not push it
+    again nor write "no queue holds the job" into its trail."""
+    job = api.post("/api/v1/jobs/", {"task": "demo.sleep", "kwargs": {"seconds": 0}}, format="json").json()
+    Job.objects.update(enqueued_at=Job.objects.get(pk=job["id"]).enqueued_at.replace(year=2000))
+    passes: list[dict[str, int]] = []
+    dequeue = Queue.dequeue_any.__func__  # type: ignore[attr-defined]
+
+    def dequeue_then_reconcile(cls, *args, **kwargs):  # the pass lands right after the pop
+        taken = dequeue(cls, *args, **kwargs)
+        if taken is not None:
+            passes.append(reconcile())
+        return taken
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Queue, "dequeue_any", classmethod(dequeue_then_reconcile))
+        run_worker()
+    assert [done["redispatched"] for done in passes] == [0]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("jobs.reconcile.CONFIRM_AFTER", timedelta(0))  # a later pass: the job has run
+        assert reconcile()["redispatched"] == 0
+    done = api.get(job["url"]).json()
+    assert done["state"] == "succeeded" and done["attempt"] == 1
+    assert dispatch.queue("default").count == 0
+    history = api.get(f"{job['url']}history/").json()["results"]
+    assert not [entry for entry in history if (entry["reason"] or "").startswith("reconcile")], history
 
 
 def test_killed_worker_leaves_no_job_running(api):
