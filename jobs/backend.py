@@ -106,6 +106,11 @@ def _runner(task: Task) -> Any:
     return run
 
 
+# Conveyor task name -> the decorated Task. Per process, not per backend instance: Django makes a
+# backend instance per thread (task_backends is a connection handler), the registry is one.
+_tasks: dict[str, Task] = {}
+
+
 class ConveyorBackend(BaseTaskBackend):
     """`TASKS = {"default": {"BACKEND": "jobs.backend.ConveyorBackend", "QUEUES": [...]}}`."""
 
@@ -114,15 +119,11 @@ class ConveyorBackend(BaseTaskBackend):
     supports_get_result = True  # results are rows: any process, any time later
     supports_priority = False  # Conveyor orders by queue (high, default, low): use queue_name
 
-    def __init__(self, alias: str, params: dict[str, Any]) -> None:
-        super().__init__(alias, params)
-        self._tasks: dict[str, Task] = {}  # Conveyor task name -> the decorated Task
-
     def validate_task(self, task: Task) -> None:
         """Check the task as Django does, then register it as a Conveyor task (once per function)."""
         super().validate_task(task)
         name = task.module_path
-        known = self._tasks.get(name)
+        known = _tasks.get(name)
         if known is not None and known.func is task.func:
             return  # the same function again, e.g. from .using()
         doc = inspect.getdoc(task.func) or name
@@ -133,7 +134,7 @@ class ConveyorBackend(BaseTaskBackend):
             parameters={"type": "object", "additionalProperties": False, **parameters_of(task)},
             queue=task.queue_name,
         )
-        self._tasks[name] = task
+        _tasks[name] = task
 
     def enqueue(self, task: Task, args: Any, kwargs: Any) -> TaskResult:
         """Submit a job as the current user, in the caller's transaction; Invalid if the
@@ -156,7 +157,7 @@ class ConveyorBackend(BaseTaskBackend):
             job = Job.objects.filter(pk=result_id).first()
         except (ValidationError, ValueError):
             job = None
-        task = self._tasks.get(job.task) if job is not None else None
+        task = _tasks.get(job.task) if job is not None else None
         if job is None or task is None:
             raise TaskResultDoesNotExist(result_id)
         return self._result(task, job)

@@ -5,6 +5,7 @@ Redis (and, in CI, PostgreSQL)."""
 
 import subprocess
 import sys
+import threading
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from conveyor_signups.models import Signup
 from conveyor_signups.tasks import check_came_back, purge_unactivated, send_welcome
 from django.conf import settings
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.tasks import TaskResultStatus, task_backends
 from django.tasks.exceptions import InvalidTask, TaskResultDoesNotExist
 from django.utils import timezone
@@ -141,6 +142,36 @@ def test_the_backend_says_what_it_supports():
     assert backend.supports_priority is False
     with pytest.raises(InvalidTask, match="priority"):
         send_welcome.using(priority=10)
+
+
+def test_each_thread_has_its_own_backend_and_they_share_the_tasks(user):
+    """Django makes a backend per thread (the web serves requests on several)."""
+    signup = Signup.objects.create(owner=user, email="t@example.com")
+    outcome = []
+
+    def enqueue_in_a_thread() -> None:
+        try:
+            with attribute(user=user):
+                outcome.append(send_welcome.enqueue(signup.pk).id)
+        except Exception as exc:
+            outcome.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=enqueue_in_a_thread)
+    thread.start()
+    thread.join(timeout=30)
+    assert task_backends["default"] is not thread_backend(send_welcome)
+    (job_id,) = outcome
+    assert Job.objects.get(pk=job_id).task == WELCOME
+
+
+def thread_backend(task):
+    found = []
+    thread = threading.Thread(target=lambda: found.append(task.get_backend()))
+    thread.start()
+    thread.join()
+    return found[0]
 
 
 def test_a_task_that_takes_context_gets_its_attempt(api, user):
