@@ -12,6 +12,7 @@ Run by the scheduler process every few seconds and by `manage.py reconcile`.
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from audit.context import attribute
@@ -24,15 +25,19 @@ from jobs.worker import ALIVE_KEY
 
 logger = logging.getLogger(__name__)
 
-# Leaves a fresh push and a just-started job alone.
-GRACE = timedelta(seconds=15)
 BATCH = 1000
+
+
+def grace() -> timedelta:
+    """How old a push or a start must be before reconcile touches its job (RECONCILE_GRACE_SECONDS):
+    leaves a fresh push and a just-started job alone."""
+    return timedelta(seconds=settings.RECONCILE_GRACE_SECONDS)
 
 
 def redispatch_lost() -> int:
     """Push again the queued jobs that no RQ queue holds any more; returns how many."""
     jobs = list(
-        Job.objects.filter(state=JobState.QUEUED, dispatched=True, enqueued_at__lt=timezone.now() - GRACE).order_by(
+        Job.objects.filter(state=JobState.QUEUED, dispatched=True, enqueued_at__lt=timezone.now() - grace()).order_by(
             "enqueued_at"
         )[:BATCH]
     )
@@ -59,7 +64,7 @@ def redispatch_lost() -> int:
 
 def fail_orphans() -> int:
     """Fail (or retry) running jobs whose worker is gone; returns how many."""
-    jobs = list(Job.objects.filter(state=JobState.RUNNING, started_at__lt=timezone.now() - GRACE)[:BATCH])
+    jobs = list(Job.objects.filter(state=JobState.RUNNING, started_at__lt=timezone.now() - grace())[:BATCH])
     if not jobs:
         return 0
     with dispatch.redis_connection().pipeline(transaction=False) as pipe:
