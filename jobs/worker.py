@@ -7,9 +7,14 @@ that isolation and without hard-stopping a running job (cancel is then cooperati
 
 Both ride out an outage of Redis or the database (jobs.outage): every step of RQ's work loop
 waits for the stores to come back instead of ending the process, and a job whose outcome could
-not be recorded is handed to `lifecycle.job_lost` once they are back.
+not be recorded is handed to `lifecycle.job_lost` once they are back. A fork worker's work horse
+dies with its worker (`ForkWorker.main_work_horse`).
 """
 
+import ctypes
+import os
+import signal
+import sys
 from typing import Any
 
 from django import db
@@ -26,6 +31,7 @@ from jobs.models import JobState
 from jobs.outage import BACKOFF_MAX, OUTAGE_ERRORS, Outage
 
 ALIVE_KEY = "conveyor:worker-alive:{}"
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class _ConveyorWorker(rq_worker.BaseWorker):
@@ -113,6 +119,7 @@ class _ConveyorWorker(rq_worker.BaseWorker):
 
 class ForkWorker(_ConveyorWorker, rq_worker.Worker):
     _horse_status: int | None = None  # the last work horse's wait status
+    _worker_pid = 0  # this worker's pid, as its horse knows it
 
     def alive_ttl(self, timeout: int | None) -> int:
         # The parent heartbeats every job_monitoring_interval while its horse works, so three
@@ -132,8 +139,23 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
     def fork_work_horse(self, job: RQJob, queue: Queue) -> None:
         # The child must not share the parent's database socket.
         db.connections.close_all()
+        self._worker_pid = os.getpid()
         self._horse_status = None
         super().fork_work_horse(job, queue)
+
+    def main_work_horse(self, job: RQJob, queue: Queue) -> None:
+        """Run in the forked horse: first make it die with its worker.
+
+        The horse runs in its own process group, so a worker killed with SIGKILL (OOM killer,
+        `kill -9`) used to leave it running the job unwatched. On Linux the kernel now sends it
+        SIGKILL when the worker dies; a worker that died before that was set is caught by the
+        parent pid check. The job then ends through reconcile (`WorkerLost`, or a retry).
+        """
+        if sys.platform == "linux":
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != self._worker_pid:
+                os._exit(1)
+        super().main_work_horse(job, queue)
 
     def wait_for_horse(self) -> Any:
         pid, status, rusage = super().wait_for_horse()
