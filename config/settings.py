@@ -164,6 +164,10 @@ QUEUE_NAMES = env.list("CONVEYOR_QUEUES", default=["high", "default", "low"])
 RQ_QUEUES = {name: {"URL": REDIS_URL, "SERIALIZER": "rq.serializers.JSONSerializer"} for name in QUEUE_NAMES}
 # How often a fork worker heartbeats while its job runs; 3 missed beats = the worker is gone.
 WORKER_MONITORING_INTERVAL = env.int("WORKER_MONITORING_INTERVAL", default=5)
+# The scheduler's reconcile pass: how often it runs, and how old a push or a start must be
+# before it touches the job (jobs.reconcile).
+RECONCILE_EVERY_SECONDS = env.float("RECONCILE_EVERY_SECONDS", default=5.0)
+RECONCILE_GRACE_SECONDS = env.float("RECONCILE_GRACE_SECONDS", default=15.0)
 WORKER_CLASSES = {"fork": "jobs.worker.ForkWorker", "simple": "jobs.worker.SimpleWorker"}
 RQ = {
     "JOB_CLASS": "jobs.engine.JsonJob",

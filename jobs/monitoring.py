@@ -8,9 +8,27 @@ from django.db.models import Count, Min
 from django.utils import timezone
 from rq import Worker
 from rq.registry import FailedJobRegistry, StartedJobRegistry
+from rq.worker import BaseWorker
 
 from jobs import dispatch
 from jobs.models import Job, JobState
+from jobs.worker import ALIVE_KEY
+
+
+def live_workers() -> list[BaseWorker]:
+    """RQ's registered workers, less busy ones whose liveness key expired.
+
+    A busy worker renews `conveyor:worker-alive:<name>` every monitoring interval; one killed
+    mid-job stops, and RQ's own entry would list it as busy for another minute. An idle worker
+    is kept: it renews that key only before each wait for a job (minutes apart).
+    """
+    connection = dispatch.redis_connection()
+    workers = Worker.all(connection=connection)
+    with connection.pipeline(transaction=False) as pipe:
+        for worker in workers:
+            pipe.exists(ALIVE_KEY.format(worker.name))
+        alive = pipe.execute()
+    return [worker for worker, vouched in zip(workers, alive, strict=True) if vouched or worker.get_state() != "busy"]
 
 
 def queue_stats() -> list[dict[str, Any]]:
@@ -34,7 +52,7 @@ def queue_stats() -> list[dict[str, Any]]:
         .values_list("queue", "at")
     )
     connection = dispatch.redis_connection()
-    workers = Worker.all(connection=connection)
+    workers = live_workers()
     stats = []
     for name in settings.QUEUE_NAMES:
         rq_queue = dispatch.queue(name)
@@ -54,8 +72,8 @@ def queue_stats() -> list[dict[str, Any]]:
 
 
 def worker_list() -> list[dict[str, Any]]:
-    """The RQ workers that are alive, as RQ reports them."""
-    workers = Worker.all(connection=dispatch.redis_connection())
+    """The RQ workers that are alive (`live_workers`), as RQ reports them."""
+    workers = live_workers()
     return [
         {
             "name": worker.name,

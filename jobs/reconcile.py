@@ -15,6 +15,7 @@ import time
 from datetime import timedelta
 from itertools import batched
 
+from django.conf import settings
 from django.utils import timezone
 
 from audit.context import attribute
@@ -28,13 +29,17 @@ from jobs.worker import ALIVE_KEY
 
 logger = logging.getLogger(__name__)
 
-# Leaves a fresh push and a just-started job alone.
-GRACE = timedelta(seconds=15)
 # A worker is between its pop and its start for milliseconds; the scheduler reconciles every 5 s.
 CONFIRM_AFTER = timedelta(seconds=3)
 MISSING_KEY = "conveyor:reconcile:missing:{}:{}"  # job id, push time; value: when first missed
 MISSING_TTL = 24 * 3600  # seconds; only bounds what a job that then started leaves behind
 BATCH = 1000
+
+
+def grace() -> timedelta:
+    """How old a push or a start must be before reconcile touches its job (RECONCILE_GRACE_SECONDS):
+    leaves a fresh push and a just-started job alone."""
+    return timedelta(seconds=settings.RECONCILE_GRACE_SECONDS)
 
 
 def _missing_key(job: Job) -> str:
@@ -52,7 +57,7 @@ def redispatch_lost() -> int:
     worker between its pop and its start is left alone and a dead one's job is not lost.
     """
     jobs = list(
-        Job.objects.filter(state=JobState.QUEUED, dispatched=True, enqueued_at__lt=timezone.now() - GRACE).order_by(
+        Job.objects.filter(state=JobState.QUEUED, dispatched=True, enqueued_at__lt=timezone.now() - grace()).order_by(
             "enqueued_at"
         )[:BATCH]
     )
@@ -99,7 +104,7 @@ def redispatch_lost() -> int:
 
 def fail_orphans() -> int:
     """Fail (or retry) running jobs whose worker is gone; returns how many."""
-    jobs = list(Job.objects.filter(state=JobState.RUNNING, started_at__lt=timezone.now() - GRACE)[:BATCH])
+    jobs = list(Job.objects.filter(state=JobState.RUNNING, started_at__lt=timezone.now() - grace())[:BATCH])
     if not jobs:
         return 0
     with dispatch.redis_connection().pipeline(transaction=False) as pipe:

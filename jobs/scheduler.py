@@ -4,8 +4,12 @@ Each tick (default every second) the lock holder takes the due entries from rq-s
 the schedule fires due are handled here together (one DB transaction per FIRE_BATCH slots,
 see jobs.schedules.schedule_fire_many), anything else is queued as rq-scheduler would. Then
 it runs the dispatch pass (due scheduled jobs, retries, pushes Redis missed), every
-RECONCILE_EVERY seconds the reconcile pass (jobs and schedule arming Redis lost, jobs of dead
-workers) and every ALERT_EVERY seconds the check for schedules that stopped succeeding.
+RECONCILE_EVERY_SECONDS (a setting) the reconcile pass (jobs and schedule arming Redis lost,
+jobs of dead workers) and every ALERT_EVERY seconds the check for schedules that stopped
+succeeding.
+
+An outage of Redis or the database does not end the process: the loop waits it out
+(jobs.outage) and goes on; reconcile then waits for workers to vouch for themselves again.
 """
 
 import logging
@@ -15,6 +19,7 @@ from datetime import UTC, datetime
 from itertools import batched
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 from redis.exceptions import RedisError
 from rq_scheduler import Scheduler
@@ -24,12 +29,12 @@ from audit.context import attribute
 from jobs.alerts import silent_schedules
 from jobs.dispatch import dispatch_due
 from jobs.engine import FIRE_SCHEDULE, JsonJob
+from jobs.outage import OUTAGE_ERRORS, Outage
 from jobs.reconcile import reconcile
 from jobs.schedules import schedule_fire_many
 
 logger = logging.getLogger(__name__)
 
-RECONCILE_EVERY = 5.0  # seconds (ticks are not: the loop also wakes up for sub-second slots)
 ALERT_EVERY = 300.0
 FIRE_BATCH = 500  # slots per transaction
 TICK_DELAY = 0.005  # seconds after the whole multiple of the interval
@@ -48,22 +53,30 @@ class ConveyorScheduler(Scheduler):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         self._reconcile_at = self._alert_at = 0.0  # time.monotonic() when each pass is due
         self._next_due: float | None = None  # epoch seconds of the next slot seen but not yet due
+        self.outage = Outage("scheduler", self.connection)
 
     def run(self, burst: bool = False) -> None:
         """rq-scheduler's loop (heartbeat, one pass under the lock), with each tick just after a
         whole multiple of the interval on the wall clock: slots fall on whole seconds (cron on
         whole minutes), so they are found at once instead of after the phase the process happened
         to start with (0.5 s on average). The wait happens outside the lock, so a standby
-        scheduler can take over the moment this one stops."""
+        scheduler can take over the moment this one stops. An outage is waited out."""
         self.register_birth()
         self._install_signal_handlers()
         try:
             while True:
-                self.heartbeat()
-                if self.acquire_lock():
-                    self.enqueue_jobs()
+                try:
                     self.heartbeat()
-                    self.remove_lock()
+                    if self.acquire_lock():
+                        self.enqueue_jobs()
+                        self.heartbeat()
+                        self.remove_lock()
+                except OUTAGE_ERRORS as exc:
+                    self.outage.ride_out(exc)
+                    # Workers could not renew their liveness keys meanwhile: give those still
+                    # alive time to vouch again before reconcile fails their jobs as orphans.
+                    self._reconcile_at = time.monotonic() + 3 * settings.WORKER_MONITORING_INTERVAL
+                    continue
                 if burst:
                     break
                 now = time.time()
@@ -113,13 +126,15 @@ class ConveyorScheduler(Scheduler):  # type: ignore[misc]
             with attribute(channel="system", reason="scheduler pass"):
                 dispatch_due()
                 if time.monotonic() >= self._reconcile_at:
-                    self._reconcile_at = time.monotonic() + RECONCILE_EVERY
+                    self._reconcile_at = time.monotonic() + settings.RECONCILE_EVERY_SECONDS
                     reconcile()
                 if time.monotonic() >= self._alert_at:
                     self._alert_at = time.monotonic() + ALERT_EVERY
                     silent_schedules()
+        except OUTAGE_ERRORS:
+            raise  # the run loop waits for the stores to come back
         except (DatabaseError, RedisError) as exc:
-            # A pass that cannot reach its stores is retried on the next tick.
+            # Any other store error: the pass is retried on the next tick.
             logger.warning("scheduler.pass_failed", extra={"error": str(exc)})
             jobs = []
         return jobs

@@ -13,6 +13,7 @@ from django.conf import settings
 
 from jobs import dispatch
 from jobs.models import Job
+from jobs.reconcile import reconcile
 from tests.conftest import subprocess_env
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
@@ -78,3 +79,42 @@ def test_killed_work_horse_fails_the_job(api, fork_worker):
     job = Job.objects.get(pk=job_id)
     assert job.error["type"] == "WorkerLost" and "signal 9" in job.error["message"]
     assert fork_worker.poll() is None  # the worker itself survives its horse
+
+
+def gone(pid: int) -> bool:
+    """Whether process `pid` has exited (reaped, or a zombie waiting to be)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+def test_killed_worker_takes_its_horse_along_and_leaves_the_listing(api, staff_api, settings):
+    """SIGKILL to the worker alone: its work horse dies with it (it would otherwise run the job
+    on, unwatched), the worker stops being listed as busy once its 3 s liveness key lapses, and
+    reconcile fails the job as WorkerLost."""
+    settings.RECONCILE_GRACE_SECONDS = 0
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "rqworker", *settings.QUEUE_NAMES],
+        cwd=settings.BASE_DIR,
+        env={**subprocess_env(), "CONVEYOR_WORKER": "fork", "WORKER_MONITORING_INTERVAL": "1"},
+    )
+    try:
+        job_id = api.post("/api/v1/jobs/", LONG, format="json").json()["id"]
+        wait_until(lambda: state(job_id) == "running", timeout=30)
+        horse = horse_of(worker)
+        assert [w["state"] for w in staff_api.get("/api/v1/workers/").json()] == ["busy"]
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+        killed = time.monotonic()
+        wait_until(lambda: gone(horse), timeout=5)
+        horse_died_after = time.monotonic() - killed
+        wait_until(lambda: staff_api.get("/api/v1/workers/").json() == [], timeout=8)
+        assert reconcile()["orphans_failed"] == 1
+        job = Job.objects.get(pk=job_id)
+        assert job.state == "failed" and job.error["type"] == "WorkerLost"
+        assert horse_died_after < 2
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
