@@ -8,6 +8,7 @@ from rq import get_current_job
 
 from audit.context import attribute
 from jobs import alerts, joblogs, lifecycle, runtime
+from jobs.errors import NotFound
 from jobs.models import Job, JobState
 from jobs.registry import get_task
 
@@ -32,8 +33,17 @@ def execute(job_id: str) -> None:
 
 
 def _run(job: Job) -> None:
-    task = get_task(job.task)
     job_id = str(job.pk)
+    try:
+        task = get_task(job.task)
+    except NotFound:
+        # Renamed or removed by an upgrade while the job waited: no attempt can ever run it.
+        error = {"type": "TaskNotRegistered", "message": f"no task named {job.task!r} is registered in this worker"}
+        failed = lifecycle.job_fail(job_id, error, retry=False)
+        if failed is not None:
+            alerts.job_failed(failed)
+        logger.warning("job.task_missing", extra={"job_id": job_id, "task": job.task})
+        return
     started = time.monotonic()
     token = runtime._running.set(runtime._Running(job_id))
     try:

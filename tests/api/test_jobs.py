@@ -268,6 +268,18 @@ def test_a_jobs_history_shows_its_traceback_to_staff_only(api, staff_api):
     assert "traceback" in feed[0]["snapshot"]["error"]
 
 
+def test_a_job_whose_task_is_gone_after_an_upgrade_fails_once_with_a_clear_error(api, monkeypatch):
+    job_id = submit(api, {**SLEEP, "max_retries": 3}).json()["id"]
+    monkeypatch.delitem(registry._tasks, "demo.sleep")  # the new release no longer has it
+    run_worker()
+    job = get(api, job_id).json()
+    assert job["state"] == "failed" and job["attempt"] == 1 and job["done"]
+    assert job["error"] == {
+        "type": "TaskNotRegistered",
+        "message": "no task named 'demo.sleep' is registered in this worker",
+    }
+
+
 def test_retry_endpoint(api):
     failed = submit(api, {"task": "demo.fail", "kwargs": {"message": "x"}}).json()["id"]
     run_worker()

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core import mail
 from django.db import connection, transaction
 from django.tasks import TaskResultStatus, task_backends
+from django.tasks import task as django_task
 from django.tasks.exceptions import InvalidTask, TaskResultDoesNotExist
 from django.utils import timezone
 
@@ -27,6 +28,13 @@ from tests.conftest import run_worker, subprocess_env
 from tests.integration.test_worker_process import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
+
+
+@django_task
+async def add_later(a: int, b: int = 1) -> int:
+    """An async django.tasks task (registered when this module is imported)."""
+    return a + b
+
 
 WELCOME = "conveyor_signups.tasks.send_welcome"
 CHECK = "conveyor_signups.tasks.check_came_back"
@@ -172,6 +180,13 @@ def thread_backend(task):
     thread.start()
     thread.join()
     return found[0]
+
+
+def test_an_async_task_runs_to_completion_in_the_worker(user):
+    with attribute(user=user):
+        result = add_later.enqueue(2, b=40)
+    run_worker()
+    assert add_later.get_result(result.id).return_value == 42
 
 
 def test_a_task_that_takes_context_gets_its_attempt(api, user):
