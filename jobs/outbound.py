@@ -1,6 +1,8 @@
-"""Shared pieces of the tasks that call out over HTTP: URL screening and bounded reads."""
+"""Shared pieces of the tasks that call out over HTTP: URL screening, address checks, bounded reads."""
 
+import ipaddress
 import re
+import socket
 import time
 from collections.abc import Iterator
 from http.client import HTTPResponse
@@ -32,6 +34,32 @@ def screen_url(url: str) -> SplitResult:
     except ValueError as exc:
         raise Refused(f"bad port in {parts.netloc!r}") from exc
     return parts
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether `address` is public unicast: not private, loopback, link-local, multicast or reserved."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def resolve(host: str, port: int, *, allow_private: bool) -> list[str]:
+    """Resolve `host` and return its addresses; raise Refused if any of them is not public.
+
+    Every address is checked, not just the first, and the caller connects only to addresses
+    this returned: a second lookup (DNS rebinding) never chooses the address that is used.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise OSError(f"cannot resolve {host!r}: {exc.strerror}") from None
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if not allow_private:
+        for address in addresses:
+            # A scoped IPv6 address (fe80::1%eth0) names its interface after the %.
+            if not is_public(ipaddress.ip_address(address.split("%", 1)[0])):
+                raise Refused(f"host {host!r} resolves to {address}, which is not a public address")
+    return addresses
 
 
 class _Readable(Protocol):
