@@ -35,6 +35,9 @@ MAX_HEADERS = 20
 HEADER_VALUE_MAX = 1024
 PATH_MAX = 2048
 ERROR_BODY_CHARS = 500
+# Configured header values shorter than this (a version number, "1") are not secrets worth
+# blanking out of every recorded answer.
+SCRUB_MIN_LENGTH = 8
 # Answers another attempt may change: the job's retry policy applies. Any other non-2xx fails it.
 RETRY_STATUSES = frozenset({408, 429})
 # Never from a client or a target's configuration: hop-by-hop headers, what the connection and
@@ -154,7 +157,7 @@ def _check_headers(headers: dict[str, str], *, client: bool) -> None:
 def _scrub(text: str, secrets: list[str]) -> str:
     """`text` with every configured secret value replaced by ***, should a target echo one back."""
     for secret in secrets:
-        if secret:
+        if len(secret) >= SCRUB_MIN_LENGTH:
             text = text.replace(secret, "***")
     return text
 
