@@ -1,9 +1,13 @@
 """Django settings for Conveyor; every environment variable is read here, once."""
 
 import importlib.util
+import json
 import logging
+import re
 import sys
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -186,6 +190,88 @@ SCHEDULE_MIN_INTERVAL_SECONDS = env.int("SCHEDULE_MIN_INTERVAL_SECONDS", default
 FETCH_ALLOWED_HOSTS = env.list("FETCH_ALLOWED_HOSTS", default=[])
 FETCH_MAX_BYTES = env.int("FETCH_MAX_BYTES", default=10 * 1024 * 1024)
 FETCH_TIMEOUT_SECONDS = env.float("FETCH_TIMEOUT_SECONDS", default=10.0)
+# http.request (docs/http-tasks.md) calls only these targets: a JSON object mapping a target
+# name to {"base_url": "https://host[:port][/path]", "secret": "<signing key, 32+ chars>",
+# "headers": {"Name": "value"}?}. Clients name a target and a path; the base URL, secret and
+# headers stay here and never reach a job's arguments, result, logs or audit trail.
+HTTP_TASK_TARGET_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
+HTTP_TASK_SECRET_MIN_LENGTH = 32
+
+
+def http_task_targets(raw: str) -> dict[str, dict[str, Any]]:
+    """Parse HTTP_TASK_TARGETS, or raise ImproperlyConfigured (never quoting a value: they are secret).
+
+    Header names and values are checked by the task itself (jobs.tasks.http), with the rules
+    it applies to a client's headers.
+    """
+    try:
+        targets = json.loads(raw or "{}")
+    except ValueError:
+        raise ImproperlyConfigured("HTTP_TASK_TARGETS must be a JSON object") from None
+    if not isinstance(targets, dict):
+        raise ImproperlyConfigured("HTTP_TASK_TARGETS must be a JSON object")
+    parsed = {}
+    for name, target in targets.items():
+        if not HTTP_TASK_TARGET_NAME.fullmatch(name):
+            raise ImproperlyConfigured("HTTP_TASK_TARGETS names must be 1-64 of a-z 0-9 _ . - (lowercase)")
+        where = f"HTTP_TASK_TARGETS[{name!r}]"
+        if not isinstance(target, dict) or not {"base_url", "secret"} <= set(target) <= {
+            "base_url",
+            "secret",
+            "headers",
+        }:
+            raise ImproperlyConfigured(f"{where} must be an object with base_url, secret and optional headers")
+        base_url, secret, headers = target["base_url"], target["secret"], target.get("headers", {})
+        parts = urlsplit(base_url) if isinstance(base_url, str) else None
+        if (
+            parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.username is not None
+            or parts.query
+            or parts.fragment
+        ):
+            raise ImproperlyConfigured(f"{where}.base_url must be an http(s) URL without userinfo, query or fragment")
+        if not isinstance(secret, str) or len(secret) < HTTP_TASK_SECRET_MIN_LENGTH:
+            raise ImproperlyConfigured(f"{where}.secret must be a string of {HTTP_TASK_SECRET_MIN_LENGTH}+ characters")
+        if not isinstance(headers, dict) or not all(isinstance(value, str) for value in headers.values()):
+            raise ImproperlyConfigured(f"{where}.headers must be an object of string values")
+        parsed[name] = {"base_url": base_url.rstrip("/"), "secret": secret, "headers": headers}
+    return parsed
+
+
+def _env_number(name: str, default: float, low: float, high: float) -> Any:
+    """Read a number (int or float, as `default` is), or raise ImproperlyConfigured outside [low, high]."""
+    try:
+        value = type(default)(env.str(name, default=str(default)))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number") from None
+    if not low <= value <= high:
+        raise ImproperlyConfigured(f"{name} must be between {low:g} and {high:g}, not {value:g}")
+    return value
+
+
+def _env_strict_bool(name: str, *, default: bool) -> bool:
+    """Read true/false (1/0, yes/no, on/off); django-environ reads any other word as false."""
+    value = env.str(name, default="").strip().lower()
+    if not value:
+        return default
+    if value not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+        raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+    return value in ("true", "1", "yes", "on")
+
+
+HTTP_TASK_TARGETS = http_task_targets(env.str("HTTP_TASK_TARGETS", default="{}"))
+# Allow targets that resolve to private, loopback, link-local or reserved addresses (for a
+# receiver on the same network; tests use it for 127.0.0.1). Off: only public addresses.
+HTTP_TASK_ALLOW_PRIVATE = _env_strict_bool("HTTP_TASK_ALLOW_PRIVATE", default=False)
+# One request's time budget (connect, send, answer, body), within the job's own timeout.
+HTTP_TASK_TIMEOUT_SECONDS = _env_number("HTTP_TASK_TIMEOUT_SECONDS", 30.0, 0.1, 3600)
+# Largest JSON request body sent, in bytes (the job's arguments carry it).
+HTTP_TASK_MAX_REQUEST_BYTES = _env_number("HTTP_TASK_MAX_REQUEST_BYTES", 65536, 0, 262144)
+# Response bytes read and kept in the job's result; at most 48 KiB, so the result stays under
+# the 64 KiB a job's result may have (jobs.lifecycle.RESULT_MAX_BYTES).
+HTTP_TASK_MAX_RESPONSE_BYTES = _env_number("HTTP_TASK_MAX_RESPONSE_BYTES", 16384, 0, 49152)
 # Django 6.1's MAILERS. Default: print mail to the console. For SMTP set
 # EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and the EMAIL_* options.
 EMAIL_BACKEND_PATH = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -59,7 +59,8 @@ def _run(job: Job) -> None:
                 "message": str(exc)[:2000],
                 "traceback": traceback.format_exc()[-TRACEBACK_MAX_CHARS:],
             }
-            failed = lifecycle.job_fail(job_id, error)
+            # A permanent failure (a refused request, a 4xx answer) would fail the same way again.
+            failed = lifecycle.job_fail(job_id, error, retry=not isinstance(exc, runtime.PermanentFailure))
             if failed is not None and failed.state == JobState.FAILED:
                 alerts.job_failed(failed)
             duration_ms = round(1000 * (time.monotonic() - started))

@@ -11,6 +11,10 @@ class JobCanceled(Exception):
     """Raised inside a task when its job was canceled; tasks should let it propagate."""
 
 
+class PermanentFailure(Exception):
+    """Raised by a task when another attempt cannot help: the job fails now, retries left or not."""
+
+
 @dataclass
 class _Running:
     job_id: str

@@ -1,3 +1,3 @@
 """Built-in tasks; importing this package registers them (JobsConfig.ready does)."""
 
-from jobs.tasks import accounts, demo, mail, web  # noqa: F401
+from jobs.tasks import accounts, demo, http, mail, web  # noqa: F401

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from jobs import dispatch, registry
 from jobs.models import Job
+from jobs.runtime import PermanentFailure
 from jobs.services import JobSpec, job_submit
 from tests.api.test_auth import assert_problem
 from tests.conftest import run_worker
@@ -251,6 +252,18 @@ def test_a_job_that_succeeds_on_a_retry_shows_no_error(api, monkeypatch):
     history = api.get(f"/api/v1/jobs/{job_id}/history/").json()["results"]
     errors = [change["old"] for entry in history for change in entry["changes"] if change["field"] == "error"]
     assert {"type": "RuntimeError", "message": "first attempt"} in errors
+
+
+@pytest.mark.parametrize(("error", "state"), [(RuntimeError, "scheduled"), (PermanentFailure, "failed")])
+def test_a_permanent_failure_is_not_retried(api, monkeypatch, error, state):
+    def refuse() -> None:
+        raise error("no")
+
+    monkeypatch.setitem(registry._tasks, "tests.refuse", registry.Task("tests.refuse", refuse, "", {"type": "object"}))
+    job_id = submit(api, {"task": "tests.refuse", "max_retries": 2, "retry_intervals": [60]}).json()["id"]
+    run_worker()
+    job = get(api, job_id).json()
+    assert (job["state"], job["attempt"], job["error"]["type"]) == (state, 1, error.__name__)
 
 
 def test_a_jobs_history_shows_its_traceback_to_staff_only(api, staff_api):
