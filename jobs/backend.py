@@ -33,6 +33,11 @@ STATUS = {
     JobState.FAILED: TaskResultStatus.FAILED,
     JobState.CANCELED: TaskResultStatus.FAILED,
 }
+# Conveyor task name -> the decorated Task, one map per process like the registry it feeds:
+# django.tasks keeps a backend instance per thread (asgiref Local) and an ASGI server runs each
+# request's sync code in a thread of its own, so a per-instance map made every request's new
+# instance register the tasks again (a clash, 500) and forget them in get_result().
+_TASKS: dict[str, Task] = {}
 _SCALARS: dict[Any, dict[str, Any]] = {
     str: {"type": "string"},
     bool: {"type": "boolean"},
@@ -116,7 +121,7 @@ class ConveyorBackend(BaseTaskBackend):
 
     def __init__(self, alias: str, params: dict[str, Any]) -> None:
         super().__init__(alias, params)
-        self._tasks: dict[str, Task] = {}  # Conveyor task name -> the decorated Task
+        self._tasks = _TASKS
 
     def validate_task(self, task: Task) -> None:
         """Check the task as Django does, then register it as a Conveyor task (once per function)."""

@@ -5,6 +5,7 @@ Redis (and, in CI, PostgreSQL)."""
 
 import subprocess
 import sys
+import threading
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from conveyor_signups.models import Signup
 from conveyor_signups.tasks import check_came_back, purge_unactivated, send_welcome
 from django.conf import settings
 from django.core import mail
-from django.db import transaction
+from django.db import connections, transaction
 from django.tasks import TaskResultStatus, task_backends
 from django.tasks.exceptions import InvalidTask, TaskResultDoesNotExist
 from django.utils import timezone
@@ -117,6 +118,29 @@ def test_nothing_is_enqueued_when_the_transaction_rolls_back(user):
         send_welcome.enqueue(signup.pk)
         raise RuntimeError("the request failed after enqueueing")
     assert Job.objects.count() == 0 and queued_in_redis() == 0
+
+
+def test_a_backend_made_in_another_thread_knows_the_tasks(user):
+    """django.tasks keeps a backend instance per thread, and an ASGI server runs each request's
+    view in a thread of its own: that instance must not register the tasks again (a name clash)
+    nor forget them when reading a result."""
+    signup = Signup.objects.create(owner=user, email="thread@example.com")
+    outcome: dict = {}
+
+    def request_thread():
+        try:
+            with attribute(user=user):
+                result = send_welcome.enqueue(signup.pk)
+            outcome["status"] = send_welcome.get_result(result.id).status
+        except Exception as exc:
+            outcome["error"] = exc
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=request_thread)
+    thread.start()
+    thread.join()
+    assert outcome == {"status": TaskResultStatus.READY}
 
 
 def test_enqueue_checks_arguments_and_needs_a_user(user):
