@@ -56,8 +56,8 @@ def typed(live: tuple[str, str]) -> AuthenticatedClient:
 @pytest.fixture
 def remote(live: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., RemoteBackend]]:
     """Configure TASKS["remote"] as a project would (URL, TOKEN, ...; keyword arguments override
-    OPTIONS) and return django.tasks' instance of it. Only the "remote" alias is added: changing
-    settings.TASKS would rebuild the in-process "default" backend, which would forget its tasks."""
+    OPTIONS) and return django.tasks' instance of it. Only the "remote" alias is added, so the
+    in-process "default" backend of the other tests is left as it is."""
     base, token = live
     made: list[RemoteBackend] = []
 
