@@ -10,15 +10,16 @@ PORT ?= 8000
 WEB_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test check lint format typecheck schema schema-check sdk-check fuzz fuzz-smoke bench bench-smoke lock clean
+.PHONY: help install run test check lint format typecheck schema schema-check client client-check sdk-check fuzz fuzz-smoke bench bench-smoke lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml constraints.txt examples/signups/pyproject.toml
+$(STAMP): pyproject.toml constraints.txt examples/signups/pyproject.toml clients/python/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]' -e examples/signups
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]' -e examples/signups \
+		-e 'clients/python[django]'
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install Conveyor with its dev tools
@@ -37,7 +38,7 @@ run: install ## Run API + worker + scheduler (+ embedded Redis without REDIS_URL
 test: install ## Run the whole test suite (DATABASE_URL switches it to PostgreSQL)
 	$(VENV)/bin/pytest
 
-check: lint typecheck schema-check ## Lint, format check, type check and OpenAPI drift check
+check: lint typecheck schema-check client-check ## Lint, format check, type check, OpenAPI and client drift checks
 
 lint: install ## ruff lint + format check
 	$(VENV)/bin/ruff check .
@@ -56,6 +57,24 @@ schema: install ## Regenerate openapi/openapi.yaml
 schema-check: install ## Fail if openapi/openapi.yaml is stale, invalid or warns
 	$(PY) manage.py spectacular --validate --fail-on-warn --file $(VENV)/openapi.yaml
 	diff -u openapi/openapi.yaml $(VENV)/openapi.yaml
+
+# The typed Python client (clients/python, package conveyor_client) is generated from the
+# committed schema into conveyor_client/api_client/ and committed unedited; handwritten code
+# lives beside it. The generator's ruff hooks run --isolated, so output does not depend on where
+# it is written (client-check writes to a scratch directory outside the tree and diffs; ruff's
+# default excludes would skip a directory under .venv/).
+CLIENT := clients/python/conveyor_client/api_client
+GENERATE_CLIENT := PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/openapi-python-client generate \
+	--path openapi/openapi.yaml --meta none --config clients/python/openapi-python-client.yaml --fail-on-warning
+
+client: install ## Regenerate the typed Python client (clients/python) from openapi/openapi.yaml
+	rm -rf $(CLIENT)
+	$(GENERATE_CLIENT) --output-path $(CLIENT)
+
+client-check: install ## Fail if the committed Python client is stale relative to openapi/openapi.yaml
+	scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
+	$(GENERATE_CLIENT) --output-path "$$scratch/api_client" && \
+	diff -ru $(CLIENT) "$$scratch/api_client"
 
 SDK := tests/contract/sdk
 sdk-check: ## TypeScript types from the schema type-check a client; Spectral (spectral:oas) finds no error

@@ -1,0 +1,237 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...models.schedule_at_input_request import ScheduleAtInputRequest
+from ...models.schedule_cron_input_request import ScheduleCronInputRequest
+from ...models.schedule_interval_input_request import ScheduleIntervalInputRequest
+from ...models.schedule_output import ScheduleOutput
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    body: ScheduleAtInputRequest
+    | ScheduleCronInputRequest
+    | ScheduleIntervalInputRequest
+    | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/v1/schedules/",
+    }
+
+    if isinstance(body, ScheduleAtInputRequest) or isinstance(
+        body, ScheduleIntervalInputRequest
+    ):
+        _kwargs["json"] = body.to_dict()
+    else:
+        _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Problem | ScheduleOutput | None:
+    if response.status_code == 201:
+        response_201 = ScheduleOutput.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | ScheduleOutput]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: ScheduleAtInputRequest
+    | ScheduleCronInputRequest
+    | ScheduleIntervalInputRequest
+    | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+) -> Response[Problem | ScheduleOutput]:
+    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+
+    Args:
+        idempotency_key (str | Unset):
+        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest |
+            Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | ScheduleOutput]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: ScheduleAtInputRequest
+    | ScheduleCronInputRequest
+    | ScheduleIntervalInputRequest
+    | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+) -> Problem | ScheduleOutput | None:
+    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+
+    Args:
+        idempotency_key (str | Unset):
+        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest |
+            Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | ScheduleOutput
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+        idempotency_key=idempotency_key,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: ScheduleAtInputRequest
+    | ScheduleCronInputRequest
+    | ScheduleIntervalInputRequest
+    | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+) -> Response[Problem | ScheduleOutput]:
+    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+
+    Args:
+        idempotency_key (str | Unset):
+        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest |
+            Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | ScheduleOutput]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: ScheduleAtInputRequest
+    | ScheduleCronInputRequest
+    | ScheduleIntervalInputRequest
+    | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+) -> Problem | ScheduleOutput | None:
+    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+
+    Args:
+        idempotency_key (str | Unset):
+        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest |
+            Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | ScheduleOutput
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+    ).parsed

@@ -1,0 +1,133 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .audit_action_enum import AuditActionEnum
+from .audit_change import AuditChange
+from .audit_entry_output import AuditEntryOutput
+from .audit_entry_output_snapshot import AuditEntryOutputSnapshot
+from .audit_event_output import AuditEventOutput
+from .audit_event_output_snapshot import AuditEventOutputSnapshot
+from .audit_events_list_action import AuditEventsListAction
+from .audit_events_list_model import AuditEventsListModel
+from .audit_feed_output import AuditFeedOutput
+from .audit_history_model import AuditHistoryModel
+from .audit_via import AuditVia
+from .job_batch_input_request import JobBatchInputRequest
+from .job_batch_output import JobBatchOutput
+from .job_error_output import JobErrorOutput
+from .job_log_line import JobLogLine
+from .job_log_output import JobLogOutput
+from .job_output import JobOutput
+from .job_output_kwargs import JobOutputKwargs
+from .job_output_labels import JobOutputLabels
+from .job_progress_output import JobProgressOutput
+from .job_state_enum import JobStateEnum
+from .job_submit_input_request import JobSubmitInputRequest
+from .job_submit_input_request_kwargs import JobSubmitInputRequestKwargs
+from .job_submit_input_request_labels import JobSubmitInputRequestLabels
+from .jobs_list_state_item import JobsListStateItem
+from .me_output import MeOutput
+from .misfire_policy_enum import MisfirePolicyEnum
+from .overlap_policy_enum import OverlapPolicyEnum
+from .paginated_audit_entry_output_list import PaginatedAuditEntryOutputList
+from .paginated_job_output_list import PaginatedJobOutputList
+from .paginated_schedule_output_list import PaginatedScheduleOutputList
+from .paginated_token_output_list import PaginatedTokenOutputList
+from .paginated_version_output_list import PaginatedVersionOutputList
+from .patched_schedule_change_input_request import PatchedScheduleChangeInputRequest
+from .patched_schedule_change_input_request_kwargs import (
+    PatchedScheduleChangeInputRequestKwargs,
+)
+from .problem import Problem
+from .problem_field_error import ProblemFieldError
+from .queue_enum import QueueEnum
+from .queue_output import QueueOutput
+from .schedule_at_input_request import ScheduleAtInputRequest
+from .schedule_at_input_request_kwargs import ScheduleAtInputRequestKwargs
+from .schedule_at_kind_enum import ScheduleAtKindEnum
+from .schedule_cron_input_request import ScheduleCronInputRequest
+from .schedule_cron_input_request_kwargs import ScheduleCronInputRequestKwargs
+from .schedule_cron_kind_enum import ScheduleCronKindEnum
+from .schedule_interval_input_request import ScheduleIntervalInputRequest
+from .schedule_interval_input_request_kwargs import ScheduleIntervalInputRequestKwargs
+from .schedule_interval_kind_enum import ScheduleIntervalKindEnum
+from .schedule_kind_enum import ScheduleKindEnum
+from .schedule_output import ScheduleOutput
+from .schedule_output_kwargs import ScheduleOutputKwargs
+from .schedule_preview_output import SchedulePreviewOutput
+from .schedule_state_enum import ScheduleStateEnum
+from .schedules_list_kind import SchedulesListKind
+from .schedules_list_state import SchedulesListState
+from .task_output import TaskOutput
+from .token_create_input_request import TokenCreateInputRequest
+from .token_created_output import TokenCreatedOutput
+from .token_output import TokenOutput
+from .user_ref import UserRef
+from .version_output import VersionOutput
+from .version_output_data import VersionOutputData
+from .worker_output import WorkerOutput
+
+__all__ = (
+    "AuditActionEnum",
+    "AuditChange",
+    "AuditEntryOutput",
+    "AuditEntryOutputSnapshot",
+    "AuditEventOutput",
+    "AuditEventOutputSnapshot",
+    "AuditEventsListAction",
+    "AuditEventsListModel",
+    "AuditFeedOutput",
+    "AuditHistoryModel",
+    "AuditVia",
+    "JobBatchInputRequest",
+    "JobBatchOutput",
+    "JobErrorOutput",
+    "JobLogLine",
+    "JobLogOutput",
+    "JobOutput",
+    "JobOutputKwargs",
+    "JobOutputLabels",
+    "JobProgressOutput",
+    "JobStateEnum",
+    "JobSubmitInputRequest",
+    "JobSubmitInputRequestKwargs",
+    "JobSubmitInputRequestLabels",
+    "JobsListStateItem",
+    "MeOutput",
+    "MisfirePolicyEnum",
+    "OverlapPolicyEnum",
+    "PaginatedAuditEntryOutputList",
+    "PaginatedJobOutputList",
+    "PaginatedScheduleOutputList",
+    "PaginatedTokenOutputList",
+    "PaginatedVersionOutputList",
+    "PatchedScheduleChangeInputRequest",
+    "PatchedScheduleChangeInputRequestKwargs",
+    "Problem",
+    "ProblemFieldError",
+    "QueueEnum",
+    "QueueOutput",
+    "ScheduleAtInputRequest",
+    "ScheduleAtInputRequestKwargs",
+    "ScheduleAtKindEnum",
+    "ScheduleCronInputRequest",
+    "ScheduleCronInputRequestKwargs",
+    "ScheduleCronKindEnum",
+    "ScheduleIntervalInputRequest",
+    "ScheduleIntervalInputRequestKwargs",
+    "ScheduleIntervalKindEnum",
+    "ScheduleKindEnum",
+    "ScheduleOutput",
+    "ScheduleOutputKwargs",
+    "SchedulePreviewOutput",
+    "ScheduleStateEnum",
+    "SchedulesListKind",
+    "SchedulesListState",
+    "TaskOutput",
+    "TokenCreateInputRequest",
+    "TokenCreatedOutput",
+    "TokenOutput",
+    "UserRef",
+    "VersionOutput",
+    "VersionOutputData",
+    "WorkerOutput",
+)

@@ -1,0 +1,11 @@
+from enum import StrEnum
+
+
+class AuditEventsListModel(StrEnum):
+    ACCOUNTS_APITOKEN = "accounts.apitoken"
+    AUTH_USER = "auth.user"
+    JOBS_JOB = "jobs.job"
+    JOBS_SCHEDULE = "jobs.schedule"
+
+    def __str__(self) -> str:
+        return str(self.value)

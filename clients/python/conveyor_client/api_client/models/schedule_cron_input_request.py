@@ -1,0 +1,260 @@
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.misfire_policy_enum import MisfirePolicyEnum
+from ..models.overlap_policy_enum import OverlapPolicyEnum
+from ..models.queue_enum import QueueEnum
+from ..models.schedule_cron_kind_enum import ScheduleCronKindEnum
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.schedule_cron_input_request_kwargs import (
+        ScheduleCronInputRequestKwargs,
+    )
+
+
+T = TypeVar("T", bound="ScheduleCronInputRequest")
+
+
+@_attrs_define
+class ScheduleCronInputRequest:
+    """An input serializer that refuses fields it does not declare (typos fail loudly) and
+    values that are not of the declared JSON type (no string for an integer).
+
+        Attributes:
+            name (str):
+            task (str):
+            kind (ScheduleCronKindEnum): * `cron` - cron
+            cron (str): 5 fields: minute hour day-of-month month day-of-week
+            description (str | Unset):
+            args (list[Any] | Unset):
+            kwargs (ScheduleCronInputRequestKwargs | Unset):
+            queue (QueueEnum | Unset): * `high` - high
+                * `default` - default
+                * `low` - low
+            enabled (bool | Unset):
+            max_runs (int | None | Unset):
+            end_at (datetime.datetime | None | Unset):
+            misfire_policy (MisfirePolicyEnum | Unset): * `skip` - Skip
+                * `run_once` - Run Once
+            overlap_policy (OverlapPolicyEnum | Unset): * `allow` - Allow
+                * `skip` - Skip
+            timezone (str | Unset): IANA name; default UTC
+    """
+
+    name: str
+    task: str
+    kind: ScheduleCronKindEnum
+    cron: str
+    description: str | Unset = UNSET
+    args: list[Any] | Unset = UNSET
+    kwargs: ScheduleCronInputRequestKwargs | Unset = UNSET
+    queue: QueueEnum | Unset = UNSET
+    enabled: bool | Unset = UNSET
+    max_runs: int | None | Unset = UNSET
+    end_at: datetime.datetime | None | Unset = UNSET
+    misfire_policy: MisfirePolicyEnum | Unset = UNSET
+    overlap_policy: OverlapPolicyEnum | Unset = UNSET
+    timezone: str | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        name = self.name
+
+        task = self.task
+
+        kind = self.kind.value
+
+        cron = self.cron
+
+        description = self.description
+
+        args: list[Any] | Unset = UNSET
+        if not isinstance(self.args, Unset):
+            args = self.args
+
+        kwargs: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.kwargs, Unset):
+            kwargs = self.kwargs.to_dict()
+
+        queue: str | Unset = UNSET
+        if not isinstance(self.queue, Unset):
+            queue = self.queue.value
+
+        enabled = self.enabled
+
+        max_runs: int | None | Unset
+        if isinstance(self.max_runs, Unset):
+            max_runs = UNSET
+        else:
+            max_runs = self.max_runs
+
+        end_at: None | str | Unset
+        if isinstance(self.end_at, Unset):
+            end_at = UNSET
+        elif isinstance(self.end_at, datetime.datetime):
+            end_at = self.end_at.isoformat()
+        else:
+            end_at = self.end_at
+
+        misfire_policy: str | Unset = UNSET
+        if not isinstance(self.misfire_policy, Unset):
+            misfire_policy = self.misfire_policy.value
+
+        overlap_policy: str | Unset = UNSET
+        if not isinstance(self.overlap_policy, Unset):
+            overlap_policy = self.overlap_policy.value
+
+        timezone = self.timezone
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "name": name,
+                "task": task,
+                "kind": kind,
+                "cron": cron,
+            }
+        )
+        if description is not UNSET:
+            field_dict["description"] = description
+        if args is not UNSET:
+            field_dict["args"] = args
+        if kwargs is not UNSET:
+            field_dict["kwargs"] = kwargs
+        if queue is not UNSET:
+            field_dict["queue"] = queue
+        if enabled is not UNSET:
+            field_dict["enabled"] = enabled
+        if max_runs is not UNSET:
+            field_dict["max_runs"] = max_runs
+        if end_at is not UNSET:
+            field_dict["end_at"] = end_at
+        if misfire_policy is not UNSET:
+            field_dict["misfire_policy"] = misfire_policy
+        if overlap_policy is not UNSET:
+            field_dict["overlap_policy"] = overlap_policy
+        if timezone is not UNSET:
+            field_dict["timezone"] = timezone
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.schedule_cron_input_request_kwargs import (
+            ScheduleCronInputRequestKwargs,
+        )
+
+        d = dict(src_dict)
+        name = d.pop("name")
+
+        task = d.pop("task")
+
+        kind = ScheduleCronKindEnum(d.pop("kind"))
+
+        cron = d.pop("cron")
+
+        description = d.pop("description", UNSET)
+
+        args = cast(list[Any], d.pop("args", UNSET))
+
+        _kwargs = d.pop("kwargs", UNSET)
+        kwargs: ScheduleCronInputRequestKwargs | Unset
+        if isinstance(_kwargs, Unset):
+            kwargs = UNSET
+        else:
+            kwargs = ScheduleCronInputRequestKwargs.from_dict(_kwargs)
+
+        _queue = d.pop("queue", UNSET)
+        queue: QueueEnum | Unset
+        if isinstance(_queue, Unset):
+            queue = UNSET
+        else:
+            queue = QueueEnum(_queue)
+
+        enabled = d.pop("enabled", UNSET)
+
+        def _parse_max_runs(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        max_runs = _parse_max_runs(d.pop("max_runs", UNSET))
+
+        def _parse_end_at(data: object) -> datetime.datetime | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                end_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return end_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None | Unset, data)
+
+        end_at = _parse_end_at(d.pop("end_at", UNSET))
+
+        _misfire_policy = d.pop("misfire_policy", UNSET)
+        misfire_policy: MisfirePolicyEnum | Unset
+        if isinstance(_misfire_policy, Unset):
+            misfire_policy = UNSET
+        else:
+            misfire_policy = MisfirePolicyEnum(_misfire_policy)
+
+        _overlap_policy = d.pop("overlap_policy", UNSET)
+        overlap_policy: OverlapPolicyEnum | Unset
+        if isinstance(_overlap_policy, Unset):
+            overlap_policy = UNSET
+        else:
+            overlap_policy = OverlapPolicyEnum(_overlap_policy)
+
+        timezone = d.pop("timezone", UNSET)
+
+        schedule_cron_input_request = cls(
+            name=name,
+            task=task,
+            kind=kind,
+            cron=cron,
+            description=description,
+            args=args,
+            kwargs=kwargs,
+            queue=queue,
+            enabled=enabled,
+            max_runs=max_runs,
+            end_at=end_at,
+            misfire_policy=misfire_policy,
+            overlap_policy=overlap_policy,
+            timezone=timezone,
+        )
+
+        schedule_cron_input_request.additional_properties = d
+        return schedule_cron_input_request
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
