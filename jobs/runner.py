@@ -10,7 +10,7 @@ from audit.context import attribute
 from jobs import alerts, joblogs, lifecycle, runtime
 from jobs.errors import NotFound
 from jobs.models import Job, JobState
-from jobs.registry import get_task
+from jobs.registry import Task, get_task
 
 logger = logging.getLogger(__name__)
 
@@ -32,24 +32,25 @@ def execute(job_id: str) -> None:
             _run(job)
 
 
+class TaskNotRegistered(runtime.PermanentFailure):
+    """The job's task was renamed or removed by an upgrade while the job waited: no attempt can run it."""
+
+
+def _task_of(job: Job) -> Task:
+    try:
+        return get_task(job.task)
+    except NotFound:
+        raise TaskNotRegistered(f"no task named {job.task!r} is registered in this worker") from None
+
+
 def _run(job: Job) -> None:
     job_id = str(job.pk)
-    try:
-        task = get_task(job.task)
-    except NotFound:
-        # Renamed or removed by an upgrade while the job waited: no attempt can ever run it.
-        error = {"type": "TaskNotRegistered", "message": f"no task named {job.task!r} is registered in this worker"}
-        failed = lifecycle.job_fail(job_id, error, retry=False)
-        if failed is not None:
-            alerts.job_failed(failed)
-        logger.warning("job.task_missing", extra={"job_id": job_id, "task": job.task})
-        return
     started = time.monotonic()
     token = runtime._running.set(runtime._Running(job_id))
     try:
         logger.info("job.started", extra={"job_id": job_id, "task": job.task, "attempt": job.attempt})
         try:
-            result = task.func(*job.args, **job.kwargs)
+            result = _task_of(job).func(*job.args, **job.kwargs)
         except runtime.JobCanceled:
             logger.info("job.canceled", extra={"job_id": job_id, "task": job.task})
             return
