@@ -14,6 +14,7 @@ An outage of Redis or the database does not end the process: the loop waits it o
 
 import logging
 import math
+import os
 import time
 from datetime import UTC, datetime
 from itertools import batched
@@ -34,6 +35,8 @@ from jobs.reconcile import reconcile
 from jobs.schedules import schedule_fire_many
 
 logger = logging.getLogger(__name__)
+
+LOCK_GRACE = 10  # seconds a stopped lock holder keeps the lock past one interval (rq-scheduler's value)
 
 ALERT_EVERY = 300.0
 FIRE_BATCH = 500  # slots per transaction
@@ -85,6 +88,14 @@ class ConveyorScheduler(Scheduler):  # type: ignore[misc]
         finally:
             self.remove_lock()
             self.register_death()
+
+    def acquire_lock(self) -> bool:
+        """rq-scheduler's lock (SET NX, expiring after interval + 10 s), holding this process's
+        pid instead of a time, so an operator (and the fault test) can tell who holds it."""
+        self._lock_acquired = bool(
+            self.connection.set(self.scheduler_lock_key, os.getpid(), ex=int(self._interval) + LOCK_GRACE, nx=True)
+        )
+        return self._lock_acquired
 
     def get_jobs_to_queue(self, with_times: bool = False) -> list[Any]:
         """The due entries, read in one round trip (rq-scheduler reads them one at a time).
