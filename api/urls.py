@@ -4,7 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from api.events import job_event_stream
-from api.views.accounts import MeView, TokenViewSet
+from api.views.accounts import CsrfView, MeView, SessionView, TokenViewSet
 from api.views.audit import AuditEventView, AuditHistoryView
 from api.views.jobs import JobViewSet, TaskViewSet
 from api.views.operations import QueueView, WorkerView
@@ -21,6 +21,8 @@ job_detail = JobViewSet.as_view({"get": "retrieve"})
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
+    path("auth/session/", SessionView.as_view(), name="session"),
+    path("auth/csrf/", CsrfView.as_view(), name="csrf"),
     path("queues/", QueueView.as_view(), name="queues"),
     path("workers/", WorkerView.as_view(), name="workers"),
     path("audit/events/", AuditEventView.as_view(), name="audit-events"),
