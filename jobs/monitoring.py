@@ -95,15 +95,17 @@ QUEUE_HISTORY_MINUTES = 60
 
 
 def queue_history(*, minutes: int = QUEUE_HISTORY_MINUTES, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Per queue, one point per minute over the last `minutes`: the jobs waiting in RQ at the end
-    of that minute (pushed, not yet started or ended) and the jobs that ended during it.
+    """Per queue, one point per minute over the last `minutes` (the last is the current minute):
+    the jobs waiting in RQ at the end of that minute (pushed, not yet started or ended; for the
+    current minute, now) and the jobs that ended during it.
 
     Rebuilt from the job rows' own timestamps (enqueued_at, started_at, ended_at), so it needs
     no sampler and survives restarts; one aggregate query over the jobs that are waiting or
     running now or ended in the window. A job that was waiting, then ended within the window
     without starting, counts as waiting until it ended (canceled while queued).
     """
-    end = (now or timezone.now()).replace(second=0, microsecond=0)
+    # The last point is the end of the current minute: it counts what ended so far in it.
+    end = (now or timezone.now()).replace(second=0, microsecond=0) + timedelta(minutes=1)
     instants = [end - timedelta(minutes=minutes - 1 - index) for index in range(minutes)]
     since = instants[0] - timedelta(minutes=1)
     candidates = Job.objects.filter(enqueued_at__isnull=False).filter(

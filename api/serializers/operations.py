@@ -18,7 +18,7 @@ class QueueOutput(serializers.Serializer):
 
 
 class QueueHistoryPoint(serializers.Serializer):
-    at = serializers.DateTimeField(help_text="The end of the minute")
+    at = serializers.DateTimeField(help_text="The end of the minute (the last point: of the current minute)")
     depth = serializers.IntegerField(help_text="Jobs waiting in the queue (pushed, not started) at `at`")
     finished = serializers.IntegerField(help_text="Jobs that ended (succeeded, failed, canceled) in the minute")
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from jobs.models import Job, JobState
 
@@ -18,6 +19,11 @@ def make_job(user, *, state, enqueued, started=None, ended=None, queue="default"
     return job
 
 
+def points_by_minutes_ago(points, minute):
+    """Points keyed by how many minutes before the current minute's start they stand (-1: its end)."""
+    return {round((minute - parse_datetime(p["at"])).total_seconds() / 60): p for p in points}
+
+
 def test_points_per_minute_from_job_timestamps(staff_api, user):
     minute = timezone.now().replace(second=0, microsecond=0)
     at = lambda minutes_ago, second=30: minute - timedelta(minutes=minutes_ago) + timedelta(seconds=second)  # noqa: E731
@@ -27,6 +33,15 @@ def test_points_per_minute_from_job_timestamps(staff_api, user):
     make_job(user, state=JobState.QUEUED, enqueued=at(3))
     # Waited from 7.5 minutes ago until canceled 1.5 minutes ago; on another queue.
     make_job(user, state=JobState.CANCELED, enqueued=at(8), ended=at(2), queue="high")
+    # Ended in the current minute: counted in the last point, not a minute late.
+    make_job(
+        user,
+        state=JobState.SUCCEEDED,
+        enqueued=minute,
+        started=minute,
+        ended=minute + timedelta(seconds=1),
+        queue="low",
+    )
     # Ended two hours ago: outside the window.
     make_job(user, state=JobState.FAILED, enqueued=at(125), started=at(121), ended=at(120))
 
@@ -35,12 +50,14 @@ def test_points_per_minute_from_job_timestamps(staff_api, user):
     queues = {q["name"]: q["points"] for q in response.json()}
     default = queues["default"]
     assert len(default) == 60
-    by_minutes_ago = {59 - index: point for index, point in enumerate(default)}  # the last point is this minute
-    assert by_minutes_ago[0]["depth"] == 1  # the waiting job
+    by_minutes_ago = points_by_minutes_ago(default, minute)
+    assert default[-1]["at"] == (minute + timedelta(minutes=1)).isoformat().replace("+00:00", "Z")  # this minute
+    assert by_minutes_ago[-1]["depth"] == 1 and by_minutes_ago[0]["depth"] == 1  # the waiting job, now
     assert by_minutes_ago[5]["depth"] == 1 and by_minutes_ago[4]["depth"] == 0
     assert by_minutes_ago[4]["finished"] == 0 and by_minutes_ago[3]["finished"] == 1
     assert sum(p["finished"] for p in default) == 1
-    high = {59 - index: point for index, point in enumerate(queues["high"])}
+    high = points_by_minutes_ago(queues["high"], minute)
+    assert queues["low"][-1]["finished"] == 1
     assert high[3]["depth"] == 1 and high[1]["depth"] == 0 and high[1]["finished"] == 1
 
 
