@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "accounts",
     "jobs",
     "api",
+    "console",
 ]
 # Plug-in apps: the deployer's own Django apps, pip-installed into the same environment (or
 # image). Their tasks register at start-up in every process, their migrations run with the
