@@ -10,9 +10,10 @@ class AccountsConfig(AppConfig):
         from django.contrib.auth import get_user_model
 
         from accounts.history import register_user_history
-        from accounts.models import ApiToken
+        from accounts.models import ApiToken, SignInLockout
         from audit import registry
 
         register_user_history()
         registry.register(ApiToken, secret_fields={"digest"})
         registry.register(get_user_model(), secret_fields={"password"})
+        registry.register(SignInLockout)  # staff only, as the default read rule

@@ -27,3 +27,32 @@ class ApiToken(Auditable):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class SignInLockout(models.Model):
+    """One lockout of password sign-in: too many failures for an account or from an address.
+
+    Written once when the limit is reached (accounts.signin); its history row puts it on the
+    audit trail, so it appears in the staff audit feed as `accounts.signinlockout` "created".
+    """
+
+    class Scope(models.TextChoices):
+        ACCOUNT = "account"
+        ADDRESS = "address"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    username = models.CharField(max_length=150, help_text="The username tried (it may not exist)")
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    failures = models.PositiveIntegerField()
+    locked_until = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        who = self.username if self.scope == self.Scope.ACCOUNT else self.client_ip
+        return f"sign-in lockout of {self.scope} {who} until {self.locked_until:%Y-%m-%d %H:%M:%S}Z"

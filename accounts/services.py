@@ -1,15 +1,17 @@
-"""Token services: create, authenticate and revoke API tokens."""
+"""Account services: browser sessions (sign in, sign out) and API tokens (create, authenticate, revoke)."""
 
 import hashlib
 import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.models import User
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import ApiToken
-from jobs.errors import Invalid
+from jobs.errors import Invalid, Unauthenticated
 
 TOKEN_PREFIX = "cvy_"  # noqa: S105 - a public marker, not a secret
 MAX_TOKEN_TTL = timedelta(days=366)
@@ -55,3 +57,19 @@ def token_authenticate(secret: str) -> ApiToken | None:
 def token_revoke(*, token: ApiToken) -> None:
     """Delete the token; requests using it are refused from now on."""
     token.delete()
+
+
+def session_sign_in(*, request: HttpRequest, username: str, password: str) -> User:
+    """Sign the user in on this request's session (a new session key and CSRF token) and return
+    them; raise Unauthenticated, with one message whether or not the account exists, or
+    TooManyRequests while sign-in is locked (accounts.signin)."""
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        raise Unauthenticated("wrong username or password")
+    login(request, user)
+    return user  # type: ignore[return-value]
+
+
+def session_sign_out(*, request: HttpRequest) -> None:
+    """End the request's session (a no-op when nobody is signed in)."""
+    logout(request)

@@ -11,7 +11,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from jobs.errors import DomainError, FieldError, Invalid
+from jobs.errors import DomainError, FieldError, Invalid, TooManyRequests, Unauthenticated
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DomainError):
         errors = exc.errors if isinstance(exc, Invalid) else None
         body = problem_body(exc.status, code=exc.code, detail=exc.detail, request=request, errors=errors)
-        return Response(body, status=exc.status, content_type=PROBLEM_CONTENT_TYPE)
+        headers = {}
+        if isinstance(exc, TooManyRequests):
+            headers["Retry-After"] = str(exc.retry_after)
+        if isinstance(exc, Unauthenticated):
+            headers["WWW-Authenticate"] = 'Bearer realm="api"'  # RFC 9110: a 401 names a scheme
+        return Response(body, status=exc.status, content_type=PROBLEM_CONTENT_TYPE, headers=headers)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -4,10 +4,10 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from api.events import job_event_stream
-from api.views.accounts import MeView, TokenViewSet
+from api.views.accounts import CsrfView, MeView, SessionView, TokenViewSet
 from api.views.audit import AuditEventView, AuditHistoryView
 from api.views.jobs import JobViewSet, TaskViewSet
-from api.views.operations import QueueView, WorkerView
+from api.views.operations import QueueHistoryView, QueueView, WorkerView
 from api.views.schedules import ScheduleViewSet
 
 router = DefaultRouter(use_regex_path=False)
@@ -21,7 +21,10 @@ job_detail = JobViewSet.as_view({"get": "retrieve"})
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
+    path("auth/session/", SessionView.as_view(), name="session"),
+    path("auth/csrf/", CsrfView.as_view(), name="csrf"),
     path("queues/", QueueView.as_view(), name="queues"),
+    path("queues/history/", QueueHistoryView.as_view(), name="queues-history"),
     path("workers/", WorkerView.as_view(), name="workers"),
     path("audit/events/", AuditEventView.as_view(), name="audit-events"),
     path("audit/<str:model>/<str:object_id>/history/", AuditHistoryView.as_view(), name="audit-history"),

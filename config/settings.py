@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "accounts",
     "jobs",
     "api",
+    "console",
 ]
 # Plug-in apps: the deployer's own Django apps, pip-installed into the same environment (or
 # image). Their tasks register at start-up in every process, their migrations run with the
@@ -346,8 +347,25 @@ TOKEN_DEFAULT_TTL_DAYS = env.int("TOKEN_DEFAULT_TTL_DAYS", default=90)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # --- Security -----------------------------------------------------------------------------------
-SESSION_COOKIE_SECURE = not DEVELOPMENT
-CSRF_COOKIE_SECURE = not DEVELOPMENT
+# Browser sessions (the console, SPAs): cookies are Secure outside development. SameSite=Lax
+# suits the console and SPAs on the same site; an SPA on another site needs "None" (and so
+# Secure, HTTPS), plus its origin in CORS_ALLOWED_ORIGINS and CSRF_TRUSTED_ORIGINS.
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEVELOPMENT)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEVELOPMENT)
+SESSION_COOKIE_SAMESITE = env.str("SESSION_COOKIE_SAMESITE", default="Lax")
+CSRF_COOKIE_SAMESITE = env.str("CSRF_COOKIE_SAMESITE", default="Lax")
+for _name in ("SESSION_COOKIE", "CSRF_COOKIE"):
+    if globals()[f"{_name}_SAMESITE"] not in ("Lax", "Strict", "None"):
+        raise ImproperlyConfigured(f"{_name}_SAMESITE must be Lax, Strict or None")
+    if globals()[f"{_name}_SAMESITE"] == "None" and not globals()[f"{_name}_SECURE"]:
+        raise ImproperlyConfigured(f"{_name}_SAMESITE=None needs {_name}_SECURE=true (browsers drop it otherwise)")
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
+# Password sign-in (session login, HTTP Basic, admin) is throttled per account and per client
+# address (accounts.signin): this many failures lock it for SIGNIN_LOCKOUT_SECONDS.
+AUTHENTICATION_BACKENDS = ["accounts.signin.ThrottledModelBackend"]
+SIGNIN_MAX_FAILURES_PER_ACCOUNT = env.int("SIGNIN_MAX_FAILURES_PER_ACCOUNT", default=5)
+SIGNIN_MAX_FAILURES_PER_ADDRESS = env.int("SIGNIN_MAX_FAILURES_PER_ADDRESS", default=20)
+SIGNIN_LOCKOUT_SECONDS = env.int("SIGNIN_LOCKOUT_SECONDS", default=900)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "api.errors.csrf_failure"

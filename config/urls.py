@@ -1,4 +1,4 @@
-"""Top-level routes: the API, its schema and docs, health probes and the admin."""
+"""Top-level routes: the API, its schema and docs, health probes, the admin and the console."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -16,6 +16,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
+    # The operator console: static files only, a client of /api/v1/ like any other.
+    path("console/", include("console.urls")),
     # Plug-in apps' own views (CONVEYOR_APPS), with Conveyor's authentication and attribution.
     *[path(prefix, include(module)) for prefix, module in url_mounts()],
 ]

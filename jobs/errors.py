@@ -62,3 +62,21 @@ class Unprocessable(DomainError):
 
     status = 422
     code = "unprocessable"
+
+
+class Unauthenticated(DomainError):
+    """The credentials given are wrong (one message whether the account exists or not)."""
+
+    status = 401
+    code = "unauthenticated"
+
+
+class TooManyRequests(DomainError):
+    """The caller must wait `retry_after` seconds before trying again (e.g. sign-in lockout)."""
+
+    status = 429
+    code = "throttled"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -1,17 +1,17 @@
 """Operator reads: queue counts and live workers, from RQ and the database, without scanning jobs."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Min
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from rq import Worker
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 from rq.worker import BaseWorker
 
 from jobs import dispatch
-from jobs.models import Job, JobState
+from jobs.models import TERMINAL_STATES, Job, JobState
 from jobs.worker import ALIVE_KEY
 
 
@@ -89,3 +89,45 @@ def worker_list() -> list[dict[str, Any]]:
         }
         for worker in sorted(workers, key=lambda w: w.name)
     ]
+
+
+QUEUE_HISTORY_MINUTES = 60
+
+
+def queue_history(*, minutes: int = QUEUE_HISTORY_MINUTES, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Per queue, one point per minute over the last `minutes` (the last is the current minute):
+    the jobs waiting in RQ at the end of that minute (pushed, not yet started or ended; for the
+    current minute, now) and the jobs that ended during it.
+
+    Rebuilt from the job rows' own timestamps (enqueued_at, started_at, ended_at), so it needs
+    no sampler and survives restarts; one aggregate query over the jobs that are waiting or
+    running now or ended in the window. A job that was waiting, then ended within the window
+    without starting, counts as waiting until it ended (canceled while queued).
+    """
+    # The last point is the end of the current minute: it counts what ended so far in it.
+    end = (now or timezone.now()).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    instants = [end - timedelta(minutes=minutes - 1 - index) for index in range(minutes)]
+    since = instants[0] - timedelta(minutes=1)
+    candidates = Job.objects.filter(enqueued_at__isnull=False).filter(
+        Q(state__in=[JobState.QUEUED, JobState.RUNNING]) | Q(state__in=TERMINAL_STATES, ended_at__gt=since)
+    )
+    aggregates: dict[str, Any] = {}
+    for index, instant in enumerate(instants):
+        not_started = Q(started_at__gt=instant) | Q(started_at__isnull=True) & (
+            Q(ended_at__gt=instant) | Q(ended_at__isnull=True)
+        )
+        aggregates[f"depth_{index}"] = Count("pk", filter=Q(enqueued_at__lte=instant) & not_started)
+        previous = instant - timedelta(minutes=1)
+        aggregates[f"finished_{index}"] = Count("pk", filter=Q(ended_at__gt=previous, ended_at__lte=instant))
+    rows: dict[str, dict[str, Any]] = {
+        row["queue"]: dict(row) for row in candidates.values("queue").annotate(**aggregates).order_by()
+    }
+    history = []
+    for name in settings.QUEUE_NAMES:
+        row = rows.get(name, {})
+        points = [
+            {"at": instant, "depth": row.get(f"depth_{index}", 0), "finished": row.get(f"finished_{index}", 0)}
+            for index, instant in enumerate(instants)
+        ]
+        history.append({"name": name, "points": points})
+    return history

@@ -27,3 +27,12 @@ class TokenOutput(serializers.Serializer):
 
 class TokenCreatedOutput(TokenOutput):
     token = serializers.CharField(help_text="The secret; shown only in this response")
+
+
+class SessionCreateInput(StrictInput):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+
+
+class CsrfTokenOutput(serializers.Serializer):
+    csrf_token = serializers.CharField(help_text="Send it back as the X-CSRFToken header on session writes")

@@ -17,6 +17,17 @@ class QueueOutput(serializers.Serializer):
     oldest_queued_seconds = serializers.FloatField(allow_null=True)
 
 
+class QueueHistoryPoint(serializers.Serializer):
+    at = serializers.DateTimeField(help_text="The end of the minute (the last point: of the current minute)")
+    depth = serializers.IntegerField(help_text="Jobs waiting in the queue (pushed, not started) at `at`")
+    finished = serializers.IntegerField(help_text="Jobs that ended (succeeded, failed, canceled) in the minute")
+
+
+class QueueHistoryOutput(serializers.Serializer):
+    name = serializers.CharField()
+    points = QueueHistoryPoint(many=True)
+
+
 class WorkerOutput(serializers.Serializer):
     name = serializers.CharField()
     state = serializers.CharField()

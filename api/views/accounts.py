@@ -1,15 +1,31 @@
-"""Identity and API-token endpoints."""
+"""Identity, browser-session and API-token endpoints."""
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import authentication, mixins, status, viewsets
+from django.middleware.csrf import get_token
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import authentication, mixins, permissions, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.selectors import token_get, token_list
-from accounts.services import token_create, token_revoke
+from accounts.services import session_sign_in, session_sign_out, token_create, token_revoke
 from api.authentication import BearerTokenAuthentication
-from api.serializers.accounts import MeOutput, TokenCreatedOutput, TokenCreateInput, TokenOutput
+from api.schema import problems
+from api.serializers.accounts import (
+    CsrfTokenOutput,
+    MeOutput,
+    SessionCreateInput,
+    TokenCreatedOutput,
+    TokenCreateInput,
+    TokenOutput,
+)
 from api.views.base import AuthenticatedView
+
+THROTTLED = OpenApiResponse(
+    description="Sign-in is locked after too many failed passwords (per account and per client address); "
+    "Retry-After says for how many seconds",
+    response=problems(429)[(429, "application/problem+json")],
+)
 
 
 class MeView(AuthenticatedView):
@@ -51,3 +67,64 @@ class TokenViewSet(AuthenticatedView, mixins.ListModelMixin, viewsets.GenericVie
     def destroy(self, request: Request, id: str) -> Response:
         token_revoke(token=token_get(user=self.actor, token_id=id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SessionView(APIView):
+    """Browser sign-in: a Django session cookie for the console and SPAs (same site, or an origin
+    in CORS_ALLOWED_ORIGINS and CSRF_TRUSTED_ORIGINS). Both writes need the X-CSRFToken header
+    (from GET /api/v1/auth/csrf/), signed in or not: a forged sign-in is an attack too."""
+
+    authentication_classes: list[type[authentication.BaseAuthentication]] = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        operation_id="session_create",
+        request=SessionCreateInput,
+        responses={
+            200: MeOutput,
+            (401, "application/problem+json"): OpenApiResponse(
+                description="Wrong username or password (one answer whether the account exists or not)",
+                response=problems(401)[(401, "application/problem+json")],
+            ),
+            (403, "application/problem+json"): OpenApiResponse(
+                description="CSRF check failed", response=problems(403)[(403, "application/problem+json")]
+            ),
+            (429, "application/problem+json"): THROTTLED,
+        },
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        authentication.SessionAuthentication().enforce_csrf(request)
+        data = SessionCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = session_sign_in(request=request._request, **data.validated_data)
+        return Response(MeOutput(user).data)
+
+    @extend_schema(
+        operation_id="session_destroy",
+        responses={
+            204: None,
+            (403, "application/problem+json"): OpenApiResponse(
+                description="CSRF check failed", response=problems(403)[(403, "application/problem+json")]
+            ),
+        },
+        tags=["auth"],
+    )
+    def delete(self, request: Request) -> Response:
+        authentication.SessionAuthentication().enforce_csrf(request)
+        session_sign_out(request=request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CsrfView(APIView):
+    """The CSRF token for session writes (also set as the `csrftoken` cookie): an SPA on another
+    origin cannot read that cookie, so it reads the token here."""
+
+    authentication_classes: list[type[authentication.BaseAuthentication]] = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(operation_id="csrf_retrieve", responses=CsrfTokenOutput, tags=["auth"])
+    def get(self, request: Request) -> Response:
+        return Response(
+            CsrfTokenOutput({"csrf_token": get_token(request._request)}).data, headers={"Cache-Control": "no-store"}
+        )

@@ -14,10 +14,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.authentication import BearerTokenAuthentication
-from api.serializers.operations import QueueOutput, WorkerOutput
+from api.serializers.operations import QueueHistoryOutput, QueueOutput, WorkerOutput
 from api.views.base import AuthenticatedView
 from jobs.metrics import ConveyorCollector
-from jobs.monitoring import queue_stats, worker_list
+from jobs.monitoring import queue_history, queue_stats, worker_list
 
 _registry = CollectorRegistry(auto_describe=False)
 _registry.register(ConveyorCollector())
@@ -31,6 +31,17 @@ class QueueView(AuthenticatedView):
     @extend_schema(operation_id="queues_list", responses=QueueOutput(many=True))
     def get(self, request: Request) -> Response:
         return Response(QueueOutput(queue_stats(), many=True).data)
+
+
+class QueueHistoryView(AuthenticatedView):
+    """Queue depth and jobs finished per minute over the last hour, per queue (staff), rebuilt
+    from the jobs' timestamps (for the console's chart; Prometheus keeps longer series)."""
+
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(operation_id="queues_history", responses=QueueHistoryOutput(many=True), tags=["queues"])
+    def get(self, request: Request) -> Response:
+        return Response(QueueHistoryOutput(queue_history(), many=True).data)
 
 
 class WorkerView(AuthenticatedView):

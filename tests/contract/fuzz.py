@@ -44,10 +44,11 @@ def _manage(env: dict[str, str], *args: str) -> str:
 
 
 @contextlib.contextmanager
-def live_service() -> Iterator[tuple[str, dict[str, str]]]:
+def live_service(**extra_env: str) -> Iterator[tuple[str, dict[str, str]]]:
     """Start an isolated Conveyor (temporary SQLite, its own Redis, web + worker + scheduler on
     127.0.0.1) with a staff user `fuzzer` and a plain user `fuzzer-plain` (password
-    `fuzz-password-1`); yield (base URL, {"staff": token, "plain": token})."""
+    `fuzz-password-1`); yield (base URL, {"staff": token, "plain": token}). `extra_env` adds
+    settings (e.g. CORS_ALLOWED_ORIGINS) to every process."""
     workdir = Path(tempfile.mkdtemp(prefix="conveyor-live-"))
     redis = redis_server.start(workdir / "redis.sock", workdir / "redis")
     port = _free_port()
@@ -58,6 +59,7 @@ def live_service() -> Iterator[tuple[str, dict[str, str]]]:
         "LOG_LEVEL": "ERROR",
         "CONVEYOR_WORKER": "simple",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        **extra_env,
     }
     processes: list[subprocess.Popen[bytes]] = []
     try:

@@ -11,6 +11,7 @@ from .audit_events_list_model import AuditEventsListModel
 from .audit_feed_output import AuditFeedOutput
 from .audit_history_model import AuditHistoryModel
 from .audit_via import AuditVia
+from .csrf_token_output import CsrfTokenOutput
 from .job_batch_input_request import JobBatchInputRequest
 from .job_batch_output import JobBatchOutput
 from .job_error_output import JobErrorOutput
@@ -40,6 +41,8 @@ from .patched_schedule_change_input_request_kwargs import (
 from .problem import Problem
 from .problem_field_error import ProblemFieldError
 from .queue_enum import QueueEnum
+from .queue_history_output import QueueHistoryOutput
+from .queue_history_point import QueueHistoryPoint
 from .queue_output import QueueOutput
 from .schedule_at_input_request import ScheduleAtInputRequest
 from .schedule_at_input_request_kwargs import ScheduleAtInputRequestKwargs
@@ -57,6 +60,7 @@ from .schedule_preview_output import SchedulePreviewOutput
 from .schedule_state_enum import ScheduleStateEnum
 from .schedules_list_kind import SchedulesListKind
 from .schedules_list_state import SchedulesListState
+from .session_create_input_request import SessionCreateInputRequest
 from .task_output import TaskOutput
 from .token_create_input_request import TokenCreateInputRequest
 from .token_created_output import TokenCreatedOutput
@@ -78,6 +82,7 @@ __all__ = (
     "AuditFeedOutput",
     "AuditHistoryModel",
     "AuditVia",
+    "CsrfTokenOutput",
     "JobBatchInputRequest",
     "JobBatchOutput",
     "JobErrorOutput",
@@ -105,6 +110,8 @@ __all__ = (
     "Problem",
     "ProblemFieldError",
     "QueueEnum",
+    "QueueHistoryOutput",
+    "QueueHistoryPoint",
     "QueueOutput",
     "ScheduleAtInputRequest",
     "ScheduleAtInputRequestKwargs",
@@ -122,6 +129,7 @@ __all__ = (
     "ScheduleStateEnum",
     "SchedulesListKind",
     "SchedulesListState",
+    "SessionCreateInputRequest",
     "TaskOutput",
     "TokenCreateInputRequest",
     "TokenCreatedOutput",

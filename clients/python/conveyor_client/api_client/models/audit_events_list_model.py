@@ -3,6 +3,7 @@ from enum import StrEnum
 
 class AuditEventsListModel(StrEnum):
     ACCOUNTS_APITOKEN = "accounts.apitoken"
+    ACCOUNTS_SIGNINLOCKOUT = "accounts.signinlockout"
     AUTH_USER = "auth.user"
     JOBS_JOB = "jobs.job"
     JOBS_SCHEDULE = "jobs.schedule"

@@ -1,0 +1,207 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.me_output import MeOutput
+from ...models.problem import Problem
+from ...models.session_create_input_request import SessionCreateInputRequest
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: SessionCreateInputRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/v1/auth/session/",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> MeOutput | Problem | None:
+    if response.status_code == 200:
+        response_200 = MeOutput.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[MeOutput | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: SessionCreateInputRequest,
+) -> Response[MeOutput | Problem]:
+    """Browser sign-in: a Django session cookie for the console and SPAs (same site, or an origin
+    in CORS_ALLOWED_ORIGINS and CSRF_TRUSTED_ORIGINS). Both writes need the X-CSRFToken header
+    (from GET /api/v1/auth/csrf/), signed in or not: a forged sign-in is an attack too.
+
+    Args:
+        body (SessionCreateInputRequest): An input serializer that refuses fields it does not
+            declare (typos fail loudly) and
+            values that are not of the declared JSON type (no string for an integer).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[MeOutput | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: SessionCreateInputRequest,
+) -> MeOutput | Problem | None:
+    """Browser sign-in: a Django session cookie for the console and SPAs (same site, or an origin
+    in CORS_ALLOWED_ORIGINS and CSRF_TRUSTED_ORIGINS). Both writes need the X-CSRFToken header
+    (from GET /api/v1/auth/csrf/), signed in or not: a forged sign-in is an attack too.
+
+    Args:
+        body (SessionCreateInputRequest): An input serializer that refuses fields it does not
+            declare (typos fail loudly) and
+            values that are not of the declared JSON type (no string for an integer).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        MeOutput | Problem
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: SessionCreateInputRequest,
+) -> Response[MeOutput | Problem]:
+    """Browser sign-in: a Django session cookie for the console and SPAs (same site, or an origin
+    in CORS_ALLOWED_ORIGINS and CSRF_TRUSTED_ORIGINS). Both writes need the X-CSRFToken header
+    (from GET /api/v1/auth/csrf/), signed in or not: a forged sign-in is an attack too.
+
+    Args:
+        body (SessionCreateInputRequest): An input serializer that refuses fields it does not
+            declare (typos fail loudly) and
+            values that are not of the declared JSON type (no string for an integer).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[MeOutput | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: SessionCreateInputRequest,
+) -> MeOutput | Problem | None:
+    """Browser sign-in: a Django session cookie for the console and SPAs (same site, or an origin
+    in CORS_ALLOWED_ORIGINS and CSRF_TRUSTED_ORIGINS). Both writes need the X-CSRFToken header
+    (from GET /api/v1/auth/csrf/), signed in or not: a forged sign-in is an attack too.
+
+    Args:
+        body (SessionCreateInputRequest): An input serializer that refuses fields it does not
+            declare (typos fail loudly) and
+            values that are not of the declared JSON type (no string for an integer).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        MeOutput | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed
