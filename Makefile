@@ -31,6 +31,7 @@ $(BENCH_STAMP): $(STAMP)
 run: install ## Run API + worker + scheduler (+ embedded Redis without REDIS_URL) on HOST:PORT
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py bootstrap_dev --base-url http://$(HOST):$(PORT)
 	exec $(PY) -m config.serve --host $(HOST) --port $(PORT) --web-workers $(WEB_WORKERS)
 
