@@ -1,9 +1,11 @@
 # Conveyor — `make help` lists the targets. Everything installs into .venv/ from pyproject.toml,
-# pinned by constraints.txt (the resolved set the suite was run with).
+# pinned by constraints.txt (the resolved set the suite was run with). `make run` installs only
+# what running needs; the targets that test or check install the dev extra on top.
 
 PYTHON ?= python3.13
 VENV := .venv
 PY := $(VENV)/bin/python
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -15,9 +17,12 @@ WEB_WORKERS ?= 2
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml constraints.txt examples/signups/pyproject.toml
+$(RUN_STAMP): pyproject.toml constraints.txt examples/signups/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e . -e examples/signups
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP)
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]' -e examples/signups
 	touch $(STAMP)
 
@@ -28,7 +33,7 @@ $(BENCH_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
-run: install ## Run API + worker + scheduler (+ embedded Redis without REDIS_URL) on HOST:PORT
+run: $(RUN_STAMP) ## Run API + worker + scheduler (+ embedded Redis without REDIS_URL) on HOST:PORT
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
