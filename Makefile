@@ -12,7 +12,7 @@ PORT ?= 8000
 WEB_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test check lint format typecheck schema schema-check sdk-check fuzz fuzz-smoke bench bench-smoke lock clean
+.PHONY: help install browser-deps run test check lint format typecheck schema schema-check sdk-check fuzz fuzz-smoke bench bench-smoke lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -28,6 +28,13 @@ $(STAMP): $(RUN_STAMP)
 
 install: $(STAMP) ## Create .venv and install Conveyor with its dev tools
 
+browser-deps: ## Install Debian's chromium + chromium-driver (apt-get, as root) if missing; browser tests need them
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then \
+		echo "chromium and chromedriver are installed"; \
+	else \
+		apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver; \
+	fi
+
 BENCH_STAMP := $(VENV)/.installed-bench
 $(BENCH_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
@@ -40,7 +47,7 @@ run: $(RUN_STAMP) ## Run API + worker + scheduler (+ embedded Redis without REDI
 	$(PY) manage.py bootstrap_dev --base-url http://$(HOST):$(PORT)
 	exec $(PY) -m config.serve --host $(HOST) --port $(PORT) --web-workers $(WEB_WORKERS)
 
-test: install ## Run the whole test suite (DATABASE_URL switches it to PostgreSQL)
+test: install ## Run the whole test suite (DATABASE_URL switches it to PostgreSQL; browser tests need make browser-deps)
 	$(VENV)/bin/pytest
 
 check: lint typecheck schema-check ## Lint, format check, type check and OpenAPI drift check
