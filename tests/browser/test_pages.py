@@ -111,7 +111,7 @@ def test_an_event_source_follows_a_job_and_stops_when_it_is_done(browser, live):
         Object.assign(log.style, {position: "fixed", top: "0", left: "0", right: "0", margin: "0",
                                   padding: "1em", background: "#ffd", zIndex: "9"});
         document.body.append(log);
-        const note = (line) => { log.textContent += line + "\n"; };
+        const note = (line) => { log.textContent += line + "\\n"; };
         const source = new EventSource(url);
         source.onopen = () => { seen.opens++; note("open"); };
         source.onerror = () => { seen.errors++; note("error; readyState " + source.readyState); };
