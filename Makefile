@@ -1,41 +1,54 @@
 # Conveyor — `make help` lists the targets. Everything installs into .venv/ from pyproject.toml,
-# pinned by constraints.txt (the resolved set the suite was run with).
+# pinned by constraints.txt (the resolved set the suite was run with). `make run` installs only
+# what running needs; the targets that test or check install the dev extra on top.
 
 PYTHON ?= python3.13
 VENV := .venv
 PY := $(VENV)/bin/python
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WEB_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test check lint format typecheck schema schema-check client client-check sdk-check fuzz fuzz-smoke bench bench-smoke lock clean
+.PHONY: help install browser-deps run test check lint format typecheck schema schema-check client client-check sdk-check fuzz fuzz-smoke bench bench-smoke lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml constraints.txt examples/signups/pyproject.toml clients/python/pyproject.toml
+$(RUN_STAMP): pyproject.toml constraints.txt examples/signups/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e . -e examples/signups
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP) clients/python/pyproject.toml
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]' -e examples/signups \
 		-e 'clients/python[django]'
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install Conveyor with its dev tools
 
+browser-deps: ## Install Debian's chromium + chromium-driver (apt-get, as root) if missing; browser tests need them
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then \
+		echo "chromium and chromedriver are installed"; \
+	else \
+		apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver; \
+	fi
+
 BENCH_STAMP := $(VENV)/.installed-bench
 $(BENCH_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
-run: install ## Run API + worker + scheduler (+ embedded Redis without REDIS_URL) on HOST:PORT
+run: $(RUN_STAMP) ## Run API + worker + scheduler (+ embedded Redis without REDIS_URL) on HOST:PORT
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py bootstrap_dev --base-url http://$(HOST):$(PORT)
 	exec $(PY) -m config.serve --host $(HOST) --port $(PORT) --web-workers $(WEB_WORKERS)
 
-test: install ## Run the whole test suite (DATABASE_URL switches it to PostgreSQL)
+test: install ## Run the whole test suite (DATABASE_URL switches it to PostgreSQL; browser tests need make browser-deps)
 	$(VENV)/bin/pytest
 
 check: lint typecheck schema-check client-check ## Lint, format check, type check, OpenAPI and client drift checks

@@ -6,20 +6,33 @@ when the state changes and a `progress` event when progress does, each with the 
 `version` as its id, until the terminal state. A `: keep-alive` comment goes out every
 HEARTBEAT seconds for proxies. `Last-Event-ID` resumes: nothing older than it is re-sent (a
 malformed one starts over).
+
+Browsers: an `EventSource` sends `Accept: text/event-stream` and no Authorization header (it
+authenticates with the session cookie). Authentication and ownership come first (401/404
+whatever the Accept), then the Accept header is checked (absent, `text/event-stream`, `text/*`
+or `*/*` stream; anything else is a 406). An `EventSource` reconnects whenever a 200 stream
+ends, so a done job whose last version the client has already seen answers 204, which the
+SSE spec makes the signal to stop.
 An open stream holds a coroutine and an asyncio.Event, not a thread or a Redis connection.
 """
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django import db
-from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
-from rest_framework.renderers import JSONRenderer
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, StreamingHttpResponse
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
 
+from api.errors import PROBLEM_CONTENT_TYPE, problem_body
 from api.notices import job_notices
+
+EVENT_STREAM = "text/event-stream"
 
 HEARTBEAT = 15.0
 MAX_STREAM_SECONDS = 3600  # a stream is closed after an hour; clients reconnect with Last-Event-ID
@@ -32,6 +45,25 @@ def _event(name: str, event_id: int, data: Any) -> bytes:
 def _last_event_id(request: HttpRequest) -> int:
     raw = request.headers.get("Last-Event-ID", "")
     return int(raw) if raw.isdigit() else -1
+
+
+class SnapshotNegotiation(BaseContentNegotiation):
+    """The job view's snapshots for a stream are JSON whatever the client accepts (DRF would
+    answer an EventSource's `Accept: text/event-stream` with 406, before authentication); the
+    stream checks the Accept header itself, after authentication."""
+
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        return next(iter(parsers), None)
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
+
+
+def _accepts_event_stream(request: HttpRequest) -> bool:
+    return not request.headers.get("Accept", "").strip() or request.accepts(EVENT_STREAM)
 
 
 def releasing(view: Callable[..., HttpResponseBase]) -> Callable[..., Any]:
@@ -49,14 +81,21 @@ def releasing(view: Callable[..., HttpResponseBase]) -> Callable[..., Any]:
 
 
 def job_event_stream(view: Callable[..., HttpResponseBase]) -> Callable[..., Any]:
-    """Build the async events view around the synchronous job detail view."""
+    """Build the async events view around the synchronous job detail view (made with
+    `content_negotiation_class=SnapshotNegotiation`)."""
     snapshot_view = releasing(view)
 
     async def events(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         first = await snapshot_view(request, *args, **kwargs)
         if request.method != "GET" or first.status_code != 200:
             return first  # 401/404 problem+json, as for the job itself
+        if not _accepts_event_stream(request):
+            detail = f"this endpoint answers {EVENT_STREAM} only"
+            body = problem_body(406, code="not_acceptable", detail=detail, request=request)
+            return JsonResponse(body, status=406, content_type=PROBLEM_CONTENT_TYPE)
         seen = _last_event_id(request)
+        if first.data["done"] and first.data["version"] <= seen:  # type: ignore[attr-defined]
+            return HttpResponse(status=204)  # the client has the end: an EventSource stops here
 
         async def snapshot() -> dict[str, Any] | None:
             response = await snapshot_view(request, *args, **kwargs)

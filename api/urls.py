@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from api.events import job_event_stream
+from api.events import SnapshotNegotiation, job_event_stream
 from api.views.accounts import CsrfView, MeView, SessionView, TokenViewSet
 from api.views.audit import AuditEventView, AuditHistoryView
 from api.views.jobs import JobViewSet, TaskViewSet
@@ -17,7 +17,7 @@ router.register("tasks", TaskViewSet, basename="task")
 router.register("jobs", JobViewSet, basename="job")
 router.register("schedules", ScheduleViewSet, basename="schedule")
 
-job_detail = JobViewSet.as_view({"get": "retrieve"})
+job_snapshot = JobViewSet.as_view({"get": "retrieve"}, content_negotiation_class=SnapshotNegotiation)
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
@@ -30,6 +30,6 @@ urlpatterns = [
     path("audit/<str:model>/<str:object_id>/history/", AuditHistoryView.as_view(), name="audit-history"),
     # Served asynchronously around the job detail view; the router's `events` route documents it.
     # (`?wait=N` long-polls are served by config.asgi around the router's job detail.)
-    path("jobs/<uuid:id>/events/", job_event_stream(job_detail), name="job-events"),
+    path("jobs/<uuid:id>/events/", job_event_stream(job_snapshot), name="job-events"),
     *router.urls,
 ]

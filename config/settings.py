@@ -11,6 +11,9 @@ from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+from config.csp import inline_block_hashes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # local state (SQLite, embedded Redis); git-ignored, made on first use
@@ -55,6 +58,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc assets, served from /static/ (no CDN)
     "django_rq",
     "simple_history",
     "reversion",
@@ -85,6 +89,9 @@ MIDDLEWARE = [
     "api.middleware.HttpMetricsMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Serves /static/ from STATIC_ROOT in every mode (make run, the image, compose); see below.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -107,6 +114,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",  # {{ csp_nonce }} for inline scripts
             ],
         },
     },
@@ -155,8 +163,17 @@ TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = False
 USE_TZ = True
 
+# Static files (the admin's, django-rq's, Swagger UI's and ReDoc's) are served by the app itself
+# through WhiteNoise, from STATIC_ROOT, with the same storage in development, tests and
+# production: `manage.py collectstatic` must have run (make run, make test and the image's build
+# do it), else a page that links a static file fails with "Missing staticfiles manifest entry".
+# Hashed names are cached forever by browsers; gzip copies are served to clients that take them.
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 # --- Redis and RQ -----------------------------------------------------------------------------
 # Without REDIS_URL, `make run` and the test suite start a private redis-server (config.redis_server)
@@ -314,6 +331,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["drf_spectacular.hooks.preprocess_exclude_path_format"],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # /api/docs/ and /api/redoc/ load Swagger UI and ReDoc from the app (drf-spectacular-sidecar),
+    # never from a CDN: they work offline and under the Content-Security-Policy below.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "TAGS": [
         {"name": "auth", "description": "API tokens"},
         {"name": "me", "description": "The calling user"},
@@ -369,6 +391,26 @@ SIGNIN_LOCKOUT_SECONDS = env.int("SIGNIN_LOCKOUT_SECONDS", default=900)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "api.errors.csrf_failure"
+# Content-Security-Policy on every response (Django's ContentSecurityPolicyMiddleware): scripts,
+# styles, images, fonts and fetches come from this origin only, so a page cannot load or send
+# anything to another host. Inline scripts and styles need the request's nonce (Django's admin,
+# the API docs' templates) or are django-rq's fixed blocks, allowed by hash (config.csp).
+# `data:` images are the icons inside Swagger UI's and the admin's CSS; ReDoc runs its search
+# index in a `blob:` worker it builds itself.
+_RQ_INLINE = inline_block_hashes("django_rq")
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE, *_RQ_INLINE["script"]],
+    "style-src": [CSP.SELF, CSP.NONCE, *_RQ_INLINE["style"]],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "worker-src": [CSP.SELF, "blob:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 # The client IP recorded for audit comes from X-Forwarded-For only when a trusted proxy says so.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 

@@ -1,9 +1,11 @@
-"""Top-level routes: the API, its schema and docs, health probes, the admin and the console."""
+"""Top-level routes: the API, its schema and docs, health probes, the admin (django-rq's
+dashboard is registered in it, at /admin/django_rq/dashboard/) and the console."""
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
+from api.views.docs import RedocView, SwaggerView
 from api.views.health import healthz, readyz
 from api.views.operations import MetricsView
 from jobs.plugins import url_mounts
@@ -14,7 +16,8 @@ urlpatterns = [
     path("metrics", MetricsView.as_view(), name="metrics"),
     path("api/v1/", include("api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/docs/", SwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
     # The operator console: static files only, a client of /api/v1/ like any other.
     path("console/", include("console.urls")),

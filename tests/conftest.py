@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from accounts.services import token_create
@@ -34,6 +35,13 @@ def real_redis() -> Iterator[str]:
         process.terminate()
         process.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def static_files() -> None:
+    """STATIC_ROOT collected, as `make run` and the image do: pages that link static files
+    (the admin, the API docs) render only with the storage's manifest in place."""
+    call_command("collectstatic", interactive=False, verbosity=0)
 
 
 @pytest.fixture

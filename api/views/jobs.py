@@ -153,10 +153,28 @@ class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
 
     @extend_schema(
         operation_id="jobs_events",
-        responses={(200, "text/event-stream"): OpenApiTypes.STR},
+        parameters=[
+            OpenApiParameter(
+                "Last-Event-ID",
+                OpenApiTypes.INT,
+                OpenApiParameter.HEADER,
+                description="The id of the last event received: only later changes are sent.",
+            )
+        ],
+        responses={
+            (200, "text/event-stream"): OpenApiTypes.STR,
+            204: OpenApiResponse(
+                description="The job is done and Last-Event-ID is its last version: nothing more will come "
+                "(an EventSource stops reconnecting)."
+            ),
+            **problems(406),
+        },
         description="Server-Sent Events: `state` and `progress` events (id = the job's version) until the "
-        "job is done; `: keep-alive` comments every 15 s; send Last-Event-ID to resume. Served "
-        "asynchronously by api/events.py; this action documents it.",
+        "job is done; `: keep-alive` comments every 15 s; send Last-Event-ID to resume. Browsers: "
+        "`new EventSource(url)` works with the session cookie (it sends `Accept: text/event-stream` and "
+        "cannot send a token). 401/404 come before the Accept check; an Accept without "
+        "`text/event-stream`, `text/*` or `*/*` is a 406. Served asynchronously by api/events.py; this "
+        "action documents it.",
     )
     @action(detail=True, methods=["get"])
     def events(self, request: Request, id: str) -> Response:

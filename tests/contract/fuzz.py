@@ -45,10 +45,10 @@ def _manage(env: dict[str, str], *args: str) -> str:
 
 @contextlib.contextmanager
 def live_service(**extra_env: str) -> Iterator[tuple[str, dict[str, str]]]:
-    """Start an isolated Conveyor (temporary SQLite, its own Redis, web + worker + scheduler on
-    127.0.0.1) with a staff user `fuzzer` and a plain user `fuzzer-plain` (password
-    `fuzz-password-1`); yield (base URL, {"staff": token, "plain": token}). `extra_env` adds
-    settings (e.g. CORS_ALLOWED_ORIGINS) to every process."""
+    """Start an isolated Conveyor (temporary SQLite, its own Redis, static files collected as
+    `make run` does, web + worker + scheduler on 127.0.0.1) with a staff user `fuzzer` and a
+    plain user `fuzzer-plain` (password `fuzz-password-1`); yield (base URL, {"staff": token,
+    "plain": token}). `extra_env` adds settings (e.g. CORS_ALLOWED_ORIGINS) to every process."""
     workdir = Path(tempfile.mkdtemp(prefix="conveyor-live-"))
     redis = redis_server.start(workdir / "redis.sock", workdir / "redis")
     port = _free_port()
@@ -64,6 +64,7 @@ def live_service(**extra_env: str) -> Iterator[tuple[str, dict[str, str]]]:
     processes: list[subprocess.Popen[bytes]] = []
     try:
         _manage(env, "migrate", "--noinput")
+        _manage(env, "collectstatic", "--noinput", "--verbosity", "0")
         _manage(env, "shell", "-c", "from django.contrib.auth.models import User; "
                 "User.objects.create_superuser('fuzzer', 'fuzz@localhost', 'fuzz-password-1'); "
                 "User.objects.create_user('fuzzer-plain', 'plain@localhost', 'fuzz-password-1')")  # fmt: skip

@@ -1,5 +1,5 @@
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 from uuid import UUID
 
@@ -8,12 +8,17 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     id: UUID,
+    *,
+    last_event_id: int | Unset = UNSET,
 ) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(last_event_id, Unset):
+        headers["Last-Event-ID"] = str(last_event_id)
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -22,15 +27,20 @@ def _get_kwargs(
         ),
     }
 
+    _kwargs["headers"] = headers
     return _kwargs
 
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Problem | str | None:
+) -> Any | Problem | str | None:
     if response.status_code == 200:
         response_200 = response.text
         return response_200
+
+    if response.status_code == 204:
+        response_204 = cast(Any, None)
+        return response_204
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
@@ -52,6 +62,11 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 406:
+        response_406 = Problem.from_dict(response.json())
+
+        return response_406
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -60,7 +75,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem | str]:
+) -> Response[Any | Problem | str]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -73,24 +88,29 @@ def sync_detailed(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[Problem | str]:
+    last_event_id: int | Unset = UNSET,
+) -> Response[Any | Problem | str]:
     """Server-Sent Events: `state` and `progress` events (id = the job's version) until the job is done; `:
-    keep-alive` comments every 15 s; send Last-Event-ID to resume. Served asynchronously by
-    api/events.py; this action documents it.
+    keep-alive` comments every 15 s; send Last-Event-ID to resume. Browsers: `new EventSource(url)`
+    works with the session cookie (it sends `Accept: text/event-stream` and cannot send a token).
+    401/404 come before the Accept check; an Accept without `text/event-stream`, `text/*` or `*/*` is a
+    406. Served asynchronously by api/events.py; this action documents it.
 
     Args:
         id (UUID):
+        last_event_id (int | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | str]
+        Response[Any | Problem | str]
     """
 
     kwargs = _get_kwargs(
         id=id,
+        last_event_id=last_event_id,
     )
 
     response = client.get_httpx_client().request(
@@ -104,25 +124,30 @@ def sync(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Problem | str | None:
+    last_event_id: int | Unset = UNSET,
+) -> Any | Problem | str | None:
     """Server-Sent Events: `state` and `progress` events (id = the job's version) until the job is done; `:
-    keep-alive` comments every 15 s; send Last-Event-ID to resume. Served asynchronously by
-    api/events.py; this action documents it.
+    keep-alive` comments every 15 s; send Last-Event-ID to resume. Browsers: `new EventSource(url)`
+    works with the session cookie (it sends `Accept: text/event-stream` and cannot send a token).
+    401/404 come before the Accept check; an Accept without `text/event-stream`, `text/*` or `*/*` is a
+    406. Served asynchronously by api/events.py; this action documents it.
 
     Args:
         id (UUID):
+        last_event_id (int | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | str
+        Any | Problem | str
     """
 
     return sync_detailed(
         id=id,
         client=client,
+        last_event_id=last_event_id,
     ).parsed
 
 
@@ -130,24 +155,29 @@ async def asyncio_detailed(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[Problem | str]:
+    last_event_id: int | Unset = UNSET,
+) -> Response[Any | Problem | str]:
     """Server-Sent Events: `state` and `progress` events (id = the job's version) until the job is done; `:
-    keep-alive` comments every 15 s; send Last-Event-ID to resume. Served asynchronously by
-    api/events.py; this action documents it.
+    keep-alive` comments every 15 s; send Last-Event-ID to resume. Browsers: `new EventSource(url)`
+    works with the session cookie (it sends `Accept: text/event-stream` and cannot send a token).
+    401/404 come before the Accept check; an Accept without `text/event-stream`, `text/*` or `*/*` is a
+    406. Served asynchronously by api/events.py; this action documents it.
 
     Args:
         id (UUID):
+        last_event_id (int | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | str]
+        Response[Any | Problem | str]
     """
 
     kwargs = _get_kwargs(
         id=id,
+        last_event_id=last_event_id,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -159,25 +189,30 @@ async def asyncio(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Problem | str | None:
+    last_event_id: int | Unset = UNSET,
+) -> Any | Problem | str | None:
     """Server-Sent Events: `state` and `progress` events (id = the job's version) until the job is done; `:
-    keep-alive` comments every 15 s; send Last-Event-ID to resume. Served asynchronously by
-    api/events.py; this action documents it.
+    keep-alive` comments every 15 s; send Last-Event-ID to resume. Browsers: `new EventSource(url)`
+    works with the session cookie (it sends `Accept: text/event-stream` and cannot send a token).
+    401/404 come before the Accept check; an Accept without `text/event-stream`, `text/*` or `*/*` is a
+    406. Served asynchronously by api/events.py; this action documents it.
 
     Args:
         id (UUID):
+        last_event_id (int | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | str
+        Any | Problem | str
     """
 
     return (
         await asyncio_detailed(
             id=id,
             client=client,
+            last_event_id=last_event_id,
         )
     ).parsed
