@@ -2,10 +2,9 @@
 
 from django.urls import path
 
-from console.views import asset, shell
+from console.views import shell
 
 app_name = "console"
 urlpatterns = [
     path("", shell, name="shell"),
-    path("assets/<path:path>", asset, name="asset"),
 ]
