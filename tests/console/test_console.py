@@ -193,3 +193,24 @@ def test_spa_on_another_origin_signs_in_and_writes(live, spa_origin, browser):
     assert steps["stale_token"] == 403  # the sign-in rotated the CSRF token
     assert steps["submit"]["status"] == 202 and steps["submit"]["body"]["task"] == "demo.sleep"
     assert steps["signout"] == 204 and steps["after"] == 401
+
+
+def _luminance(rgb: str) -> float:
+    """Relative luminance (0 black .. 1 white) of a computed `rgb(r, g, b)` colour."""
+    red, green, blue = (int(part) / 255 for part in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3])
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_console_is_readable_in_light_and_dark_mode(live, browser, screenshot, scheme):
+    browser.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": scheme}]}
+    )
+    sign_in(browser, live, "fuzzer-plain")
+    wait_for(browser, lambda d: all_css(d, "table"))
+    colours = browser.execute_script("const s = getComputedStyle(document.body); return [s.backgroundColor, s.color];")
+    background, text = (_luminance(colour) for colour in colours)
+    assert (background < 0.2) if scheme == "dark" else (background > 0.8), colours
+    assert abs(background - text) > 0.5, colours  # the text stands out from its background
+    screenshot(f"10-jobs-{scheme}")
+    assert not csp_violations(browser)
