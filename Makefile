@@ -106,7 +106,7 @@ fuzz-smoke: install ## Contract fuzzing, bounded (a few minutes, split between s
 bench: $(BENCH_STAMP) ## Benchmarks against local PostgreSQL + Redis (< 15 min); writes docs/benchmarks.md
 	$(PY) -m bench
 
-bench-smoke: $(BENCH_STAMP) ## Every benchmark scenario, tiny (< 1 min; CI runs it so the harness cannot rot)
+bench-smoke: $(BENCH_STAMP) ## Every benchmark scenario, tiny (~1 min, 4 at most; CI runs it so the harness cannot rot)
 	$(PY) -m bench --smoke
 
 lock: ## Re-resolve constraints.txt from pyproject.toml in a scratch venv
