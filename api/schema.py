@@ -4,6 +4,7 @@ from typing import Any
 
 from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
 from api.errors import PROBLEM_CONTENT_TYPE
@@ -29,6 +30,17 @@ class AutoSchema(openapi.AutoSchema):
         elif self.method == "GET":
             statuses.append(400)
         return statuses
+
+    def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> Any:
+        # drf-spectacular leaves out a list serializer's bounds (`many=True, max_length=...`).
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.ListSerializer) and schema and schema.get("type") == "array":
+            least = max(getattr(field, "min_length", None) or 0, 0 if field.allow_empty else 1)
+            if least:
+                schema["minItems"] = least
+            if getattr(field, "max_length", None) is not None:
+                schema["maxItems"] = field.max_length  # type: ignore[attr-defined]  # DRF sets it in __init__
+        return schema
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)

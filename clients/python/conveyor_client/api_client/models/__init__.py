@@ -61,6 +61,7 @@ from .schedule_state_enum import ScheduleStateEnum
 from .schedules_list_kind import SchedulesListKind
 from .schedules_list_state import SchedulesListState
 from .session_create_input_request import SessionCreateInputRequest
+from .task_enum import TaskEnum
 from .task_output import TaskOutput
 from .token_create_input_request import TokenCreateInputRequest
 from .token_created_output import TokenCreatedOutput
@@ -130,6 +131,7 @@ __all__ = (
     "SchedulesListKind",
     "SchedulesListState",
     "SessionCreateInputRequest",
+    "TaskEnum",
     "TaskOutput",
     "TokenCreateInputRequest",
     "TokenCreatedOutput",
