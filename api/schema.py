@@ -4,6 +4,7 @@ from typing import Any
 
 from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
@@ -41,6 +42,12 @@ class AutoSchema(openapi.AutoSchema):
             if getattr(field, "max_length", None) is not None:
                 schema["maxItems"] = field.max_length  # type: ignore[attr-defined]  # DRF sets it in __init__
         return schema
+
+    def _get_request_for_media_type(self, serializer: Any, direction: Any = "request") -> tuple[Any, bool]:
+        # drf-spectacular cannot see required fields through a oneOf, so it marks the body
+        # optional; every kind's body has at least its required `kind`.
+        schema, required = super()._get_request_for_media_type(serializer, direction)
+        return schema, required or isinstance(serializer, PolymorphicProxySerializer)
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)

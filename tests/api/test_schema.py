@@ -72,3 +72,8 @@ def test_every_cron_line_the_server_takes_matches_the_pattern(schema, line):
     pattern = schema["components"]["schemas"]["ScheduleCronInputRequest"]["properties"]["cron"]["pattern"]
     assert re.search(pattern, line)
     assert not re.search(pattern, "0 3 * *")
+
+
+@pytest.mark.parametrize("operation_id", ["schedules_create", "schedules_preview"])
+def test_a_schedule_body_is_required(schema, operation_id):
+    assert _operations(schema)[operation_id]["requestBody"]["required"] is True

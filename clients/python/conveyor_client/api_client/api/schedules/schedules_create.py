@@ -17,8 +17,7 @@ def _get_kwargs(
     *,
     body: ScheduleAtInputRequest
     | ScheduleCronInputRequest
-    | ScheduleIntervalInputRequest
-    | Unset = UNSET,
+    | ScheduleIntervalInputRequest,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -108,16 +107,14 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: ScheduleAtInputRequest
     | ScheduleCronInputRequest
-    | ScheduleIntervalInputRequest
-    | Unset = UNSET,
+    | ScheduleIntervalInputRequest,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | ScheduleOutput]:
     """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
 
     Args:
         idempotency_key (str | Unset):
-        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest |
-            Unset):
+        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -144,16 +141,14 @@ def sync(
     client: AuthenticatedClient,
     body: ScheduleAtInputRequest
     | ScheduleCronInputRequest
-    | ScheduleIntervalInputRequest
-    | Unset = UNSET,
+    | ScheduleIntervalInputRequest,
     idempotency_key: str | Unset = UNSET,
 ) -> Problem | ScheduleOutput | None:
     """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
 
     Args:
         idempotency_key (str | Unset):
-        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest |
-            Unset):
+        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -175,16 +170,14 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: ScheduleAtInputRequest
     | ScheduleCronInputRequest
-    | ScheduleIntervalInputRequest
-    | Unset = UNSET,
+    | ScheduleIntervalInputRequest,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | ScheduleOutput]:
     """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
 
     Args:
         idempotency_key (str | Unset):
-        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest |
-            Unset):
+        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -209,16 +202,14 @@ async def asyncio(
     client: AuthenticatedClient,
     body: ScheduleAtInputRequest
     | ScheduleCronInputRequest
-    | ScheduleIntervalInputRequest
-    | Unset = UNSET,
+    | ScheduleIntervalInputRequest,
     idempotency_key: str | Unset = UNSET,
 ) -> Problem | ScheduleOutput | None:
     """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
 
     Args:
         idempotency_key (str | Unset):
-        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest |
-            Unset):
+        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
