@@ -21,7 +21,7 @@ class AutoSchema(openapi.AutoSchema):
     """Adds the errors every operation can return, so clients and fuzzers know them."""
 
     def _generic_problem_statuses(self) -> list[int]:
-        statuses = []
+        statuses = [406]  # an Accept header that JSON (or the operation's media type) does not satisfy
         if not any(isinstance(p, AllowAny) for p in self.view.get_permissions()):
             statuses += [401, 403]
         if "{" in self.path:

@@ -24,7 +24,9 @@ class TaskOutput(serializers.Serializer):
     max_retries = serializers.IntegerField()
     retry_intervals = serializers.ListField(child=serializers.IntegerField())
     staff_only = serializers.BooleanField()
-    parameters = serializers.JSONField(help_text="JSON Schema of the task's keyword arguments")
+    parameters = serializers.DictField(
+        child=serializers.JSONField(), help_text="JSON Schema of the task's keyword arguments"
+    )
 
 
 def _validate_labels(value: dict[str, str]) -> None:

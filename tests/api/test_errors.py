@@ -64,3 +64,8 @@ def test_a_cursor_the_server_wrote_is_followed(api, user):
     second = api.get(first["next"]).json()
     assert len(first["results"]) == 2 and second["results"]
     assert not {t["id"] for t in first["results"]} & {t["id"] for t in second["results"]}
+
+
+def test_an_accept_the_api_cannot_satisfy_is_a_406_problem(api):
+    problem = assert_problem(api.get("/api/v1/me/", HTTP_ACCEPT="text/html"), 406)
+    assert problem["type"] == "urn:conveyor:problem:not_acceptable"

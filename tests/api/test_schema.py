@@ -77,3 +77,13 @@ def test_every_cron_line_the_server_takes_matches_the_pattern(schema, line):
 @pytest.mark.parametrize("operation_id", ["schedules_create", "schedules_preview"])
 def test_a_schedule_body_is_required(schema, operation_id):
     assert _operations(schema)[operation_id]["requestBody"]["required"] is True
+
+
+def test_schedule_create_documents_its_headers_and_every_operation_its_406(schema):
+    operations = _operations(schema)
+    assert {"Location", "Idempotent-Replayed"} <= set(operations["schedules_create"]["responses"]["201"]["headers"])
+    assert [name for name, operation in operations.items() if "406" not in operation["responses"]] == []
+
+
+def test_a_tasks_parameters_are_an_object(schema):
+    assert schema["components"]["schemas"]["TaskOutput"]["properties"]["parameters"]["type"] == "object"

@@ -63,6 +63,7 @@ from .schedules_list_state import SchedulesListState
 from .session_create_input_request import SessionCreateInputRequest
 from .task_enum import TaskEnum
 from .task_output import TaskOutput
+from .task_output_parameters import TaskOutputParameters
 from .token_create_input_request import TokenCreateInputRequest
 from .token_created_output import TokenCreatedOutput
 from .token_output import TokenOutput
@@ -133,6 +134,7 @@ __all__ = (
     "SessionCreateInputRequest",
     "TaskEnum",
     "TaskOutput",
+    "TaskOutputParameters",
     "TokenCreateInputRequest",
     "TokenCreatedOutput",
     "TokenOutput",
