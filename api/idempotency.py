@@ -8,7 +8,6 @@ from typing import Any, cast
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -17,9 +16,10 @@ from rest_framework.response import Response
 from jobs.errors import Invalid
 from jobs.idempotency import idempotency_begin, idempotency_finish, idempotency_release
 
+KEY_MAX_LENGTH = 200
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    {"type": "string", "minLength": 1, "maxLength": KEY_MAX_LENGTH},
     OpenApiParameter.HEADER,
     description="Repeat a request safely: same key + same body within 24 h replays the first response "
     "(Idempotent-Replayed: true); a different body is 422; while the first is running, 409.",
@@ -39,8 +39,8 @@ def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
         key = request.headers.get("Idempotency-Key")
         if key is None:
             return view(self, request, *args, **kwargs)
-        if not 1 <= len(key) <= 200:
-            raise Invalid("Idempotency-Key must be 1 to 200 characters", pointer="", code="bad_key")
+        if not 1 <= len(key) <= KEY_MAX_LENGTH:
+            raise Invalid(f"Idempotency-Key must be 1 to {KEY_MAX_LENGTH} characters", pointer="", code="bad_key")
         record, replay = idempotency_begin(user=cast(User, request.user), key=key, fingerprint=_fingerprint(request))
         if replay:
             headers = {"Idempotent-Replayed": "true"}

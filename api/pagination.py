@@ -11,9 +11,11 @@ from rest_framework.request import Request
 
 from api.serializers.common import QueryInput
 
+MAX_PAGE_SIZE = 200
+
 
 class _PageQuery(QueryInput):
-    page_size = serializers.IntegerField(min_value=1, max_value=200, required=False)
+    page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -22,12 +24,20 @@ class CursorPagination(pagination.CursorPagination):
     ordering = "-created_at"
     page_size = 50
     page_size_query_param = "page_size"
-    max_page_size = 200
+    max_page_size = MAX_PAGE_SIZE
 
     def get_page_size(self, request: Request) -> int:
         query = _PageQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         return int(query.validated_data.get("page_size", self.page_size))
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        # The bounds get_page_size enforces, so a client (and a fuzzer) knows them.
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         # DRF's examples for next/previous are not valid URIs (Spectral's oas3-valid-schema-example).

@@ -4,6 +4,8 @@ from typing import Any
 
 from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import PolymorphicProxySerializer
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
 from api.errors import PROBLEM_CONTENT_TYPE
@@ -19,7 +21,7 @@ class AutoSchema(openapi.AutoSchema):
     """Adds the errors every operation can return, so clients and fuzzers know them."""
 
     def _generic_problem_statuses(self) -> list[int]:
-        statuses = []
+        statuses = [406]  # an Accept header that JSON (or the operation's media type) does not satisfy
         if not any(isinstance(p, AllowAny) for p in self.view.get_permissions()):
             statuses += [401, 403]
         if "{" in self.path:
@@ -29,6 +31,23 @@ class AutoSchema(openapi.AutoSchema):
         elif self.method == "GET":
             statuses.append(400)
         return statuses
+
+    def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> Any:
+        # drf-spectacular leaves out a list serializer's bounds (`many=True, max_length=...`).
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.ListSerializer) and schema and schema.get("type") == "array":
+            least = max(getattr(field, "min_length", None) or 0, 0 if field.allow_empty else 1)
+            if least:
+                schema["minItems"] = least
+            if getattr(field, "max_length", None) is not None:
+                schema["maxItems"] = field.max_length  # type: ignore[attr-defined]  # DRF sets it in __init__
+        return schema
+
+    def _get_request_for_media_type(self, serializer: Any, direction: Any = "request") -> tuple[Any, bool]:
+        # drf-spectacular cannot see required fields through a oneOf, so it marks the body
+        # optional; every kind's body has at least its required `kind`.
+        schema, required = super()._get_request_for_media_type(serializer, direction)
+        return schema, required or isinstance(serializer, PolymorphicProxySerializer)
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)

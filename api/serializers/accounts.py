@@ -13,7 +13,10 @@ class MeOutput(serializers.Serializer):
 
 class TokenCreateInput(StrictInput):
     name = serializers.CharField(max_length=100)
-    expires_at = serializers.DateTimeField(required=False, help_text="Default: TOKEN_DEFAULT_TTL_DAYS from now")
+    expires_at = serializers.DateTimeField(
+        required=False,
+        help_text="In the future and at most 366 days ahead (else 400); default: TOKEN_DEFAULT_TTL_DAYS from now",
+    )
 
 
 class TokenOutput(serializers.Serializer):

@@ -5,6 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.pagination import MAX_PAGE_SIZE
 from api.serializers.common import AwareDateTimeField, QueryInput, UserRef
 from audit.registry import audited_labels
 from audit.selectors import ACTIONS, Entry
@@ -105,7 +106,7 @@ class AuditFeedQuery(QueryInput):
     since = AwareDateTimeField(required=False)
     until = AwareDateTimeField(required=False)
     cursor = serializers.CharField(required=False, max_length=200)
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -6,6 +6,8 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
+from jobs.registry import all_tasks
+
 
 class ProblemFieldError(serializers.Serializer):
     pointer = serializers.CharField(help_text="JSON Pointer into the request body")
@@ -27,6 +29,27 @@ class Problem(serializers.Serializer):
 class UserRef(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
+
+
+class TaskNameField(serializers.ChoiceField):
+    """A task's name. The schema lists the registered names as an enum (read from the registry
+    each time a serializer is built, so plug-in apps' tasks are in it); validation only takes the
+    string, and the registry refuses a name it does not know (400 with its own message)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=[task.name for task in all_tasks()], **kwargs)
+
+    default_error_messages = {"max_length": "no task has a name this long"}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid_choice", input=data)
+        if len(data) > 100:
+            self.fail("max_length")
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
 
 
 class AwareDateTimeField(serializers.DateTimeField):

@@ -8,8 +8,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from api.serializers.common import AwareDateTimeField, QueryInput, StrictInput, UserRef
+from api.serializers.common import AwareDateTimeField, QueryInput, StrictInput, TaskNameField, UserRef
 from jobs.models import Job, JobState
+from jobs.services import BATCH_MAX
 
 LABEL_KEY = re.compile(r"^[A-Za-z](?:[A-Za-z0-9.-]|_(?!_)){0,62}$")
 MAX_DELAY_SECONDS = 366 * 24 * 3600
@@ -23,7 +24,9 @@ class TaskOutput(serializers.Serializer):
     max_retries = serializers.IntegerField()
     retry_intervals = serializers.ListField(child=serializers.IntegerField())
     staff_only = serializers.BooleanField()
-    parameters = serializers.JSONField(help_text="JSON Schema of the task's keyword arguments")
+    parameters = serializers.DictField(
+        child=serializers.JSONField(), help_text="JSON Schema of the task's keyword arguments"
+    )
 
 
 def _validate_labels(value: dict[str, str]) -> None:
@@ -35,7 +38,7 @@ def _validate_labels(value: dict[str, str]) -> None:
 
 
 class JobSubmitInput(StrictInput):
-    task = serializers.CharField(max_length=100)
+    task = TaskNameField()
     args = serializers.ListField(child=serializers.JSONField(), required=False, default=list, max_length=100)
     kwargs = serializers.DictField(child=serializers.JSONField(), required=False, default=dict)
     queue = serializers.ChoiceField(choices=settings.QUEUE_NAMES, required=False)
@@ -61,7 +64,7 @@ class JobSubmitInput(StrictInput):
 
 
 class JobBatchInput(StrictInput):
-    jobs = JobSubmitInput(many=True, allow_empty=False, max_length=1000)  # type: ignore[call-arg]  # ListSerializer kwarg
+    jobs = JobSubmitInput(many=True, allow_empty=False, min_length=1, max_length=BATCH_MAX)  # type: ignore[call-arg]  # ListSerializer kwarg
 
 
 class JobProgressOutput(serializers.Serializer):

@@ -7,7 +7,7 @@ from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_fiel
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from api.serializers.common import AwareDateTimeField, QueryInput, StrictInput, UserRef
+from api.serializers.common import AwareDateTimeField, QueryInput, StrictInput, TaskNameField, UserRef
 from jobs.errors import Invalid
 from jobs.models import MisfirePolicy, OverlapPolicy, Schedule, ScheduleKind
 from jobs.schedules import schedule_upcoming
@@ -17,7 +17,7 @@ from jobs.scheduling import MAX_INTERVAL_SECONDS
 class ScheduleCommonInput(StrictInput):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    task = serializers.CharField(max_length=100)
+    task = TaskNameField()
     args = serializers.ListField(child=serializers.JSONField(), required=False, max_length=100)
     kwargs = serializers.DictField(child=serializers.JSONField(), required=False)
     queue = serializers.ChoiceField(choices=settings.QUEUE_NAMES, required=False)
@@ -26,6 +26,17 @@ class ScheduleCommonInput(StrictInput):
     end_at = AwareDateTimeField(required=False, allow_null=True)
     misfire_policy = serializers.ChoiceField(choices=MisfirePolicy.choices, required=False)
     overlap_policy = serializers.ChoiceField(choices=OverlapPolicy.choices, required=False)
+
+
+# What a cron line looks like (5 whitespace-separated fields, or an alias such as @daily): looser
+# than the server's parser, so that every line the server takes matches it. Whether the fields
+# parse, and ever fire, only the server can say (400, code bad_cron).
+CRON_PATTERN = r"^\s*(?:@[A-Za-z]+|\S+(?:\s+\S+){4})\s*$"
+
+
+@extend_schema_field({"type": "string", "maxLength": 200, "pattern": CRON_PATTERN})
+class CronField(serializers.CharField):
+    """A cron line; its shape is in the schema, its meaning is checked by jobs.scheduling."""
 
 
 class ScheduleAtInput(ScheduleCommonInput):
@@ -41,7 +52,7 @@ class ScheduleIntervalInput(ScheduleCommonInput):
 
 class ScheduleCronInput(ScheduleCommonInput):
     kind = serializers.ChoiceField(choices=["cron"])
-    cron = serializers.CharField(max_length=200, help_text="5 fields: minute hour day-of-month month day-of-week")
+    cron = CronField(max_length=200, help_text="5 fields: minute hour day-of-month month day-of-week")
     timezone = serializers.CharField(max_length=64, required=False, help_text="IANA name; default UTC")
 
 
@@ -65,7 +76,7 @@ class ScheduleChangeInput(ScheduleCommonInput):
     run_at = AwareDateTimeField(required=False)
     every_seconds = serializers.IntegerField(min_value=1, max_value=MAX_INTERVAL_SECONDS, required=False)
     start_at = AwareDateTimeField(required=False, allow_null=True)
-    cron = serializers.CharField(max_length=200, required=False)
+    cron = CronField(max_length=200, required=False)
     timezone = serializers.CharField(max_length=64, required=False)
 
 

@@ -59,7 +59,12 @@ class TaskViewSet(AuthenticatedView, viewsets.ViewSet):
     def list(self, request: Request) -> Response:
         return Response(TaskOutput(all_tasks(), many=True).data)
 
-    @extend_schema(operation_id="tasks_retrieve", responses=TaskOutput)
+    @extend_schema(
+        operation_id="tasks_retrieve",
+        # TaskEnum: the registered names, as the submit bodies give them (api.serializers.common.TaskNameField).
+        parameters=[OpenApiParameter("name", {"$ref": "#/components/schemas/TaskEnum"}, OpenApiParameter.PATH)],
+        responses=TaskOutput,
+    )
     def retrieve(self, request: Request, name: str) -> Response:
         return Response(TaskOutput(get_task(name)).data)
 

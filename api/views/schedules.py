@@ -1,6 +1,7 @@
 """Schedule endpoints: CRUD, pause/resume/trigger, runs, preview, history, versions, restore."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -40,6 +41,19 @@ from jobs.selectors import (
     schedule_versions,
 )
 
+CREATED_HEADERS = [
+    OpenApiParameter(
+        "Location", OpenApiTypes.URI, OpenApiParameter.HEADER, response=[201], description="The schedule's URL"
+    ),
+    OpenApiParameter(
+        "Idempotent-Replayed",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[201],
+        description="`true` when this is a replayed response",
+    ),
+]
+
 
 class ScheduleViewSet(AuthenticatedView, viewsets.GenericViewSet):
     """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone."""
@@ -66,7 +80,7 @@ class ScheduleViewSet(AuthenticatedView, viewsets.GenericViewSet):
     @extend_schema(
         operation_id="schedules_create",
         request=ScheduleCreateInput,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY, *CREATED_HEADERS],
         responses={201: ScheduleOutput, **problems(409, 422)},
     )
     @idempotent

@@ -64,3 +64,43 @@ def test_a_cursor_the_server_wrote_is_followed(api, user):
     second = api.get(first["next"]).json()
     assert len(first["results"]) == 2 and second["results"]
     assert not {t["id"] for t in first["results"]} & {t["id"] for t in second["results"]}
+
+
+def test_an_accept_the_api_cannot_satisfy_is_a_406_problem(api):
+    problem = assert_problem(api.get("/api/v1/me/", HTTP_ACCEPT="text/html"), 406)
+    assert problem["type"] == "urn:conveyor:problem:not_acceptable"
+
+
+def _emitted_codes() -> set[str]:
+    """Every problem code api/errors.py can emit: the domain errors', the DRF exceptions' it
+    converts, and its own (Django's handlers, 413)."""
+    from rest_framework import exceptions
+
+    from jobs import errors
+
+    domain = {
+        cls.code for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, errors.DomainError)
+    }
+    drf = {
+        cls.default_code
+        for cls in (
+            exceptions.ParseError,
+            exceptions.AuthenticationFailed,
+            exceptions.NotAuthenticated,
+            exceptions.PermissionDenied,
+            exceptions.NotFound,
+            exceptions.MethodNotAllowed,
+            exceptions.NotAcceptable,
+            exceptions.UnsupportedMediaType,
+            exceptions.Throttled,
+        )
+    }
+    own = {"bad_request", "forbidden", "not_found", "server_error", "csrf_failed", "too_large"}
+    return (domain - {"error"}) | drf | own
+
+
+def test_docs_list_every_problem_code_the_api_emits():
+    from pathlib import Path
+
+    listed = Path(__file__).resolve().parents[2].joinpath("docs", "errors.md").read_text()
+    assert sorted(code for code in _emitted_codes() if f"`{code}`" not in listed) == []

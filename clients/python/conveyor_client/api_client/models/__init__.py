@@ -61,7 +61,9 @@ from .schedule_state_enum import ScheduleStateEnum
 from .schedules_list_kind import SchedulesListKind
 from .schedules_list_state import SchedulesListState
 from .session_create_input_request import SessionCreateInputRequest
+from .task_enum import TaskEnum
 from .task_output import TaskOutput
+from .task_output_parameters import TaskOutputParameters
 from .token_create_input_request import TokenCreateInputRequest
 from .token_created_output import TokenCreatedOutput
 from .token_output import TokenOutput
@@ -130,7 +132,9 @@ __all__ = (
     "SchedulesListKind",
     "SchedulesListState",
     "SessionCreateInputRequest",
+    "TaskEnum",
     "TaskOutput",
+    "TaskOutputParameters",
     "TokenCreateInputRequest",
     "TokenCreatedOutput",
     "TokenOutput",

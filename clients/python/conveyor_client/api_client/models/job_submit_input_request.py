@@ -9,6 +9,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.queue_enum import QueueEnum
+from ..models.task_enum import TaskEnum
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -25,7 +26,14 @@ class JobSubmitInputRequest:
     values that are not of the declared JSON type (no string for an integer).
 
         Attributes:
-            task (str):
+            task (TaskEnum): * `accounts.check_engagement` - accounts.check_engagement
+                * `accounts.purge_unactivated` - accounts.purge_unactivated
+                * `demo.fail` - demo.fail
+                * `demo.noop` - demo.noop
+                * `demo.sleep` - demo.sleep
+                * `http.request` - http.request
+                * `mail.send` - mail.send
+                * `web.page_length` - web.page_length
             args (list[Any] | Unset):
             kwargs (JobSubmitInputRequestKwargs | Unset):
             queue (QueueEnum | Unset): * `high` - high
@@ -40,7 +48,7 @@ class JobSubmitInputRequest:
             labels (JobSubmitInputRequestLabels | Unset):
     """
 
-    task: str
+    task: TaskEnum
     args: list[Any] | Unset = UNSET
     kwargs: JobSubmitInputRequestKwargs | Unset = UNSET
     queue: QueueEnum | Unset = UNSET
@@ -54,7 +62,7 @@ class JobSubmitInputRequest:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        task = self.task
+        task = self.task.value
 
         args: list[Any] | Unset = UNSET
         if not isinstance(self.args, Unset):
@@ -129,7 +137,7 @@ class JobSubmitInputRequest:
         from ..models.job_submit_input_request_labels import JobSubmitInputRequestLabels
 
         d = dict(src_dict)
-        task = d.pop("task")
+        task = TaskEnum(d.pop("task"))
 
         args = cast(list[Any], d.pop("args", UNSET))
 

@@ -11,6 +11,7 @@ from ..models.misfire_policy_enum import MisfirePolicyEnum
 from ..models.overlap_policy_enum import OverlapPolicyEnum
 from ..models.queue_enum import QueueEnum
 from ..models.schedule_kind_enum import ScheduleKindEnum
+from ..models.task_enum import TaskEnum
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -29,7 +30,14 @@ class PatchedScheduleChangeInputRequest:
     Attributes:
         name (str | Unset):
         description (str | Unset):
-        task (str | Unset):
+        task (TaskEnum | Unset): * `accounts.check_engagement` - accounts.check_engagement
+            * `accounts.purge_unactivated` - accounts.purge_unactivated
+            * `demo.fail` - demo.fail
+            * `demo.noop` - demo.noop
+            * `demo.sleep` - demo.sleep
+            * `http.request` - http.request
+            * `mail.send` - mail.send
+            * `web.page_length` - web.page_length
         args (list[Any] | Unset):
         kwargs (PatchedScheduleChangeInputRequestKwargs | Unset):
         queue (QueueEnum | Unset): * `high` - high
@@ -54,7 +62,7 @@ class PatchedScheduleChangeInputRequest:
 
     name: str | Unset = UNSET
     description: str | Unset = UNSET
-    task: str | Unset = UNSET
+    task: TaskEnum | Unset = UNSET
     args: list[Any] | Unset = UNSET
     kwargs: PatchedScheduleChangeInputRequestKwargs | Unset = UNSET
     queue: QueueEnum | Unset = UNSET
@@ -76,7 +84,9 @@ class PatchedScheduleChangeInputRequest:
 
         description = self.description
 
-        task = self.task
+        task: str | Unset = UNSET
+        if not isinstance(self.task, Unset):
+            task = self.task.value
 
         args: list[Any] | Unset = UNSET
         if not isinstance(self.args, Unset):
@@ -187,7 +197,12 @@ class PatchedScheduleChangeInputRequest:
 
         description = d.pop("description", UNSET)
 
-        task = d.pop("task", UNSET)
+        _task = d.pop("task", UNSET)
+        task: TaskEnum | Unset
+        if isinstance(_task, Unset):
+            task = UNSET
+        else:
+            task = TaskEnum(_task)
 
         args = cast(list[Any], d.pop("args", UNSET))
 

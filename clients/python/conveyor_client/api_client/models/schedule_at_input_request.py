@@ -11,6 +11,7 @@ from ..models.misfire_policy_enum import MisfirePolicyEnum
 from ..models.overlap_policy_enum import OverlapPolicyEnum
 from ..models.queue_enum import QueueEnum
 from ..models.schedule_at_kind_enum import ScheduleAtKindEnum
+from ..models.task_enum import TaskEnum
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -27,7 +28,14 @@ class ScheduleAtInputRequest:
 
         Attributes:
             name (str):
-            task (str):
+            task (TaskEnum): * `accounts.check_engagement` - accounts.check_engagement
+                * `accounts.purge_unactivated` - accounts.purge_unactivated
+                * `demo.fail` - demo.fail
+                * `demo.noop` - demo.noop
+                * `demo.sleep` - demo.sleep
+                * `http.request` - http.request
+                * `mail.send` - mail.send
+                * `web.page_length` - web.page_length
             kind (ScheduleAtKindEnum): * `at` - at
             run_at (datetime.datetime): When to run, once
             description (str | Unset):
@@ -46,7 +54,7 @@ class ScheduleAtInputRequest:
     """
 
     name: str
-    task: str
+    task: TaskEnum
     kind: ScheduleAtKindEnum
     run_at: datetime.datetime
     description: str | Unset = UNSET
@@ -63,7 +71,7 @@ class ScheduleAtInputRequest:
     def to_dict(self) -> dict[str, Any]:
         name = self.name
 
-        task = self.task
+        task = self.task.value
 
         kind = self.kind.value
 
@@ -147,7 +155,7 @@ class ScheduleAtInputRequest:
         d = dict(src_dict)
         name = d.pop("name")
 
-        task = d.pop("task")
+        task = TaskEnum(d.pop("task"))
 
         kind = ScheduleAtKindEnum(d.pop("kind"))
 

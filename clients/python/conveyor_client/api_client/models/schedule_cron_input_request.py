@@ -11,6 +11,7 @@ from ..models.misfire_policy_enum import MisfirePolicyEnum
 from ..models.overlap_policy_enum import OverlapPolicyEnum
 from ..models.queue_enum import QueueEnum
 from ..models.schedule_cron_kind_enum import ScheduleCronKindEnum
+from ..models.task_enum import TaskEnum
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -29,7 +30,14 @@ class ScheduleCronInputRequest:
 
         Attributes:
             name (str):
-            task (str):
+            task (TaskEnum): * `accounts.check_engagement` - accounts.check_engagement
+                * `accounts.purge_unactivated` - accounts.purge_unactivated
+                * `demo.fail` - demo.fail
+                * `demo.noop` - demo.noop
+                * `demo.sleep` - demo.sleep
+                * `http.request` - http.request
+                * `mail.send` - mail.send
+                * `web.page_length` - web.page_length
             kind (ScheduleCronKindEnum): * `cron` - cron
             cron (str): 5 fields: minute hour day-of-month month day-of-week
             description (str | Unset):
@@ -49,7 +57,7 @@ class ScheduleCronInputRequest:
     """
 
     name: str
-    task: str
+    task: TaskEnum
     kind: ScheduleCronKindEnum
     cron: str
     description: str | Unset = UNSET
@@ -67,7 +75,7 @@ class ScheduleCronInputRequest:
     def to_dict(self) -> dict[str, Any]:
         name = self.name
 
-        task = self.task
+        task = self.task.value
 
         kind = self.kind.value
 
@@ -155,7 +163,7 @@ class ScheduleCronInputRequest:
         d = dict(src_dict)
         name = d.pop("name")
 
-        task = d.pop("task")
+        task = TaskEnum(d.pop("task"))
 
         kind = ScheduleCronKindEnum(d.pop("kind"))
 

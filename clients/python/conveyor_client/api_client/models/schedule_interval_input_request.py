@@ -11,6 +11,7 @@ from ..models.misfire_policy_enum import MisfirePolicyEnum
 from ..models.overlap_policy_enum import OverlapPolicyEnum
 from ..models.queue_enum import QueueEnum
 from ..models.schedule_interval_kind_enum import ScheduleIntervalKindEnum
+from ..models.task_enum import TaskEnum
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -29,7 +30,14 @@ class ScheduleIntervalInputRequest:
 
         Attributes:
             name (str):
-            task (str):
+            task (TaskEnum): * `accounts.check_engagement` - accounts.check_engagement
+                * `accounts.purge_unactivated` - accounts.purge_unactivated
+                * `demo.fail` - demo.fail
+                * `demo.noop` - demo.noop
+                * `demo.sleep` - demo.sleep
+                * `http.request` - http.request
+                * `mail.send` - mail.send
+                * `web.page_length` - web.page_length
             kind (ScheduleIntervalKindEnum): * `interval` - interval
             every_seconds (int):
             description (str | Unset):
@@ -49,7 +57,7 @@ class ScheduleIntervalInputRequest:
     """
 
     name: str
-    task: str
+    task: TaskEnum
     kind: ScheduleIntervalKindEnum
     every_seconds: int
     description: str | Unset = UNSET
@@ -67,7 +75,7 @@ class ScheduleIntervalInputRequest:
     def to_dict(self) -> dict[str, Any]:
         name = self.name
 
-        task = self.task
+        task = self.task.value
 
         kind = self.kind.value
 
@@ -161,7 +169,7 @@ class ScheduleIntervalInputRequest:
         d = dict(src_dict)
         name = d.pop("name")
 
-        task = d.pop("task")
+        task = TaskEnum(d.pop("task"))
 
         kind = ScheduleIntervalKindEnum(d.pop("kind"))
 

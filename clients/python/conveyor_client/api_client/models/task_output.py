@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+if TYPE_CHECKING:
+    from ..models.task_output_parameters import TaskOutputParameters
+
 
 T = TypeVar("T", bound="TaskOutput")
 
@@ -20,7 +24,7 @@ class TaskOutput:
         max_retries (int):
         retry_intervals (list[int]):
         staff_only (bool):
-        parameters (Any): JSON Schema of the task's keyword arguments
+        parameters (TaskOutputParameters): JSON Schema of the task's keyword arguments
     """
 
     name: str
@@ -30,7 +34,7 @@ class TaskOutput:
     max_retries: int
     retry_intervals: list[int]
     staff_only: bool
-    parameters: Any
+    parameters: TaskOutputParameters
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -48,7 +52,7 @@ class TaskOutput:
 
         staff_only = self.staff_only
 
-        parameters = self.parameters
+        parameters = self.parameters.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -69,6 +73,8 @@ class TaskOutput:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.task_output_parameters import TaskOutputParameters
+
         d = dict(src_dict)
         name = d.pop("name")
 
@@ -84,7 +90,7 @@ class TaskOutput:
 
         staff_only = d.pop("staff_only")
 
-        parameters = d.pop("parameters")
+        parameters = TaskOutputParameters.from_dict(d.pop("parameters"))
 
         task_output = cls(
             name=name,

@@ -19,7 +19,8 @@ class TokenCreateInputRequest:
 
         Attributes:
             name (str):
-            expires_at (datetime.datetime | Unset): Default: TOKEN_DEFAULT_TTL_DAYS from now
+            expires_at (datetime.datetime | Unset): In the future and at most 366 days ahead (else 400); default:
+                TOKEN_DEFAULT_TTL_DAYS from now
     """
 
     name: str

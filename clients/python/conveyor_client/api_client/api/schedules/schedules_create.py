@@ -17,8 +17,7 @@ def _get_kwargs(
     *,
     body: ScheduleAtInputRequest
     | ScheduleCronInputRequest
-    | ScheduleIntervalInputRequest
-    | Unset = UNSET,
+    | ScheduleIntervalInputRequest,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -66,6 +65,11 @@ def _parse_response(
 
         return response_403
 
+    if response.status_code == 406:
+        response_406 = Problem.from_dict(response.json())
+
+        return response_406
+
     if response.status_code == 409:
         response_409 = Problem.from_dict(response.json())
 
@@ -108,16 +112,14 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: ScheduleAtInputRequest
     | ScheduleCronInputRequest
-    | ScheduleIntervalInputRequest
-    | Unset = UNSET,
+    | ScheduleIntervalInputRequest,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | ScheduleOutput]:
     """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
 
     Args:
         idempotency_key (str | Unset):
-        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest |
-            Unset):
+        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -144,16 +146,14 @@ def sync(
     client: AuthenticatedClient,
     body: ScheduleAtInputRequest
     | ScheduleCronInputRequest
-    | ScheduleIntervalInputRequest
-    | Unset = UNSET,
+    | ScheduleIntervalInputRequest,
     idempotency_key: str | Unset = UNSET,
 ) -> Problem | ScheduleOutput | None:
     """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
 
     Args:
         idempotency_key (str | Unset):
-        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest |
-            Unset):
+        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -175,16 +175,14 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: ScheduleAtInputRequest
     | ScheduleCronInputRequest
-    | ScheduleIntervalInputRequest
-    | Unset = UNSET,
+    | ScheduleIntervalInputRequest,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | ScheduleOutput]:
     """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
 
     Args:
         idempotency_key (str | Unset):
-        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest |
-            Unset):
+        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -209,16 +207,14 @@ async def asyncio(
     client: AuthenticatedClient,
     body: ScheduleAtInputRequest
     | ScheduleCronInputRequest
-    | ScheduleIntervalInputRequest
-    | Unset = UNSET,
+    | ScheduleIntervalInputRequest,
     idempotency_key: str | Unset = UNSET,
 ) -> Problem | ScheduleOutput | None:
     """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
 
     Args:
         idempotency_key (str | Unset):
-        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest |
-            Unset):
+        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

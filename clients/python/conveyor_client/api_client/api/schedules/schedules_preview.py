@@ -10,15 +10,14 @@ from ...models.schedule_at_input_request import ScheduleAtInputRequest
 from ...models.schedule_cron_input_request import ScheduleCronInputRequest
 from ...models.schedule_interval_input_request import ScheduleIntervalInputRequest
 from ...models.schedule_preview_output import SchedulePreviewOutput
-from ...types import UNSET, Response, Unset
+from ...types import Response
 
 
 def _get_kwargs(
     *,
     body: ScheduleAtInputRequest
     | ScheduleCronInputRequest
-    | ScheduleIntervalInputRequest
-    | Unset = UNSET,
+    | ScheduleIntervalInputRequest,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -63,6 +62,11 @@ def _parse_response(
 
         return response_403
 
+    if response.status_code == 406:
+        response_406 = Problem.from_dict(response.json())
+
+        return response_406
+
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
 
@@ -95,14 +99,12 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: ScheduleAtInputRequest
     | ScheduleCronInputRequest
-    | ScheduleIntervalInputRequest
-    | Unset = UNSET,
+    | ScheduleIntervalInputRequest,
 ) -> Response[Problem | SchedulePreviewOutput]:
     """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
 
     Args:
-        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest |
-            Unset):
+        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -128,14 +130,12 @@ def sync(
     client: AuthenticatedClient,
     body: ScheduleAtInputRequest
     | ScheduleCronInputRequest
-    | ScheduleIntervalInputRequest
-    | Unset = UNSET,
+    | ScheduleIntervalInputRequest,
 ) -> Problem | SchedulePreviewOutput | None:
     """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
 
     Args:
-        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest |
-            Unset):
+        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -156,14 +156,12 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: ScheduleAtInputRequest
     | ScheduleCronInputRequest
-    | ScheduleIntervalInputRequest
-    | Unset = UNSET,
+    | ScheduleIntervalInputRequest,
 ) -> Response[Problem | SchedulePreviewOutput]:
     """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
 
     Args:
-        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest |
-            Unset):
+        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -187,14 +185,12 @@ async def asyncio(
     client: AuthenticatedClient,
     body: ScheduleAtInputRequest
     | ScheduleCronInputRequest
-    | ScheduleIntervalInputRequest
-    | Unset = UNSET,
+    | ScheduleIntervalInputRequest,
 ) -> Problem | SchedulePreviewOutput | None:
     """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
 
     Args:
-        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest |
-            Unset):
+        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -7,12 +7,13 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
+from ...models.task_enum import TaskEnum
 from ...models.task_output import TaskOutput
 from ...types import Response
 
 
 def _get_kwargs(
-    name: str,
+    name: TaskEnum,
 ) -> dict[str, Any]:
 
     _kwargs: dict[str, Any] = {
@@ -53,6 +54,11 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 406:
+        response_406 = Problem.from_dict(response.json())
+
+        return response_406
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -71,14 +77,21 @@ def _build_response(
 
 
 def sync_detailed(
-    name: str,
+    name: TaskEnum,
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | TaskOutput]:
     """Registered tasks: what can be run, and the JSON Schema of their arguments.
 
     Args:
-        name (str):
+        name (TaskEnum): * `accounts.check_engagement` - accounts.check_engagement
+            * `accounts.purge_unactivated` - accounts.purge_unactivated
+            * `demo.fail` - demo.fail
+            * `demo.noop` - demo.noop
+            * `demo.sleep` - demo.sleep
+            * `http.request` - http.request
+            * `mail.send` - mail.send
+            * `web.page_length` - web.page_length
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -100,14 +113,21 @@ def sync_detailed(
 
 
 def sync(
-    name: str,
+    name: TaskEnum,
     *,
     client: AuthenticatedClient,
 ) -> Problem | TaskOutput | None:
     """Registered tasks: what can be run, and the JSON Schema of their arguments.
 
     Args:
-        name (str):
+        name (TaskEnum): * `accounts.check_engagement` - accounts.check_engagement
+            * `accounts.purge_unactivated` - accounts.purge_unactivated
+            * `demo.fail` - demo.fail
+            * `demo.noop` - demo.noop
+            * `demo.sleep` - demo.sleep
+            * `http.request` - http.request
+            * `mail.send` - mail.send
+            * `web.page_length` - web.page_length
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -124,14 +144,21 @@ def sync(
 
 
 async def asyncio_detailed(
-    name: str,
+    name: TaskEnum,
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | TaskOutput]:
     """Registered tasks: what can be run, and the JSON Schema of their arguments.
 
     Args:
-        name (str):
+        name (TaskEnum): * `accounts.check_engagement` - accounts.check_engagement
+            * `accounts.purge_unactivated` - accounts.purge_unactivated
+            * `demo.fail` - demo.fail
+            * `demo.noop` - demo.noop
+            * `demo.sleep` - demo.sleep
+            * `http.request` - http.request
+            * `mail.send` - mail.send
+            * `web.page_length` - web.page_length
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -151,14 +178,21 @@ async def asyncio_detailed(
 
 
 async def asyncio(
-    name: str,
+    name: TaskEnum,
     *,
     client: AuthenticatedClient,
 ) -> Problem | TaskOutput | None:
     """Registered tasks: what can be run, and the JSON Schema of their arguments.
 
     Args:
-        name (str):
+        name (TaskEnum): * `accounts.check_engagement` - accounts.check_engagement
+            * `accounts.purge_unactivated` - accounts.purge_unactivated
+            * `demo.fail` - demo.fail
+            * `demo.noop` - demo.noop
+            * `demo.sleep` - demo.sleep
+            * `http.request` - http.request
+            * `mail.send` - mail.send
+            * `web.page_length` - web.page_length
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

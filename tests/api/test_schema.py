@@ -1,0 +1,89 @@
+"""The OpenAPI schema says what the server checks: bounds, registered names, required bodies."""
+
+import re
+from typing import Any
+
+import pytest
+from django.conf import settings
+from drf_spectacular.generators import SchemaGenerator
+
+from api.pagination import MAX_PAGE_SIZE
+from jobs.registry import all_tasks
+from jobs.scheduling import _cron_line
+from jobs.services import BATCH_MAX
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    """The schema as built in this process (the test settings add a plug-in app's tasks)."""
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def _operations(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        operation["operationId"]: operation
+        for item in schema["paths"].values()
+        for method, operation in item.items()
+        if method in ("get", "post", "patch", "put", "delete")
+    }
+
+
+def _component(schema: dict[str, Any], ref: dict[str, Any]) -> dict[str, Any]:
+    return schema["components"]["schemas"][ref["$ref"].rsplit("/", 1)[1]]
+
+
+def test_every_page_size_has_the_servers_bounds(schema):
+    sizes = {
+        operation_id: parameter["schema"]
+        for operation_id, operation in _operations(schema).items()
+        for parameter in operation.get("parameters", [])
+        if parameter["name"] == "page_size"
+    }
+    expected = {"jobs_list", "schedules_list", "schedules_deleted", "tokens_list", "audit_events_list"}
+    assert expected | {"jobs_history", "schedules_history", "schedules_versions", "schedules_runs"} <= set(sizes)
+    for operation_id, size in sizes.items():
+        assert (size.get("minimum"), size.get("maximum")) == (1, MAX_PAGE_SIZE), operation_id
+
+
+def test_a_batch_has_between_one_and_batch_max_jobs(schema):
+    jobs = schema["components"]["schemas"]["JobBatchInputRequest"]["properties"]["jobs"]
+    assert (jobs["minItems"], jobs["maxItems"]) == (1, BATCH_MAX)
+
+
+def test_task_and_queue_names_are_enums_from_the_registry_and_settings(schema):
+    registered = [task.name for task in all_tasks()]
+    for name in ("JobSubmitInputRequest", "ScheduleCronInputRequest", "ScheduleAtInputRequest"):
+        properties = schema["components"]["schemas"][name]["properties"]
+        assert sorted(_component(schema, properties["task"])["enum"]) == sorted(registered), name
+        assert sorted(_component(schema, properties["queue"])["enum"]) == sorted(settings.QUEUE_NAMES), name
+    retrieve = _operations(schema)["tasks_retrieve"]["parameters"]
+    assert [_component(schema, p["schema"])["enum"] for p in retrieve if p["name"] == "name"] == [registered]
+
+
+def test_token_name_length_and_expiry_are_described(schema):
+    token = schema["components"]["schemas"]["TokenCreateInputRequest"]["properties"]
+    assert token["name"]["maxLength"] == 100
+    assert "future" in token["expires_at"]["description"]
+
+
+@pytest.mark.parametrize("line", ["0 3 * * *", " */5 1-5 * JAN mon-fri ", "@daily", "0\t0 1 1 *"])
+def test_every_cron_line_the_server_takes_matches_the_pattern(schema, line):
+    _cron_line(line)  # the server takes it
+    pattern = schema["components"]["schemas"]["ScheduleCronInputRequest"]["properties"]["cron"]["pattern"]
+    assert re.search(pattern, line)
+    assert not re.search(pattern, "0 3 * *")
+
+
+@pytest.mark.parametrize("operation_id", ["schedules_create", "schedules_preview"])
+def test_a_schedule_body_is_required(schema, operation_id):
+    assert _operations(schema)[operation_id]["requestBody"]["required"] is True
+
+
+def test_schedule_create_documents_its_headers_and_every_operation_its_406(schema):
+    operations = _operations(schema)
+    assert {"Location", "Idempotent-Replayed"} <= set(operations["schedules_create"]["responses"]["201"]["headers"])
+    assert [name for name, operation in operations.items() if "406" not in operation["responses"]] == []
+
+
+def test_a_tasks_parameters_are_an_object(schema):
+    assert schema["components"]["schemas"]["TaskOutput"]["properties"]["parameters"]["type"] == "object"
