@@ -113,7 +113,7 @@ class ScheduleOutput(serializers.Serializer):
     misfire_policy = serializers.ChoiceField(choices=MisfirePolicy.choices)
     overlap_policy = serializers.ChoiceField(choices=OverlapPolicy.choices)
     state = serializers.ChoiceField(choices=["active", "paused", "finished"])
-    next_run_at = serializers.DateTimeField(allow_null=True)
+    next_run_at = serializers.SerializerMethodField(help_text="The next fire; null while paused or finished")
     last_run_at = serializers.DateTimeField(allow_null=True)
     last_job = serializers.UUIDField(source="last_job_id", allow_null=True)
     run_count = serializers.IntegerField()
@@ -126,6 +126,13 @@ class ScheduleOutput(serializers.Serializer):
 
     def get_url(self, schedule: Schedule) -> str:
         return reverse("schedule-detail", kwargs={"id": schedule.pk}, request=self.context.get("request"))
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_next_run_at(self, schedule: Schedule) -> str | None:
+        # The stored slot of a paused schedule is stale (resuming plans anew): show what upcoming shows.
+        if schedule.state != "active" or schedule.next_run_at is None:
+            return None
+        return serializers.DateTimeField().to_representation(schedule.next_run_at)  # type: ignore[no-any-return]
 
     @extend_schema_field(serializers.ListField(child=serializers.DateTimeField()))
     def get_upcoming(self, schedule: Schedule) -> list[str]:

@@ -162,12 +162,13 @@ def test_overlap_skip_records_the_skipped_slot(api):
 def test_pause_resume_and_trigger(api):
     body = create(api, kind="interval", every_seconds=60).json()
     paused = api.post(f"{body['url']}pause/").json()
-    assert paused["state"] == "paused" and paused["upcoming"] == []
+    assert paused["state"] == "paused" and paused["upcoming"] == [] and paused["next_run_at"] is None
     assert api.post(f"{body['url']}pause/").json()["state"] == "paused"  # idempotent
     assert armed_at(body["id"]) is None
     assert fire_due(body["id"]) is None  # a stale arming of a paused schedule does nothing
     resumed = api.post(f"{body['url']}resume/").json()
     assert resumed["state"] == "active" and armed_at(body["id"]) is not None
+    assert resumed["next_run_at"] == resumed["upcoming"][0]
     triggered = api.post(f"{body['url']}trigger/")
     assert triggered.status_code == 202 and triggered["Location"].endswith(f"/jobs/{triggered.json()['id']}/")
     assert triggered.json()["schedule"] == body["id"]

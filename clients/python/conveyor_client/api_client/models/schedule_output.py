@@ -51,7 +51,7 @@ class ScheduleOutput:
         state (ScheduleStateEnum): * `active` - active
             * `paused` - paused
             * `finished` - finished
-        next_run_at (datetime.datetime | None):
+        next_run_at (datetime.datetime | None): The next fire; null while paused or finished
         last_run_at (datetime.datetime | None):
         last_job (None | UUID):
         run_count (int):
