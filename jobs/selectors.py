@@ -1,5 +1,6 @@
 """Job reads, always scoped to what the asking user may see."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -107,6 +108,39 @@ def schedule_deleted_versions(*, user: User) -> list[Version]:
     return [
         v for v in versions if v.object_id not in alive and (user.is_staff or v.field_dict.get("owner_id") == user.pk)
     ]
+
+
+@dataclass(frozen=True)
+class DeletedSchedule:
+    """A deleted schedule as the restore list shows it: its last version, and its deletion."""
+
+    version: Version
+    deleted_at: datetime | None
+    deleted_by: dict[str, object] | None
+
+    @property
+    def schedule_id(self) -> str:
+        return str(self.version.object_id)
+
+
+def schedule_deleted(*, user: User) -> list[DeletedSchedule]:
+    """`schedule_deleted_versions`, each with when and by whom the schedule was deleted (from
+    its history's delete record, one query for the page)."""
+    versions = schedule_deleted_versions(user=user)
+    deletions = {
+        str(record.id): record
+        for record in Schedule.history.filter(  # type: ignore[attr-defined]
+            history_type="-", id__in=[UUID(str(v.object_id)) for v in versions]
+        ).order_by("history_id")
+    }
+    result = []
+    for version in versions:
+        record = deletions.get(str(UUID(str(version.object_id))))
+        actor = None
+        if record is not None and (record.history_user_id is not None or record.history_username):
+            actor = {"id": record.history_user_id, "username": record.history_username}
+        result.append(DeletedSchedule(version, record.history_date if record else None, actor))
+    return result
 
 
 def job_log(*, job: Job) -> dict[str, object]:

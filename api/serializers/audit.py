@@ -4,6 +4,7 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.reverse import reverse
 
 from api.pagination import MAX_PAGE_SIZE
 from api.serializers.common import AwareDateTimeField, QueryInput, UserRef
@@ -131,3 +132,23 @@ class VersionOutput(serializers.Serializer):
     def get_actor(self, version: object) -> dict[str, object] | None:
         user = version.revision.user  # type: ignore[attr-defined]
         return None if user is None else {"id": user.pk, "username": user.get_username()}
+
+
+class DeletedScheduleOutput(serializers.Serializer):
+    """A deleted schedule: restore it with POST `restore_url` (its id comes back with it)."""
+
+    id = serializers.IntegerField(source="version.id", help_text="The version a restore brings back")
+    schedule = serializers.UUIDField(source="schedule_id", help_text="The deleted schedule's id")
+    name = serializers.SerializerMethodField()
+    deleted_at = serializers.DateTimeField(allow_null=True)
+    deleted_by = UserRef(allow_null=True)
+    restore_url = serializers.SerializerMethodField()
+    data = serializers.DictField(source="version.field_dict", child=serializers.JSONField(allow_null=True))  # type: ignore[assignment]  # DRF pops fields
+
+    def get_name(self, deleted: Any) -> str:
+        return str(deleted.version.field_dict.get("name", ""))
+
+    def get_restore_url(self, deleted: Any) -> str:
+        return reverse(
+            "schedule-restore", kwargs={"version_id": deleted.version.pk}, request=self.context.get("request")
+        )

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from api.idempotency import IDEMPOTENCY_KEY, idempotent
 from api.schema import problems
-from api.serializers.audit import VersionOutput
+from api.serializers.audit import DeletedScheduleOutput, VersionOutput
 from api.serializers.jobs import JobOutput
 from api.serializers.schedules import (
     ScheduleChangeInput,
@@ -35,7 +35,7 @@ from jobs.schedules import (
 )
 from jobs.selectors import (
     job_list,
-    schedule_deleted_versions,
+    schedule_deleted,
     schedule_get,
     schedule_list,
     schedule_versions,
@@ -159,12 +159,13 @@ class ScheduleViewSet(AuthenticatedView, viewsets.GenericViewSet):
         schedule = schedule_revert(schedule=self._get(id), version_id=version_id, actor=self.actor)
         return self._out(schedule)
 
-    @extend_schema(operation_id="schedules_deleted", responses=VersionOutput(many=True))
+    @extend_schema(operation_id="schedules_deleted", responses=DeletedScheduleOutput(many=True))
     @action(detail=False, methods=["get"])
     def deleted(self, request: Request) -> Response:
         # A short list (deleted schedules) filtered in Python: one page (page_size, default 50).
-        versions = schedule_deleted_versions(user=self.actor)[: VersionPagination().get_page_size(request)]
-        return Response({"next": None, "previous": None, "results": VersionOutput(versions, many=True).data})
+        deleted = schedule_deleted(user=self.actor)[: VersionPagination().get_page_size(request)]
+        data = DeletedScheduleOutput(deleted, many=True, context={"request": request}).data
+        return Response({"next": None, "previous": None, "results": data})
 
     @extend_schema(
         operation_id="schedules_restore",

@@ -337,6 +337,20 @@ def test_another_users_schedule_is_404_and_unchanged(alices, other_api, method, 
     assert everything() == before
 
 
+def test_a_deleted_schedule_says_which_it_was_when_and_by_whom_and_how_to_restore_it(api, user):
+    first = create(api, name="twin", kind="interval", every_seconds=60).json()
+    api.delete(first["url"])
+    second = create(api, name="twin", kind="interval", every_seconds=120).json()  # the same name again
+    api.delete(second["url"])
+    listed = api.get("/api/v1/schedules/deleted/").json()["results"]
+    assert [entry["schedule"] for entry in listed] == [second["id"], first["id"]]
+    newest = listed[0]
+    assert newest["name"] == "twin" and newest["deleted_by"] == {"id": user.pk, "username": "alice"}
+    assert parse_datetime(newest["deleted_at"]) > parse_datetime(second["created_at"])
+    restored = api.post(newest["restore_url"])
+    assert restored.status_code == 201 and restored.json()["id"] == second["id"]
+
+
 def test_another_users_deleted_schedule_is_not_listed(api, alices, other_api):
     bobs = create(other_api, name="bobs", kind="interval", every_seconds=60).json()
     other_api.delete(bobs["url"])

@@ -12,6 +12,8 @@ from .audit_feed_output import AuditFeedOutput
 from .audit_history_model import AuditHistoryModel
 from .audit_via import AuditVia
 from .csrf_token_output import CsrfTokenOutput
+from .deleted_schedule_output import DeletedScheduleOutput
+from .deleted_schedule_output_data import DeletedScheduleOutputData
 from .job_batch_input_request import JobBatchInputRequest
 from .job_batch_output import JobBatchOutput
 from .job_error_output import JobErrorOutput
@@ -30,6 +32,7 @@ from .me_output import MeOutput
 from .misfire_policy_enum import MisfirePolicyEnum
 from .overlap_policy_enum import OverlapPolicyEnum
 from .paginated_audit_entry_output_list import PaginatedAuditEntryOutputList
+from .paginated_deleted_schedule_output_list import PaginatedDeletedScheduleOutputList
 from .paginated_job_output_list import PaginatedJobOutputList
 from .paginated_schedule_output_list import PaginatedScheduleOutputList
 from .paginated_token_output_list import PaginatedTokenOutputList
@@ -85,6 +88,8 @@ __all__ = (
     "AuditHistoryModel",
     "AuditVia",
     "CsrfTokenOutput",
+    "DeletedScheduleOutput",
+    "DeletedScheduleOutputData",
     "JobBatchInputRequest",
     "JobBatchOutput",
     "JobErrorOutput",
@@ -103,6 +108,7 @@ __all__ = (
     "MisfirePolicyEnum",
     "OverlapPolicyEnum",
     "PaginatedAuditEntryOutputList",
+    "PaginatedDeletedScheduleOutputList",
     "PaginatedJobOutputList",
     "PaginatedScheduleOutputList",
     "PaginatedTokenOutputList",

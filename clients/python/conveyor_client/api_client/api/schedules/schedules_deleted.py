@@ -5,7 +5,9 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.paginated_version_output_list import PaginatedVersionOutputList
+from ...models.paginated_deleted_schedule_output_list import (
+    PaginatedDeletedScheduleOutputList,
+)
 from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
@@ -35,9 +37,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PaginatedVersionOutputList | Problem | None:
+) -> PaginatedDeletedScheduleOutputList | Problem | None:
     if response.status_code == 200:
-        response_200 = PaginatedVersionOutputList.from_dict(response.json())
+        response_200 = PaginatedDeletedScheduleOutputList.from_dict(response.json())
 
         return response_200
 
@@ -69,7 +71,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PaginatedVersionOutputList | Problem]:
+) -> Response[PaginatedDeletedScheduleOutputList | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -83,7 +85,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> Response[PaginatedVersionOutputList | Problem]:
+) -> Response[PaginatedDeletedScheduleOutputList | Problem]:
     """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
 
     Args:
@@ -95,7 +97,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedVersionOutputList | Problem]
+        Response[PaginatedDeletedScheduleOutputList | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -115,7 +117,7 @@ def sync(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> PaginatedVersionOutputList | Problem | None:
+) -> PaginatedDeletedScheduleOutputList | Problem | None:
     """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
 
     Args:
@@ -127,7 +129,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedVersionOutputList | Problem
+        PaginatedDeletedScheduleOutputList | Problem
     """
 
     return sync_detailed(
@@ -142,7 +144,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> Response[PaginatedVersionOutputList | Problem]:
+) -> Response[PaginatedDeletedScheduleOutputList | Problem]:
     """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
 
     Args:
@@ -154,7 +156,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedVersionOutputList | Problem]
+        Response[PaginatedDeletedScheduleOutputList | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -172,7 +174,7 @@ async def asyncio(
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
-) -> PaginatedVersionOutputList | Problem | None:
+) -> PaginatedDeletedScheduleOutputList | Problem | None:
     """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
 
     Args:
@@ -184,7 +186,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedVersionOutputList | Problem
+        PaginatedDeletedScheduleOutputList | Problem
     """
 
     return (
