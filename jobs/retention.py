@@ -4,14 +4,15 @@
 short transaction, oldest first, through an index (see docs/operations.md "Retention"):
 
 - finished jobs (succeeded, failed, canceled) that ended more than JOB_RETENTION_DAYS ago, with
-  the rows that cascade from them (their log, their dependency links) and the links to them
-  set to NULL (schedule fires, a schedule's last job, a retry's `retry_of`); a queued or running
-  job is never deleted, however old;
-- the history rows of jobs that no longer exist, older than JOB_RETENTION_DAYS;
+  the rows that cascade from them (their log, their dependency links), the links to them set
+  to NULL (schedule fires, a schedule's last job, a retry's `retry_of`) and their history rows,
+  in one transaction (a job and its trail go together); a queued or running job is never
+  deleted, however old;
 - the history of every other audited model (schedules, users, tokens, sign-in lockouts, plug-in
   models) older than AUDIT_RETENTION_DAYS, except each existing object's latest record, so the
   current state stays explainable;
-- idempotency records past their 24 h replay window.
+- idempotency records past their 24 h replay window;
+- RQ's hashes of the deleted jobs still in Redis (best effort, after the jobs' transaction).
 
 The deletes are raw (`QuerySet._raw_delete`: one `DELETE ... WHERE pk IN (...)`): no
 `post_delete` per object, so simple-history writes no `-` row for a job retention removes (a
@@ -20,20 +21,41 @@ one audit event of its own: the `retention.pass` log line with its counts.
 """
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import models, router, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db import connection, models, router, transaction
+from django.db.models import Count, Exists, OuterRef, QuerySet
+from redis.exceptions import RedisError
 
 from audit.registry import audited_labels, audited_model
+from jobs import dispatch
+from jobs.engine import JsonJob
 from jobs.idempotency import KEY_TTL
 from jobs.models import TERMINAL_STATES, IdempotencyRecord, Job
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000  # rows per table per pass, unless RETENTION_BATCH_SIZE says otherwise
+
+
+@contextmanager
+def _batch_transaction() -> Iterator[None]:
+    """A transaction whose statements each touch at most one batch of rows, by key.
+
+    On PostgreSQL, sequential scans are off inside it (SET LOCAL): for a few thousand keys out
+    of a few hundred thousand rows the planner picks a scan of the whole table, which was
+    measured slower already at 200,000 jobs and grows with the table, while the index lookups
+    grow with the batch only (docs/operations.md, "Retention").
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_seqscan = off")
+        yield
 
 
 def _cutoff(days: int, now: datetime) -> datetime | None:
@@ -48,13 +70,15 @@ def _raw_delete(queryset: QuerySet[Any]) -> int:
 
 def _delete_oldest(queryset: QuerySet[Any], order: str, batch_size: int, *, dry_run: bool) -> int:
     """Delete the `batch_size` oldest rows of `queryset` by `order` (an indexed column) in one
-    short transaction: `DELETE ... WHERE pk IN (SELECT pk ... ORDER BY order LIMIT n)`."""
-    model = queryset.model
-    oldest = queryset.order_by(order).values("pk")[:batch_size]
+    short transaction: their keys read through the index, then `DELETE ... WHERE pk IN (keys)`.
+    (One `DELETE ... WHERE pk IN (SELECT ... LIMIT n)` was planned on PostgreSQL as a hash join
+    against a scan of the whole table.)"""
+    oldest = queryset.order_by(order).values_list("pk", flat=True)[:batch_size]
     if dry_run:
         return oldest.count()
-    with transaction.atomic():
-        return _raw_delete(model._base_manager.filter(pk__in=oldest))
+    with _batch_transaction():
+        keys = list(oldest)
+        return _raw_delete(queryset.model._base_manager.filter(pk__in=keys)) if keys else 0
 
 
 def finished_jobs(cutoff: datetime) -> QuerySet[Job]:
@@ -63,20 +87,39 @@ def finished_jobs(cutoff: datetime) -> QuerySet[Job]:
 
 
 def _delete_jobs(cutoff: datetime, batch_size: int, *, dry_run: bool) -> dict[str, int]:
-    """One batch of finished jobs, with what points at them, in one transaction."""
-    counts = {"jobs": 0, "job_links": 0}
+    """One batch of finished jobs with their history, their logs and what points at them, in one
+    transaction: the oldest jobs whose history rows add up to at most `batch_size` (one job at
+    least), so no table loses more than `batch_size` rows (links aside: one per dependency)."""
+    history = Job.history.model  # type: ignore[attr-defined]
     if dry_run:
-        counts["jobs"] = finished_jobs(cutoff)[:batch_size].count()
-        return counts
-    with transaction.atomic():
+        eligible = finished_jobs(cutoff)
+        return {
+            "jobs": eligible[:batch_size].count(),
+            "jobs.job history": history.objects.filter(id__in=eligible.values("pk")[:batch_size]).count(),
+        }
+    counts = {"jobs": 0, "jobs.job history": 0, "job_links": 0}
+    with _batch_transaction():
         # SKIP LOCKED (PostgreSQL): a job a request holds right now (a retry of it) waits for
         # the next pass instead of blocking this one.
-        ids = list(
+        candidates = list(
             finished_jobs(cutoff)
             .select_for_update(skip_locked=True)
             .order_by("ended_at")
             .values_list("pk", flat=True)[:batch_size]
         )
+        rows = dict(
+            history.objects.filter(id__in=candidates)
+            .values("id")
+            .annotate(n=Count("history_id"))
+            .values_list("id", "n")
+        )
+        ids: list[Any] = []
+        total = 0
+        for pk in candidates:
+            if ids and total + rows.get(pk, 0) > batch_size:
+                break
+            ids.append(pk)
+            total += rows.get(pk, 0)
         if not ids:
             return counts
         # Every relation to Job, the hidden ones (related_name="+") and plug-in models' included:
@@ -90,19 +133,23 @@ def _delete_jobs(cutoff: datetime, batch_size: int, *, dry_run: bool) -> dict[st
                 counts["job_links"] += _raw_delete(related)
             elif relation.on_delete is models.SET_NULL:
                 counts["job_links"] += related.update(**{relation.field.name: None})
-            elif relation.on_delete is not models.DO_NOTHING:  # DO_NOTHING: history rows, no constraint
+            elif relation.on_delete is not models.DO_NOTHING:  # DO_NOTHING: history rows, handled below
                 raise TypeError(f"retention cannot delete jobs referenced by {relation.related_model._meta.label}")
+        # By object id, through the history's (id, -history_id) index.
+        counts["jobs.job history"] = _raw_delete(history.objects.filter(id__in=ids))
         counts["jobs"] = _raw_delete(Job.objects.filter(pk__in=ids))
+    _forget_in_redis(ids)
     return counts
 
 
-def _history_of_gone_jobs(cutoff: datetime, *, dry_run: bool) -> QuerySet[Any]:
-    """History rows older than `cutoff` of jobs that are gone (or, in a dry run, would be)."""
-    history = Job.history.model  # type: ignore[attr-defined]
-    kept = Job.objects.filter(pk=OuterRef("id"))
-    if dry_run:
-        kept = kept.exclude(pk__in=finished_jobs(cutoff).values("pk"))
-    return history.objects.filter(history_date__lt=cutoff).exclude(Exists(kept))
+def _forget_in_redis(ids: list[Any]) -> None:
+    """Best effort: drop RQ's hashes of deleted jobs. Most have expired already (results after
+    RQ_RESULT_TTL, failures after RQ_FAILURE_TTL), but a job canceled while it waited is only
+    taken out of its queue, and its hash would stay for ever."""
+    try:
+        dispatch.redis_connection().unlink(*(JsonJob.key_for(str(pk)) for pk in ids))
+    except RedisError as exc:
+        logger.warning("retention.redis_failed", extra={"error": str(exc)})
 
 
 def _trimmable_history(model: type[models.Model], cutoff: datetime) -> QuerySet[Any]:
@@ -122,10 +169,6 @@ def retention_pass(*, now: datetime, batch_size: int | None = None, dry_run: boo
     job_cutoff = _cutoff(settings.JOB_RETENTION_DAYS, now)
     if job_cutoff is not None:
         counts.update(_delete_jobs(job_cutoff, batch_size, dry_run=dry_run))
-        # Ran after the jobs: this pass's deleted jobs' history goes too, up to the batch.
-        counts["jobs.job history"] = _delete_oldest(
-            _history_of_gone_jobs(job_cutoff, dry_run=dry_run), "history_date", batch_size, dry_run=dry_run
-        )
     audit_cutoff = _cutoff(settings.AUDIT_RETENTION_DAYS, now)
     if audit_cutoff is not None:
         for label in audited_labels():

@@ -74,6 +74,17 @@ def test_recent_and_unfinished_jobs_stay(api, state, days):
     assert HistoricalJob.objects.filter(id=kept.pk).count() == 2
 
 
+def test_the_rq_hash_of_a_deleted_job_goes_too(api, redis):
+    old = aged(submit(api), state="canceled", days=31)
+    recent = aged(submit(api), state="canceled", days=1)
+    for job in (old, recent):
+        redis.hset(f"rq:job:{job.pk}", "status", "canceled")
+
+    retention_pass(now=timezone.now())
+
+    assert not redis.exists(f"rq:job:{old.pk}") and redis.exists(f"rq:job:{recent.pk}")
+
+
 def test_links_to_a_deleted_job_are_cleared(api):
     old = aged(submit(api), state="succeeded", days=40)
     retry = submit(api)
@@ -97,14 +108,15 @@ def test_a_pass_deletes_at_most_batch_size_rows_per_table(api):
     for _ in range(5):
         aged(submit(api), state="succeeded", days=31)
 
-    first = retention_pass(now=timezone.now(), batch_size=2)
+    first = retention_pass(now=timezone.now(), batch_size=3)
 
-    assert first["jobs"] == 2 and first["jobs.job history"] == 2
-    assert Job.objects.count() == 3 and HistoricalJob.objects.count() == 8
+    # Three jobs fit the batch, but their six history rows do not: one job (two rows) goes.
+    assert first["jobs"] == 1 and first["jobs.job history"] == 2
+    assert Job.objects.count() == 4 and HistoricalJob.objects.count() == 8
     passes = 1
-    while any(retention_pass(now=timezone.now(), batch_size=2).values()):
+    while any(retention_pass(now=timezone.now(), batch_size=3).values()):
         passes += 1
-    assert passes == 5  # 10 history rows, 2 a pass
+    assert passes == 5
     assert not Job.objects.exists() and not HistoricalJob.objects.exists() and not JobLog.objects.exists()
 
 
