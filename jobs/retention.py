@@ -7,7 +7,7 @@ short transaction, oldest first, through an index (see docs/operations.md "Reten
   the rows that cascade from them (their log, their dependency links), the links to them set
   to NULL (schedule fires, a schedule's last job, a retry's `retry_of`) and their history rows,
   in one transaction (a job and its trail go together); a queued or running job is never
-  deleted, however old;
+  deleted, however old, nor one a plug-in model protects (PROTECT, RESTRICT...);
 - the history of every other audited model (schedules, users, tokens, sign-in lockouts, plug-in
   models) older than AUDIT_RETENTION_DAYS, except each existing object's latest record, so the
   current state stays explainable;
@@ -28,7 +28,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, models, router, transaction
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from redis.exceptions import RedisError
 
 from audit.registry import audited_labels, audited_model
@@ -86,6 +86,32 @@ def finished_jobs(cutoff: datetime) -> QuerySet[Job]:
     return Job.objects.filter(state__in=sorted(TERMINAL_STATES), ended_at__lt=cutoff)
 
 
+def _job_relations(*, blocking: bool = False) -> list[models.ForeignObjectRel]:
+    """The relations to Job a raw delete must handle itself (CASCADE: delete the rows, SET_NULL:
+    clear the link), hidden ones (related_name="+") and plug-in models' included; with
+    `blocking`, the others (PROTECT, RESTRICT, SET_DEFAULT, a constrained DO_NOTHING...):
+    a job they reference is kept. History rows (DO_NOTHING, no constraint) are neither."""
+    found = []
+    for relation in Job._meta.get_fields(include_hidden=True):
+        if not (relation.auto_created and not relation.concrete) or relation.many_to_many:
+            continue  # a field of Job itself, or the M2M (its through rows are a relation too)
+        assert isinstance(relation, models.ForeignObjectRel)
+        handled = relation.on_delete in (models.CASCADE, models.SET_NULL)
+        history = relation.on_delete is models.DO_NOTHING and not getattr(relation.field, "db_constraint", True)
+        if not history and handled != blocking:
+            found.append(relation)
+    return found
+
+
+def _referenced_by_blocking() -> Q:
+    """Jobs a relation retention cannot handle still points at."""
+    referenced = Q(pk__in=[])
+    for relation in _job_relations(blocking=True):
+        pointing = relation.related_model._base_manager.filter(**{relation.field.name: OuterRef("pk")})
+        referenced |= Q(Exists(pointing))
+    return referenced
+
+
 def _delete_jobs(cutoff: datetime, batch_size: int, *, dry_run: bool) -> dict[str, int]:
     """One batch of finished jobs with their history, their logs and what points at them, in one
     transaction: the oldest jobs whose history rows add up to at most `batch_size` (one job at
@@ -103,6 +129,7 @@ def _delete_jobs(cutoff: datetime, batch_size: int, *, dry_run: bool) -> dict[st
         # the next pass instead of blocking this one.
         candidates = list(
             finished_jobs(cutoff)
+            .exclude(_referenced_by_blocking())
             .select_for_update(skip_locked=True)
             .order_by("ended_at")
             .values_list("pk", flat=True)[:batch_size]
@@ -122,19 +149,12 @@ def _delete_jobs(cutoff: datetime, batch_size: int, *, dry_run: bool) -> dict[st
             total += rows.get(pk, 0)
         if not ids:
             return counts
-        # Every relation to Job, the hidden ones (related_name="+") and plug-in models' included:
-        # a raw delete does not cascade, so each is handled here as its on_delete says.
-        for relation in Job._meta.get_fields(include_hidden=True):
-            if not (relation.auto_created and not relation.concrete) or relation.many_to_many:
-                continue  # a field of Job itself, or the M2M (its through rows are a relation below)
-            assert isinstance(relation, models.ForeignObjectRel)
+        for relation in _job_relations():
             related = relation.related_model._base_manager.filter(**{f"{relation.field.name}__in": ids})
             if relation.on_delete is models.CASCADE:
                 counts["job_links"] += _raw_delete(related)
-            elif relation.on_delete is models.SET_NULL:
+            else:
                 counts["job_links"] += related.update(**{relation.field.name: None})
-            elif relation.on_delete is not models.DO_NOTHING:  # DO_NOTHING: history rows, handled below
-                raise TypeError(f"retention cannot delete jobs referenced by {relation.related_model._meta.label}")
         # By object id, through the history's (id, -history_id) index.
         counts["jobs.job history"] = _raw_delete(history.objects.filter(id__in=ids))
         counts["jobs"] = _raw_delete(Job.objects.filter(pk__in=ids))
