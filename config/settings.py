@@ -199,6 +199,28 @@ RQ = {
 # Django's task API: `@django.tasks.task` functions are Conveyor tasks, `.enqueue()` submits a job.
 TASKS = {"default": {"BACKEND": "jobs.backend.ConveyorBackend", "QUEUES": QUEUE_NAMES}}
 
+# --- Retention (jobs.retention, docs/operations.md) -----------------------------------------------
+
+
+def env_days(name: str, default: int) -> int:
+    """Read a whole number of days >= 0; empty or 0 means keep forever (0)."""
+    raw = env.str(name, default=str(default)).strip()
+    if not raw:
+        return 0
+    try:
+        days = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number of days (0 or empty: keep forever)") from None
+    if not 0 <= days <= 36500:
+        raise ImproperlyConfigured(f"{name} must be between 0 and 36500 days, not {days}")
+    return days
+
+
+# Finished jobs (and their logs and history) older than this are deleted; 0 = keep them forever.
+JOB_RETENTION_DAYS = env_days("JOB_RETENTION_DAYS", 30)
+# History of schedules, users, tokens, lockouts (never an object's latest record); 0 = forever.
+AUDIT_RETENTION_DAYS = env_days("AUDIT_RETENTION_DAYS", 365)
+
 # --- Schedules ----------------------------------------------------------------------------------
 # The shortest interval an `interval` schedule may have.
 SCHEDULE_MIN_INTERVAL_SECONDS = env.int("SCHEDULE_MIN_INTERVAL_SECONDS", default=5)
@@ -279,6 +301,9 @@ def _env_strict_bool(name: str, *, default: bool) -> bool:
     return value in ("true", "1", "yes", "on")
 
 
+# The scheduler's retention pass: seconds between passes, rows deleted per table per pass.
+RETENTION_EVERY_SECONDS = _env_number("RETENTION_EVERY_SECONDS", 60.0, 0.1, 86400)
+RETENTION_BATCH_SIZE = _env_number("RETENTION_BATCH_SIZE", 1000, 1, 100_000)
 HTTP_TASK_TARGETS = http_task_targets(env.str("HTTP_TASK_TARGETS", default="{}"))
 # Allow targets that resolve to private, loopback, link-local or reserved addresses (for a
 # receiver on the same network; tests use it for 127.0.0.1). Off: only public addresses.

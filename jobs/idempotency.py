@@ -54,9 +54,3 @@ def idempotency_finish(record: IdempotencyRecord, *, status_code: int, response:
 def idempotency_release(record: IdempotencyRecord) -> None:
     """Forget the claim of a request that failed, so the client may try again with the key."""
     IdempotencyRecord.objects.filter(pk=record.pk, status_code__isnull=True).delete()
-
-
-def idempotency_purge() -> int:
-    """Delete records older than the replay window; returns how many."""
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - KEY_TTL).delete()
-    return deleted

@@ -5,8 +5,8 @@
   them, once a second pass finds them still missing (a job still only starts from `queued`, so
   it cannot run twice);
 - running jobs whose worker stopped vouching for itself are failed, or retried by their policy;
-- active schedules whose next fire is missing from rq-scheduler are re-armed;
-- idempotency records past their 24 h window are deleted.
+- active schedules whose next fire is missing from rq-scheduler are re-armed.
+(Expired idempotency records are deleted by the retention pass, jobs.retention.)
 Run by the scheduler process every few seconds and by `manage.py reconcile`.
 """
 
@@ -22,7 +22,6 @@ from audit.context import attribute
 from jobs import dispatch, lifecycle
 from jobs.alerts import job_failed
 from jobs.engine import JsonJob
-from jobs.idempotency import idempotency_purge
 from jobs.models import Job, JobState
 from jobs.schedules import schedule_rearm_missing
 from jobs.worker import ALIVE_KEY
@@ -132,7 +131,6 @@ def reconcile() -> dict[str, int]:
             "redispatched": redispatch_lost(),
             "orphans_failed": fail_orphans(),
             "schedules_rearmed": schedule_rearm_missing(),
-            "idempotency_purged": idempotency_purge(),
         }
     if any(done.values()):
         logger.info("reconcile.done", extra=done)

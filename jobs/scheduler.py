@@ -6,7 +6,7 @@ see jobs.schedules.schedule_fire_many), anything else is queued as rq-scheduler 
 it runs the dispatch pass (due scheduled jobs, retries, pushes Redis missed), every
 RECONCILE_EVERY_SECONDS (a setting) the reconcile pass (jobs and schedule arming Redis lost,
 jobs of dead workers) and every ALERT_EVERY seconds the check for schedules that stopped
-succeeding.
+succeeding, and every RETENTION_EVERY_SECONDS (a setting) one retention batch (jobs.retention).
 
 An outage of Redis or the database does not end the process: the loop waits it out
 (jobs.outage) and goes on; reconcile then waits for workers to vouch for themselves again.
@@ -32,6 +32,7 @@ from jobs.dispatch import dispatch_due
 from jobs.engine import FIRE_SCHEDULE, JsonJob
 from jobs.outage import OUTAGE_ERRORS, Outage
 from jobs.reconcile import reconcile
+from jobs.retention import retention_pass
 from jobs.schedules import schedule_fire_many
 
 logger = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class ConveyorScheduler(Scheduler):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["job_class"] = JsonJob  # rq-scheduler has no serializer option: the job class is JSON-only
         super().__init__(*args, **kwargs)
-        self._reconcile_at = self._alert_at = 0.0  # time.monotonic() when each pass is due
+        self._reconcile_at = self._alert_at = self._retention_at = 0.0  # time.monotonic() when each pass is due
         self._next_due: float | None = None  # epoch seconds of the next slot seen but not yet due
         self.outage = Outage("scheduler", self.connection)
 
@@ -142,6 +143,11 @@ class ConveyorScheduler(Scheduler):  # type: ignore[misc]
                 if time.monotonic() >= self._alert_at:
                     self._alert_at = time.monotonic() + ALERT_EVERY
                     silent_schedules()
+                if time.monotonic() >= self._retention_at:
+                    # One bounded batch per interval: a backlog drains in small steps, never a
+                    # long lock, and the tick that runs it is late by one batch at most.
+                    self._retention_at = time.monotonic() + settings.RETENTION_EVERY_SECONDS
+                    retention_pass(now=datetime.now(UTC))
         except OUTAGE_ERRORS:
             raise  # the run loop waits for the stores to come back
         except (DatabaseError, RedisError) as exc:

@@ -15,7 +15,7 @@ from rq_scheduler import Scheduler
 
 from jobs import dispatch
 from jobs.engine import JsonJob
-from jobs.models import Job, Schedule, ScheduleFire
+from jobs.models import Job, JobLog, Schedule, ScheduleFire
 from tests.conftest import subprocess_env
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
@@ -33,8 +33,8 @@ class Processes:
     def __init__(self) -> None:
         self.running: list[subprocess.Popen[bytes]] = []
 
-    def start(self, *command: str) -> subprocess.Popen[bytes]:
-        env = {**subprocess_env(), "CONVEYOR_WORKER": "simple"}
+    def start(self, *command: str, **extra_env: str) -> subprocess.Popen[bytes]:
+        env = {**subprocess_env(), "CONVEYOR_WORKER": "simple", **extra_env}
         process = subprocess.Popen([sys.executable, "manage.py", *command], cwd=settings.BASE_DIR, env=env)
         self.running.append(process)
         return process
@@ -125,3 +125,30 @@ def test_restart_after_losing_redis_keys_rearms_without_double_runs(api, process
             Job.objects.filter(schedule_id=schedule["id"]).count()
             == ScheduleFire.objects.filter(schedule_id=schedule["id"], outcome="fired").count()
         )
+
+
+def test_the_scheduler_runs_retention_in_bounded_batches(api, processes):
+    def finished(days: int) -> str:
+        response = api.post("/api/v1/jobs/", {"task": "demo.sleep", "kwargs": {"seconds": 0}}, format="json")
+        job = Job.objects.get(pk=response.json()["id"])
+        job.state, job.ended_at = "succeeded", timezone.now() - timedelta(days=days)
+        job.save()
+        JobLog.objects.create(job=job, lines=[])
+        Job.history.filter(id=job.pk).update(history_date=job.ended_at)
+        return str(job.pk)
+
+    old = [finished(days=31) for _ in range(6)]
+    recent = finished(days=1)
+    processes.start("conveyor_scheduler", RETENTION_EVERY_SECONDS="1", RETENTION_BATCH_SIZE="2")
+    seen = set()
+
+    def drained() -> bool:
+        seen.add(Job.objects.filter(pk__in=old).count())
+        return 0 in seen
+
+    wait_until(drained)
+    # Two history rows (one job) a pass, a pass a second: the backlog went down in steps.
+    assert seen & {1, 2, 3, 4, 5}, seen
+    wait_until(lambda: not Job.history.filter(id__in=old).exists())
+    assert not JobLog.objects.filter(job_id__in=old).exists()
+    assert Job.objects.filter(pk=recent).exists() and Job.history.filter(id=recent).count() == 2
