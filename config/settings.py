@@ -15,6 +15,18 @@ from django.utils.csp import CSP
 
 from config.csp import inline_block_hashes
 
+
+def _env_limit(name: str, default: int) -> int:
+    """Read a non-negative whole number (0 = no limit), or raise ImproperlyConfigured."""
+    try:
+        value = int(env.str(name, default=str(default)))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number (0 = no limit)") from None
+    if value < 0:
+        raise ImproperlyConfigured(f"{name} must be 0 (no limit) or more, not {value}")
+    return value
+
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # local state (SQLite, embedded Redis); git-ignored, made on first use
 VAR_DIR.mkdir(exist_ok=True)
@@ -184,6 +196,18 @@ REDIS_URL = env.str("REDIS_URL", default="") or f"unix://{EMBEDDED_REDIS_SOCKET}
 
 QUEUE_NAMES = env.list("CONVEYOR_QUEUES", default=["high", "default", "low"])
 RQ_QUEUES = {name: {"URL": REDIS_URL, "SERIALIZER": "rq.serializers.JSONSerializer"} for name in QUEUE_NAMES}
+# Back-pressure (jobs.admission): per-user limits on submits (staff are exempt; 0 = no limit), and
+# a cap on each RQ queue's length past which submits to it are refused (0 = no cap), so a flood
+# answers 429/503 instead of filling Redis until `noeviction` fails every write.
+SUBMIT_RATE_PER_MINUTE = _env_limit("SUBMIT_RATE_PER_MINUTE", 3000)
+MAX_WAITING_JOBS_PER_USER = _env_limit("MAX_WAITING_JOBS_PER_USER", 10000)
+QUEUE_MAX_DEPTH = _env_limit("QUEUE_MAX_DEPTH", 50000)
+# Per-queue caps that replace QUEUE_MAX_DEPTH for the queues they name, e.g. `low=200000,high=5000`.
+QUEUE_MAX_DEPTHS = {name: QUEUE_MAX_DEPTH for name in QUEUE_NAMES} | {
+    name: int(depth) for name, depth in env.dict("QUEUE_MAX_DEPTHS", default={}).items()
+}
+if unknown := set(QUEUE_MAX_DEPTHS) - set(QUEUE_NAMES):
+    raise ImproperlyConfigured(f"QUEUE_MAX_DEPTHS names unknown queues: {sorted(unknown)}")
 # How often a fork worker heartbeats while its job runs; 3 missed beats = the worker is gone.
 WORKER_MONITORING_INTERVAL = env.int("WORKER_MONITORING_INTERVAL", default=5)
 # The scheduler's reconcile pass: how often it runs, and how old a push or a start must be

@@ -20,6 +20,7 @@ class TaskOutput:
         max_retries (int):
         retry_intervals (list[int]):
         staff_only (bool):
+        needs_worker (bool): Submits are refused (503, no_worker) while no live worker listens on the task's queue
         parameters (Any): JSON Schema of the task's keyword arguments
     """
 
@@ -30,6 +31,7 @@ class TaskOutput:
     max_retries: int
     retry_intervals: list[int]
     staff_only: bool
+    needs_worker: bool
     parameters: Any
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -48,6 +50,8 @@ class TaskOutput:
 
         staff_only = self.staff_only
 
+        needs_worker = self.needs_worker
+
         parameters = self.parameters
 
         field_dict: dict[str, Any] = {}
@@ -61,6 +65,7 @@ class TaskOutput:
                 "max_retries": max_retries,
                 "retry_intervals": retry_intervals,
                 "staff_only": staff_only,
+                "needs_worker": needs_worker,
                 "parameters": parameters,
             }
         )
@@ -84,6 +89,8 @@ class TaskOutput:
 
         staff_only = d.pop("staff_only")
 
+        needs_worker = d.pop("needs_worker")
+
         parameters = d.pop("parameters")
 
         task_output = cls(
@@ -94,6 +101,7 @@ class TaskOutput:
             max_retries=max_retries,
             retry_intervals=retry_intervals,
             staff_only=staff_only,
+            needs_worker=needs_worker,
             parameters=parameters,
         )
 
