@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from config.csp import inline_block_hashes
+from config.redis_config import connection_config
 
 
 def _env_limit(name: str, default: int) -> int:
@@ -191,11 +192,36 @@ STORAGES = {
 # Without REDIS_URL, `make run` and the test suite start a private redis-server (config.redis_server)
 # listening on this unix socket.
 EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
-EMBEDDED_REDIS = not env.str("REDIS_URL", default="")
-REDIS_URL = env.str("REDIS_URL", default="") or f"unix://{EMBEDDED_REDIS_SOCKET}?db=0"
+# Sentinel and TLS (config.redis_config, docs/operations.md#redis-sentinel-and-tls): with
+# REDIS_SENTINELS, REDIS_URL gives only the scheme, credentials and database of the master.
+REDIS_SENTINELS = env.list("REDIS_SENTINELS", default=[])
+REDIS_SENTINEL_MASTER = env.str("REDIS_SENTINEL_MASTER", default="mymaster")
+REDIS_SENTINEL_PASSWORD = env.str("REDIS_SENTINEL_PASSWORD", default="")
+REDIS_CA_CERTS = env.str("REDIS_CA_CERTS", default="")
+REDIS_SSL_CERT_REQS = env.str("REDIS_SSL_CERT_REQS", default="required")
+EMBEDDED_REDIS = not env.str("REDIS_URL", default="") and not REDIS_SENTINELS
+REDIS_URL = env.str("REDIS_URL", default="") or (
+    "redis://" if REDIS_SENTINELS else f"unix://{EMBEDDED_REDIS_SOCKET}?db=0"
+)
+
 
 QUEUE_NAMES = env.list("CONVEYOR_QUEUES", default=["high", "default", "low"])
-RQ_QUEUES = {name: {"URL": REDIS_URL, "SERIALIZER": "rq.serializers.JSONSerializer"} for name in QUEUE_NAMES}
+# Every process connects through django-rq's get_redis_connection() with this entry: the
+# worker (rqworker) directly, the web process and the scheduler via jobs.dispatch.
+RQ_QUEUES = {
+    name: {
+        **connection_config(
+            REDIS_URL,
+            sentinels=REDIS_SENTINELS,
+            master=REDIS_SENTINEL_MASTER,
+            sentinel_password=REDIS_SENTINEL_PASSWORD,
+            ca_certs=REDIS_CA_CERTS,
+            cert_reqs=REDIS_SSL_CERT_REQS,
+        ),
+        "SERIALIZER": "rq.serializers.JSONSerializer",
+    }
+    for name in QUEUE_NAMES
+}
 # Back-pressure (jobs.admission): per-user limits on submits (staff are exempt; 0 = no limit), and
 # a cap on each RQ queue's length past which submits to it are refused (0 = no cap), so a flood
 # answers 429/503 instead of filling Redis until `noeviction` fails every write.

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Min
 from django.utils import timezone
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
@@ -80,7 +81,7 @@ class ConveyorCollector(Collector):
             for name in ("jobs_submitted", "jobs_finished", "job_duration", "queue_wait", "schedule_lateness",
                          "http_requests", "http_duration", "jobs_refused"):  # fmt: skip
                 pipe.hgetall(PREFIX + name)
-            for name in dispatch.settings.QUEUE_NAMES:
+            for name in settings.QUEUE_NAMES:
                 pipe.llen(f"rq:queue:{name}")
             raw = pipe.execute()
         decoded = [{k.decode(): v.decode() for k, v in h.items()} for h in raw[:8]]
@@ -99,7 +100,7 @@ class ConveyorCollector(Collector):
                               http_duration)  # fmt: skip
 
         depth = GaugeMetricFamily("conveyor_queue_depth", "Jobs waiting in each RQ queue", labels=["queue"])
-        for name, length in zip(dispatch.settings.QUEUE_NAMES, raw[8:], strict=True):
+        for name, length in zip(settings.QUEUE_NAMES, raw[8:], strict=True):
             depth.add_metric([name], length)
         yield depth
         workers = GaugeMetricFamily("conveyor_workers", "Live RQ workers")
