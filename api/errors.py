@@ -11,7 +11,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from jobs.errors import DomainError, FieldError, Invalid, TooManyRequests, Unauthenticated
+from jobs.errors import DomainError, FieldError, Invalid, RetryLater, Unauthenticated
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         errors = exc.errors if isinstance(exc, Invalid) else None
         body = problem_body(exc.status, code=exc.code, detail=exc.detail, request=request, errors=errors)
         headers = {}
-        if isinstance(exc, TooManyRequests):
+        if isinstance(exc, RetryLater):
             headers["Retry-After"] = str(exc.retry_after)
         if isinstance(exc, Unauthenticated):
             headers["WWW-Authenticate"] = 'Bearer realm="api"'  # RFC 9110: a 401 names a scheme

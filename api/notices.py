@@ -13,11 +13,11 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
+from typing import Any
 
-import redis.asyncio as aioredis
-from django.conf import settings
 from redis.exceptions import RedisError
 
+from config import redis_config
 from jobs.dispatch import NOTICE_CHANNEL
 
 logger = logging.getLogger(__name__)
@@ -30,11 +30,11 @@ SUBSCRIBE_TIMEOUT = 1.0  # how long a new waiter waits for the subscription befo
 class JobNotices:
     """The change notices of every job, for the waiters of one event loop."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         self.loop = asyncio.get_running_loop()
         self.subscribed = asyncio.Event()
         self._waiters: defaultdict[str, set[asyncio.Event]] = defaultdict(set)
-        self._listener = self.loop.create_task(self._listen(url))  # held: the loop keeps only a weak reference
+        self._listener = self.loop.create_task(self._listen(config))  # held: the loop keeps only a weak reference
 
     @contextlib.asynccontextmanager
     async def watch(self, job_id: str) -> AsyncIterator[asyncio.Event]:
@@ -59,9 +59,10 @@ class JobNotices:
             for changed in self._waiters.get(job_id, ()):
                 changed.set()
 
-    async def _listen(self, url: str) -> None:
+    async def _listen(self, config: dict[str, Any]) -> None:
         while True:
-            client = aioredis.Redis.from_url(url, client_name=NOTICES_CLIENT_NAME)
+            # No socket timeout: the subscription is silent for as long as no job changes.
+            client = redis_config.async_client(config, client_name=NOTICES_CLIENT_NAME, socket_timeout=None)
             try:
                 async with client.pubsub() as pubsub:
                     await pubsub.psubscribe(f"{NOTICE_CHANNEL}*")
@@ -87,5 +88,5 @@ def job_notices() -> JobNotices:
     """The notices of the running event loop (one per web process), started on first use."""
     loop = asyncio.get_running_loop()
     if not _current or _current[0].loop is not loop:
-        _current[:] = [JobNotices(settings.REDIS_URL)]
+        _current[:] = [JobNotices(redis_config.current())]
     return _current[0]

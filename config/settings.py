@@ -14,6 +14,19 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from config.csp import inline_block_hashes
+from config.redis_config import connection_config
+
+
+def _env_limit(name: str, default: int) -> int:
+    """Read a non-negative whole number (0 = no limit), or raise ImproperlyConfigured."""
+    try:
+        value = int(env.str(name, default=str(default)))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number (0 = no limit)") from None
+    if value < 0:
+        raise ImproperlyConfigured(f"{name} must be 0 (no limit) or more, not {value}")
+    return value
+
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # local state (SQLite, embedded Redis); git-ignored, made on first use
@@ -179,11 +192,48 @@ STORAGES = {
 # Without REDIS_URL, `make run` and the test suite start a private redis-server (config.redis_server)
 # listening on this unix socket.
 EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
-EMBEDDED_REDIS = not env.str("REDIS_URL", default="")
-REDIS_URL = env.str("REDIS_URL", default="") or f"unix://{EMBEDDED_REDIS_SOCKET}?db=0"
+# Sentinel and TLS (config.redis_config, docs/operations.md#redis-sentinel-and-tls): with
+# REDIS_SENTINELS, REDIS_URL gives only the scheme, credentials and database of the master.
+REDIS_SENTINELS = env.list("REDIS_SENTINELS", default=[])
+REDIS_SENTINEL_MASTER = env.str("REDIS_SENTINEL_MASTER", default="mymaster")
+REDIS_SENTINEL_PASSWORD = env.str("REDIS_SENTINEL_PASSWORD", default="")
+REDIS_CA_CERTS = env.str("REDIS_CA_CERTS", default="")
+REDIS_SSL_CERT_REQS = env.str("REDIS_SSL_CERT_REQS", default="required")
+EMBEDDED_REDIS = not env.str("REDIS_URL", default="") and not REDIS_SENTINELS
+REDIS_URL = env.str("REDIS_URL", default="") or (
+    "redis://" if REDIS_SENTINELS else f"unix://{EMBEDDED_REDIS_SOCKET}?db=0"
+)
+
 
 QUEUE_NAMES = env.list("CONVEYOR_QUEUES", default=["high", "default", "low"])
-RQ_QUEUES = {name: {"URL": REDIS_URL, "SERIALIZER": "rq.serializers.JSONSerializer"} for name in QUEUE_NAMES}
+# Every process connects through django-rq's get_redis_connection() with this entry: the
+# worker (rqworker) directly, the web process and the scheduler via jobs.dispatch.
+RQ_QUEUES = {
+    name: {
+        **connection_config(
+            REDIS_URL,
+            sentinels=REDIS_SENTINELS,
+            master=REDIS_SENTINEL_MASTER,
+            sentinel_password=REDIS_SENTINEL_PASSWORD,
+            ca_certs=REDIS_CA_CERTS,
+            cert_reqs=REDIS_SSL_CERT_REQS,
+        ),
+        "SERIALIZER": "rq.serializers.JSONSerializer",
+    }
+    for name in QUEUE_NAMES
+}
+# Back-pressure (jobs.admission): per-user limits on submits (staff are exempt; 0 = no limit), and
+# a cap on each RQ queue's length past which submits to it are refused (0 = no cap), so a flood
+# answers 429/503 instead of filling Redis until `noeviction` fails every write.
+SUBMIT_RATE_PER_MINUTE = _env_limit("SUBMIT_RATE_PER_MINUTE", 3000)
+MAX_WAITING_JOBS_PER_USER = _env_limit("MAX_WAITING_JOBS_PER_USER", 10000)
+QUEUE_MAX_DEPTH = _env_limit("QUEUE_MAX_DEPTH", 50000)
+# Per-queue caps that replace QUEUE_MAX_DEPTH for the queues they name, e.g. `low=200000,high=5000`.
+QUEUE_MAX_DEPTHS = {name: QUEUE_MAX_DEPTH for name in QUEUE_NAMES} | {
+    name: int(depth) for name, depth in env.dict("QUEUE_MAX_DEPTHS", default={}).items()
+}
+if unknown := set(QUEUE_MAX_DEPTHS) - set(QUEUE_NAMES):
+    raise ImproperlyConfigured(f"QUEUE_MAX_DEPTHS names unknown queues: {sorted(unknown)}")
 # How often a fork worker heartbeats while its job runs; 3 missed beats = the worker is gone.
 WORKER_MONITORING_INTERVAL = env.int("WORKER_MONITORING_INTERVAL", default=5)
 # The scheduler's reconcile pass: how often it runs, and how old a push or a start must be

@@ -30,7 +30,8 @@ def _once(key: str) -> bool:
         return True  # better a duplicate mail than a silent failure
 
 
-def _send(key: str, subject: str, message: str) -> bool:
+def send(key: str, subject: str, message: str) -> bool:
+    """Mail the admins unless ADMINS is empty or `key` was sent within ALERT_INTERVAL; True if sent."""
     if not settings.ADMINS or not _once(key):
         return False
     mail_admins(subject, message)
@@ -41,7 +42,7 @@ def _send(key: str, subject: str, message: str) -> bool:
 def job_failed(job: Job) -> None:
     """A job failed for good: mail the admins (once per task per interval)."""
     error = job.error or {}
-    _send(
+    send(
         f"task:{job.task}",
         f"Job {job.task} failed",
         f"Job {job.pk} ({job.task}) failed after {job.attempt} attempt(s): {error.get('type')}: {error.get('message')}",
@@ -54,7 +55,7 @@ def job_failed(job: Job) -> None:
             .values_list("state", flat=True)[:FAILED_RUNS]
         )
         if len(recent) == FAILED_RUNS and all(state == JobState.FAILED for state in recent):
-            _send(
+            send(
                 f"schedule-failing:{job.schedule_id}",
                 f"Schedule {job.schedule_id} keeps failing",
                 f"The last {FAILED_RUNS} runs of schedule {job.schedule_id} failed.",
@@ -76,7 +77,7 @@ def silent_schedules() -> int:
             continue
         succeeded = Job.objects.filter(schedule=schedule, state=JobState.SUCCEEDED, ended_at__gte=now - window)
         if not succeeded.exists():
-            sent += _send(
+            sent += send(
                 f"schedule-silent:{schedule.pk}",
                 f"Schedule {schedule.name} has not succeeded lately",
                 f"Schedule {schedule.name} ({schedule.pk}) has had no successful run in the last {window}.",

@@ -7,15 +7,16 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 import django_rq
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django_rq.connection_utils import get_redis_connection
 from redis import Redis
 from redis.client import Pipeline
 from redis.exceptions import RedisError
 from rq import Queue
 
+from config import redis_config
 from jobs import metrics
 from jobs.engine import RUN_JOB
 from jobs.models import Job, JobState
@@ -30,8 +31,9 @@ RQ_FAILURE_TTL = 24 * 3600
 
 @functools.cache
 def redis_connection() -> Redis:
-    """Return this process's Redis client (one connection pool, reused by every request)."""
-    return Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=10, health_check_interval=30)
+    """Return this process's Redis client (one connection pool, reused by every request), made
+    by django-rq from the same settings as the worker's (REDIS_URL, Sentinel, TLS)."""
+    return get_redis_connection(redis_config.current())
 
 
 @functools.cache

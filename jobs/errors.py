@@ -71,12 +71,25 @@ class Unauthenticated(DomainError):
     code = "unauthenticated"
 
 
-class TooManyRequests(DomainError):
-    """The caller must wait `retry_after` seconds before trying again (e.g. sign-in lockout)."""
+class RetryLater(DomainError):
+    """Base for refusals that pass with time: the caller should wait `retry_after` seconds."""
+
+    def __init__(self, detail: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+        if code is not None:
+            self.code = code
+
+
+class TooManyRequests(RetryLater):
+    """The caller is over a limit of its own (sign-in lockout, submit rate, waiting jobs)."""
 
     status = 429
     code = "throttled"
 
-    def __init__(self, detail: str, *, retry_after: int) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
+
+class Unavailable(RetryLater):
+    """The service cannot take this now (a full queue, no worker listening), whoever asks."""
+
+    status = 503
+    code = "unavailable"

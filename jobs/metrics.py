@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Min
 from django.utils import timezone
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
@@ -78,15 +79,17 @@ class ConveyorCollector(Collector):
         connection = dispatch.redis_connection()
         with connection.pipeline(transaction=False) as pipe:
             for name in ("jobs_submitted", "jobs_finished", "job_duration", "queue_wait", "schedule_lateness",
-                         "http_requests", "http_duration"):  # fmt: skip
+                         "http_requests", "http_duration", "jobs_refused"):  # fmt: skip
                 pipe.hgetall(PREFIX + name)
-            for name in dispatch.settings.QUEUE_NAMES:
+            for name in settings.QUEUE_NAMES:
                 pipe.llen(f"rq:queue:{name}")
             raw = pipe.execute()
-        decoded = [{k.decode(): v.decode() for k, v in h.items()} for h in raw[:7]]
-        submitted, finished, duration, wait, lateness, requests, http_duration = decoded
+        decoded = [{k.decode(): v.decode() for k, v in h.items()} for h in raw[:8]]
+        submitted, finished, duration, wait, lateness, requests, http_duration, refused = decoded
 
         yield self._counter("conveyor_jobs_submitted", "Jobs submitted", ["task"], submitted)
+        yield self._counter("conveyor_jobs_refused", "Jobs refused by back-pressure (jobs.admission), by reason",
+                            ["reason"], refused)  # fmt: skip
         yield self._counter("conveyor_jobs_finished", "Jobs that reached a final state", ["task", "state"], finished)
         yield self._histogram("conveyor_job_duration_seconds", "Run time of finished jobs", ["task"], duration)
         yield self._histogram("conveyor_queue_wait_seconds", "Wait from due to start", ["queue"], wait)
@@ -97,7 +100,7 @@ class ConveyorCollector(Collector):
                               http_duration)  # fmt: skip
 
         depth = GaugeMetricFamily("conveyor_queue_depth", "Jobs waiting in each RQ queue", labels=["queue"])
-        for name, length in zip(dispatch.settings.QUEUE_NAMES, raw[7:], strict=True):
+        for name, length in zip(settings.QUEUE_NAMES, raw[8:], strict=True):
             depth.add_metric([name], length)
         yield depth
         workers = GaugeMetricFamily("conveyor_workers", "Live RQ workers")

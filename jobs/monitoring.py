@@ -10,7 +10,7 @@ from rq import Worker
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 from rq.worker import BaseWorker
 
-from jobs import dispatch
+from jobs import alerts, dispatch
 from jobs.models import TERMINAL_STATES, Job, JobState
 from jobs.worker import ALIVE_KEY
 
@@ -66,6 +66,7 @@ def queue_stats() -> list[dict[str, Any]]:
                 "rq_failed": FailedJobRegistry(name, connection=connection).count,
                 "workers": sum(1 for worker in workers if name in worker.queue_names()),
                 "oldest_queued_seconds": (now - oldest[name]).total_seconds() if oldest.get(name) else None,
+                "max_depth": settings.QUEUE_MAX_DEPTHS.get(name, settings.QUEUE_MAX_DEPTH) or None,
             }
         )
     return stats
@@ -131,3 +132,43 @@ def queue_history(*, minutes: int = QUEUE_HISTORY_MINUTES, now: datetime | None 
         ]
         history.append({"name": name, "points": points})
     return history
+
+
+UNSERVED_AFTER = timedelta(minutes=5)
+UNSERVED_KEY = "conveyor:queue-unserved:{}"  # + the queue name: a hash {since, alerted}
+
+
+def unserved_queues(now: datetime | None = None) -> int:
+    """Mail the admins once per episode about each queue that has had jobs waiting in RQ and no
+    live worker listening for UNSERVED_AFTER; returns how many mails went out. Run periodically
+    by the scheduler: an episode starts when a pass first sees the queue unserved and ends when
+    one sees it empty or served."""
+    moment = (now or timezone.now()).timestamp()
+    connection = dispatch.redis_connection()
+    listening = {name for worker in live_workers() for name in worker.queue_names()}
+    with connection.pipeline(transaction=False) as pipe:
+        for name in settings.QUEUE_NAMES:
+            pipe.llen(dispatch.queue(name).key)
+        depths = pipe.execute()
+    sent = 0
+    for name, depth in zip(settings.QUEUE_NAMES, depths, strict=True):
+        key = UNSERVED_KEY.format(name)
+        if not depth or name in listening:
+            connection.delete(key)
+            continue
+        connection.hsetnx(key, "since", moment)
+        since, alerted = connection.hmget(key, "since", "alerted")
+        waited = moment - float(since or moment)
+        if (
+            waited >= UNSERVED_AFTER.total_seconds()
+            and not alerted
+            and alerts.send(
+                f"queue-unserved:{name}",
+                f"Queue {name} has no worker",
+                f"Queue {name} has had {depth} job(s) waiting and no live worker listening for "
+                f"{int(waited // 60)} minutes. Start a worker for it (rqworker {name}).",
+            )
+        ):
+            connection.hset(key, "alerted", 1)
+            sent += 1
+    return sent

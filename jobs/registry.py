@@ -30,6 +30,7 @@ class Task:
     max_retries: int = 0
     retry_intervals: tuple[int, ...] = ()
     staff_only: bool = False
+    needs_worker: bool = False  # a submit is refused (503) while no live worker listens on its queue
     validator: Draft202012Validator = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -84,11 +85,14 @@ def task(
     max_retries: int = 0,
     retry_intervals: tuple[int, ...] = (),
     staff_only: bool = False,
+    needs_worker: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated function as task `name`; its docstring's first line describes it.
 
     `parameters` is a JSON Schema (type object) of its keyword arguments; unknown keywords
-    are refused unless the schema says otherwise.
+    are refused unless the schema says otherwise. `needs_worker=True`: a submit is refused with
+    503 while no live worker listens on the job's queue (for work that is useless late); other
+    tasks' jobs wait for a worker.
     """
     schema = {"type": "object", "additionalProperties": False, **parameters}
 
@@ -103,6 +107,7 @@ def task(
             max_retries=max_retries,
             retry_intervals=retry_intervals,
             staff_only=staff_only,
+            needs_worker=needs_worker,
         )
         return func
 

@@ -5,8 +5,10 @@ the schedule fires due are handled here together (one DB transaction per FIRE_BA
 see jobs.schedules.schedule_fire_many), anything else is queued as rq-scheduler would. Then
 it runs the dispatch pass (due scheduled jobs, retries, pushes Redis missed), every
 RECONCILE_EVERY_SECONDS (a setting) the reconcile pass (jobs and schedule arming Redis lost,
-jobs of dead workers) and every ALERT_EVERY seconds the check for schedules that stopped
-succeeding, and every RETENTION_EVERY_SECONDS (a setting) one retention batch (jobs.retention).
+jobs of dead workers), every ALERT_EVERY seconds the check for schedules that stopped
+succeeding, every UNSERVED_CHECK_EVERY seconds the one for queues with jobs waiting and no
+worker (jobs.monitoring.unserved_queues), and every RETENTION_EVERY_SECONDS (a setting) one
+retention batch (jobs.retention).
 
 An outage of Redis or the database does not end the process: the loop waits it out
 (jobs.outage) and goes on; reconcile then waits for workers to vouch for themselves again.
@@ -30,6 +32,7 @@ from audit.context import attribute
 from jobs.alerts import silent_schedules
 from jobs.dispatch import dispatch_due
 from jobs.engine import FIRE_SCHEDULE, JsonJob
+from jobs.monitoring import unserved_queues
 from jobs.outage import OUTAGE_ERRORS, Outage
 from jobs.reconcile import reconcile
 from jobs.retention import retention_pass
@@ -40,6 +43,7 @@ logger = logging.getLogger(__name__)
 LOCK_GRACE = 10  # seconds a stopped lock holder keeps the lock past one interval (rq-scheduler's value)
 
 ALERT_EVERY = 300.0
+UNSERVED_CHECK_EVERY = 30.0  # seconds between checks for queues with waiting jobs and no worker
 FIRE_BATCH = 500  # slots per transaction
 TICK_DELAY = 0.005  # seconds after the whole multiple of the interval
 
@@ -55,7 +59,7 @@ class ConveyorScheduler(Scheduler):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["job_class"] = JsonJob  # rq-scheduler has no serializer option: the job class is JSON-only
         super().__init__(*args, **kwargs)
-        self._reconcile_at = self._alert_at = self._retention_at = 0.0  # time.monotonic() when each pass is due
+        self._reconcile_at = self._alert_at = self._unserved_at = self._retention_at = 0.0  # when each pass is due (time.monotonic())
         self._next_due: float | None = None  # epoch seconds of the next slot seen but not yet due
         self.outage = Outage("scheduler", self.connection)
 
@@ -143,6 +147,9 @@ class ConveyorScheduler(Scheduler):  # type: ignore[misc]
                 if time.monotonic() >= self._alert_at:
                     self._alert_at = time.monotonic() + ALERT_EVERY
                     silent_schedules()
+                if time.monotonic() >= self._unserved_at:
+                    self._unserved_at = time.monotonic() + UNSERVED_CHECK_EVERY
+                    unserved_queues()
                 if time.monotonic() >= self._retention_at:
                     # One bounded batch per interval: a backlog drains in small steps, never a
                     # long lock, and the tick that runs it is late by one batch at most.

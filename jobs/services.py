@@ -14,7 +14,7 @@ from rq.command import send_stop_job_command
 
 from audit.context import Attribution
 from audit.history import bulk_create_audited
-from jobs import dispatch
+from jobs import admission, dispatch
 from jobs.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from jobs.lifecycle import announce, cancel_dependents
 from jobs.models import Job, JobState, Schedule
@@ -129,10 +129,12 @@ def _cache_parents(job: Job, parents: list[Job]) -> None:
 
 def job_submit(*, spec: JobSpec, actor: User, schedule: Schedule | None = None) -> Job:
     """Create a job from `spec` for `actor` (a run of `schedule`, if given); raise Invalid
-    (nothing stored) if it cannot run, Forbidden if `actor` may not run the task."""
+    (nothing stored) if it cannot run, Forbidden if `actor` may not run the task, and
+    TooManyRequests or Unavailable if back-pressure refuses it (jobs.admission)."""
     job, parents, errors = _build(spec, actor=actor, now=timezone.now())
     if errors:
         raise Invalid("the job cannot be submitted as given", errors=errors)
+    admission.admit(jobs=[job], actor=actor)
     job.schedule = schedule
     with transaction.atomic():
         _save([(job, parents)])
@@ -167,6 +169,7 @@ def job_submit_batch(*, specs: list[JobSpec], actor: User) -> list[Job]:
         errors += [FieldError(f"/jobs/{index}{e.pointer}", e.detail, e.code) for e in item_errors]
     if errors:
         raise Invalid("the batch cannot be submitted as given", errors=errors)
+    admission.admit(jobs=[job for job, _ in built], actor=actor)
     with transaction.atomic():
         _save(built)
     return [job for job, _ in built]
@@ -227,6 +230,7 @@ def job_retry(*, job: Job, actor: User) -> Job:
     new, _, errors = _build(spec, actor=actor, now=timezone.now())
     if errors:
         raise Invalid("the job can no longer be submitted as it was", errors=errors)
+    admission.admit(jobs=[new], actor=actor)
     new.retry_of = job
     with transaction.atomic():
         _save([(new, [])])

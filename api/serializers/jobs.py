@@ -24,6 +24,9 @@ class TaskOutput(serializers.Serializer):
     max_retries = serializers.IntegerField()
     retry_intervals = serializers.ListField(child=serializers.IntegerField())
     staff_only = serializers.BooleanField()
+    needs_worker = serializers.BooleanField(
+        help_text="Submits are refused (503, no_worker) while no live worker listens on the task's queue"
+    )
     parameters = serializers.DictField(
         child=serializers.JSONField(), help_text="JSON Schema of the task's keyword arguments"
     )

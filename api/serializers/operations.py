@@ -15,6 +15,10 @@ class QueueOutput(serializers.Serializer):
     rq_failed = serializers.IntegerField()
     workers = serializers.IntegerField()
     oldest_queued_seconds = serializers.FloatField(allow_null=True)
+    max_depth = serializers.IntegerField(
+        allow_null=True,
+        help_text="Submits to this queue are refused (503) while rq_queued is at or above it; null = no cap",
+    )
 
 
 class QueueHistoryPoint(serializers.Serializer):

@@ -31,6 +31,8 @@ from jobs.services import JobSpec, job_cancel, job_retry, job_submit, job_submit
 
 # Seconds a client should wait before polling a job that is not done.
 POLL_AFTER = "1"
+# What a submit may answer besides 202: back-pressure (jobs.admission) is 429 or 503.
+SUBMIT_PROBLEMS = problems(409, 422, 429, 503)
 
 
 def _header(name: str, kind: Any, statuses: list[int], description: str) -> OpenApiParameter:
@@ -39,7 +41,12 @@ def _header(name: str, kind: Any, statuses: list[int], description: str) -> Open
 
 ACCEPTED_HEADERS = [
     _header("Location", OpenApiTypes.URI, [202], "The job's URL"),
-    _header("Retry-After", OpenApiTypes.INT, [202], "Seconds to wait before polling"),
+    _header(
+        "Retry-After",
+        OpenApiTypes.INT,
+        [202, 429, 503],
+        "202: seconds to wait before polling; 429/503 (back-pressure): seconds to wait before submitting again",
+    ),
     _header("Idempotent-Replayed", OpenApiTypes.STR, [202], "`true` when this is a replayed response"),
 ]
 DETAIL_HEADERS = [
@@ -103,7 +110,7 @@ class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
         operation_id="jobs_submit",
         request=JobSubmitInput,
         parameters=[IDEMPOTENCY_KEY, *ACCEPTED_HEADERS],
-        responses={202: JobOutput, **problems(409, 422)},
+        responses={202: JobOutput, **SUBMIT_PROBLEMS},
     )
     @idempotent
     def create(self, request: Request) -> Response:
@@ -138,7 +145,7 @@ class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
         operation_id="jobs_retry",
         request=None,
         parameters=[IDEMPOTENCY_KEY, *ACCEPTED_HEADERS],
-        responses={202: JobOutput, **problems(409, 422)},
+        responses={202: JobOutput, **SUBMIT_PROBLEMS},
     )
     @action(detail=True, methods=["post"])
     @idempotent
@@ -189,7 +196,7 @@ class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
         operation_id="jobs_batch",
         request=JobBatchInput,
         parameters=[IDEMPOTENCY_KEY, *ACCEPTED_HEADERS[1:]],
-        responses={202: JobBatchOutput, **problems(409, 422)},
+        responses={202: JobBatchOutput, **SUBMIT_PROBLEMS},
     )
     @action(detail=False, methods=["post"])
     @idempotent

@@ -21,7 +21,7 @@ from api.serializers.schedules import (
 )
 from api.views.audit import HISTORY_SCHEMA, VersionPagination, history_response
 from api.views.base import AuthenticatedView
-from api.views.jobs import ACCEPTED_HEADERS, POLL_AFTER
+from api.views.jobs import ACCEPTED_HEADERS, POLL_AFTER, SUBMIT_PROBLEMS
 from jobs.models import Schedule
 from jobs.schedules import (
     schedule_create,
@@ -119,7 +119,7 @@ class ScheduleViewSet(AuthenticatedView, viewsets.GenericViewSet):
         operation_id="schedules_trigger",
         request=None,
         parameters=[IDEMPOTENCY_KEY, *ACCEPTED_HEADERS],
-        responses={202: JobOutput, **problems(409, 422)},
+        responses={202: JobOutput, **SUBMIT_PROBLEMS},
     )
     @action(detail=True, methods=["post"])
     @idempotent

@@ -24,6 +24,7 @@ class QueueOutput:
         rq_failed (int):
         workers (int):
         oldest_queued_seconds (float | None):
+        max_depth (int | None): Submits to this queue are refused (503) while rq_queued is at or above it; null = no cap
     """
 
     name: str
@@ -37,6 +38,7 @@ class QueueOutput:
     rq_failed: int
     workers: int
     oldest_queued_seconds: float | None
+    max_depth: int | None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -63,6 +65,9 @@ class QueueOutput:
         oldest_queued_seconds: float | None
         oldest_queued_seconds = self.oldest_queued_seconds
 
+        max_depth: int | None
+        max_depth = self.max_depth
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -78,6 +83,7 @@ class QueueOutput:
                 "rq_failed": rq_failed,
                 "workers": workers,
                 "oldest_queued_seconds": oldest_queued_seconds,
+                "max_depth": max_depth,
             }
         )
 
@@ -115,6 +121,13 @@ class QueueOutput:
             d.pop("oldest_queued_seconds")
         )
 
+        def _parse_max_depth(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        max_depth = _parse_max_depth(d.pop("max_depth"))
+
         queue_output = cls(
             name=name,
             scheduled=scheduled,
@@ -127,6 +140,7 @@ class QueueOutput:
             rq_failed=rq_failed,
             workers=workers,
             oldest_queued_seconds=oldest_queued_seconds,
+            max_depth=max_depth,
         )
 
         queue_output.additional_properties = d

@@ -24,6 +24,7 @@ class TaskOutput:
         max_retries (int):
         retry_intervals (list[int]):
         staff_only (bool):
+        needs_worker (bool): Submits are refused (503, no_worker) while no live worker listens on the task's queue
         parameters (TaskOutputParameters): JSON Schema of the task's keyword arguments
     """
 
@@ -34,6 +35,7 @@ class TaskOutput:
     max_retries: int
     retry_intervals: list[int]
     staff_only: bool
+    needs_worker: bool
     parameters: TaskOutputParameters
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -52,6 +54,8 @@ class TaskOutput:
 
         staff_only = self.staff_only
 
+        needs_worker = self.needs_worker
+
         parameters = self.parameters.to_dict()
 
         field_dict: dict[str, Any] = {}
@@ -65,6 +69,7 @@ class TaskOutput:
                 "max_retries": max_retries,
                 "retry_intervals": retry_intervals,
                 "staff_only": staff_only,
+                "needs_worker": needs_worker,
                 "parameters": parameters,
             }
         )
@@ -90,6 +95,8 @@ class TaskOutput:
 
         staff_only = d.pop("staff_only")
 
+        needs_worker = d.pop("needs_worker")
+
         parameters = TaskOutputParameters.from_dict(d.pop("parameters"))
 
         task_output = cls(
@@ -100,6 +107,7 @@ class TaskOutput:
             max_retries=max_retries,
             retry_intervals=retry_intervals,
             staff_only=staff_only,
+            needs_worker=needs_worker,
             parameters=parameters,
         )
 

@@ -1,0 +1,116 @@
+"""The Redis connection settings of every process (web, worker, scheduler), in django-rq's format.
+
+`connection_config()` turns REDIS_URL plus the Sentinel and TLS settings into one RQ_QUEUES
+entry; django-rq's `get_redis_connection()` turns that entry into a client. The worker
+(`manage.py rqworker`, through django-rq), the scheduler and the web process
+(`jobs.dispatch.redis_connection`) all connect that way, so one configuration applies to all.
+
+- Plain or TLS: REDIS_URL `redis://`, `rediss://` (TLS) or `unix://`. With TLS,
+  REDIS_CA_CERTS names the CA bundle that signed the server's certificate and
+  REDIS_SSL_CERT_REQS is `required` (default), `optional` or `none`. They travel in the URL's
+  query, which redis-py reads (django-rq passes nothing else for a URL).
+- Sentinel: REDIS_SENTINELS `host:port,host:port` and REDIS_SENTINEL_MASTER (the monitored
+  name). REDIS_URL then gives only the scheme (`rediss` = TLS to the master and sentinels), the
+  credentials and the database; its host is ignored. REDIS_SENTINEL_PASSWORD is the sentinels'
+  own password, if they have one.
+"""
+
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+# Every client: fail fast when Redis is unreachable, notice a dead connection before using it.
+TIMEOUTS: dict[str, Any] = {"socket_connect_timeout": 2, "socket_timeout": 10, "health_check_interval": 30}
+CERT_REQS = ("required", "optional", "none")
+
+
+def connection_config(
+    url: str,
+    *,
+    sentinels: list[str] | None = None,
+    master: str = "mymaster",
+    sentinel_password: str = "",
+    ca_certs: str = "",
+    cert_reqs: str = "required",
+) -> dict[str, Any]:
+    """Return the RQ_QUEUES connection entry for these settings, or raise ImproperlyConfigured."""
+    if cert_reqs not in CERT_REQS:
+        raise ImproperlyConfigured(f"REDIS_SSL_CERT_REQS must be one of {', '.join(CERT_REQS)}, not {cert_reqs!r}")
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise ImproperlyConfigured("REDIS_URL must start with redis://, rediss:// (TLS) or unix://")
+    tls = {"ssl_cert_reqs": cert_reqs, **({"ssl_ca_certs": ca_certs} if ca_certs else {})}
+    if parts.scheme != "rediss":
+        tls = {}
+    if not sentinels:
+        query = dict(parse_qsl(parts.query))
+        query = {**{name: str(value) for name, value in {**TIMEOUTS, **tls}.items()}, **query}
+        return {"URL": _with_query(url, query), "SSL_CERT_REQS": cert_reqs}
+    addresses = []
+    for sentinel in sentinels:
+        host, _, port = sentinel.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise ImproperlyConfigured(f"REDIS_SENTINELS entries are host:port, not {sentinel!r}")
+        addresses.append((host.strip("[]"), int(port)))
+    if parts.scheme == "unix":
+        raise ImproperlyConfigured("with REDIS_SENTINELS, REDIS_URL must be redis:// or rediss://")
+    db = parts.path.strip("/") or dict(parse_qsl(parts.query)).get("db", "0")
+    ssl = {"ssl": True, **tls} if tls else {}
+    connect = {name: value for name, value in TIMEOUTS.items() if name != "socket_timeout"}
+    return {
+        "SENTINELS": addresses,
+        "MASTER_NAME": master,
+        "DB": int(db),
+        "USERNAME": unquote(parts.username) if parts.username else None,
+        "PASSWORD": unquote(parts.password) if parts.password else None,
+        "SOCKET_TIMEOUT": TIMEOUTS["socket_timeout"],
+        "CONNECTION_KWARGS": {**connect, **ssl},
+        "SENTINEL_KWARGS": {
+            **TIMEOUTS,
+            **ssl,
+            **({"password": sentinel_password} if sentinel_password else {}),
+        },
+    }
+
+
+def current() -> dict[str, Any]:
+    """The connection entry for django.conf.settings as they are now (tests change REDIS_URL)."""
+    from django.conf import settings
+
+    return connection_config(
+        settings.REDIS_URL,
+        sentinels=settings.REDIS_SENTINELS,
+        master=settings.REDIS_SENTINEL_MASTER,
+        sentinel_password=settings.REDIS_SENTINEL_PASSWORD,
+        ca_certs=settings.REDIS_CA_CERTS,
+        cert_reqs=settings.REDIS_SSL_CERT_REQS,
+    )
+
+
+def async_client(config: dict[str, Any], **kwargs: Any) -> Any:
+    """An asyncio client for `config` (an entry from `connection_config`), built as django-rq
+    builds the sync one: for the web process's notice listener."""
+    from redis import asyncio as aioredis
+    from redis.asyncio.sentinel import Sentinel
+
+    if "URL" in config:
+        # The URL's own options win over keyword arguments in redis-py: drop those given here.
+        url = config["URL"]
+        query = {name: value for name, value in parse_qsl(urlsplit(url).query) if name not in kwargs}
+        return aioredis.Redis.from_url(_with_query(url, query), **kwargs)
+    connection = {
+        "db": config["DB"],
+        "username": config["USERNAME"],
+        "password": config["PASSWORD"],
+        "socket_timeout": config["SOCKET_TIMEOUT"],
+        **config["CONNECTION_KWARGS"],
+        **kwargs,
+    }
+    sentinel = Sentinel(config["SENTINELS"], sentinel_kwargs=config["SENTINEL_KWARGS"], **connection)
+    return sentinel.master_for(config["MASTER_NAME"])
+
+
+def _with_query(url: str, query: dict[str, str]) -> str:
+    """`url` with its query replaced (by hand: urlunsplit turns `unix:///path` into `unix:/path`)."""
+    return url.partition("?")[0] + ("?" + urlencode(query) if query else "")
