@@ -2,7 +2,7 @@
 
 Checked in this order, cheapest refusal first and nothing counted for a refused submit:
 1. the submitter's waiting jobs (scheduled, deferred, queued) plus the submit stay within
-   MAX_WAITING_JOBS_PER_USER: a COUNT over a partial index, stopped at the limit (429);
+   MAX_WAITING_JOBS_PER_USER: a COUNT over the (submitted_by, state) index, stopped at the limit (429);
 2. a task declared `needs_worker=True` has a live worker on its queue (503);
 3. one Lua script, one round trip: every target queue is below its QUEUE_MAX_DEPTHS cap (503),
    then the submitter's jobs in the current minute plus the submit stay within

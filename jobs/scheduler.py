@@ -59,7 +59,9 @@ class ConveyorScheduler(Scheduler):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["job_class"] = JsonJob  # rq-scheduler has no serializer option: the job class is JSON-only
         super().__init__(*args, **kwargs)
-        self._reconcile_at = self._alert_at = self._unserved_at = self._retention_at = 0.0  # when each pass is due (time.monotonic())
+        self._reconcile_at = self._alert_at = self._unserved_at = self._retention_at = (
+            0.0  # when each pass is due (time.monotonic())
+        )
         self._next_due: float | None = None  # epoch seconds of the next slot seen but not yet due
         self.outage = Outage("scheduler", self.connection)
 
