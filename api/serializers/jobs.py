@@ -128,6 +128,14 @@ class JobOutput(serializers.Serializer):
         return [str(parent.pk) for parent in job.depends_on.all()]
 
 
+class JobEventOutput(serializers.Serializer):
+    """One Server-Sent Event of a job's stream, as an SSE client parses it."""
+
+    event = serializers.ChoiceField(choices=["state", "progress"])
+    id = serializers.CharField(help_text="The job's version when the event was sent; resume with Last-Event-ID")
+    data = serializers.CharField(help_text="JSON: the Job for `state`, its `progress` object for `progress`")  # type: ignore[assignment]  # a field, not Serializer.data: DRF pops it
+
+
 class JobBatchOutput(serializers.Serializer):
     jobs = JobOutput(many=True)
 

@@ -16,6 +16,7 @@ from api.serializers.jobs import (
     JobBatchInput,
     JobBatchOutput,
     JobDetailQuery,
+    JobEventOutput,
     JobListQuery,
     JobOutput,
     JobSubmitInput,
@@ -174,7 +175,7 @@ class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
             )
         ],
         responses={
-            (200, "text/event-stream"): OpenApiTypes.STR,
+            (200, "text/event-stream"): JobEventOutput,
             204: OpenApiResponse(
                 description="The job is done and Last-Event-ID is its last version: nothing more will come "
                 "(an EventSource stops reconnecting)."

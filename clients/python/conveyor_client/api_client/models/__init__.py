@@ -14,9 +14,11 @@ from .audit_via import AuditVia
 from .csrf_token_output import CsrfTokenOutput
 from .deleted_schedule_output import DeletedScheduleOutput
 from .deleted_schedule_output_data import DeletedScheduleOutputData
+from .event_enum import EventEnum
 from .job_batch_input_request import JobBatchInputRequest
 from .job_batch_output import JobBatchOutput
 from .job_error_output import JobErrorOutput
+from .job_event_output import JobEventOutput
 from .job_log_line import JobLogLine
 from .job_log_output import JobLogOutput
 from .job_output import JobOutput
@@ -90,9 +92,11 @@ __all__ = (
     "CsrfTokenOutput",
     "DeletedScheduleOutput",
     "DeletedScheduleOutputData",
+    "EventEnum",
     "JobBatchInputRequest",
     "JobBatchOutput",
     "JobErrorOutput",
+    "JobEventOutput",
     "JobLogLine",
     "JobLogOutput",
     "JobOutput",

@@ -7,6 +7,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.job_event_output import JobEventOutput
 from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
@@ -33,9 +34,10 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | Problem | str | None:
+) -> Any | JobEventOutput | Problem | None:
     if response.status_code == 200:
-        response_200 = response.text
+        response_200 = JobEventOutput.from_dict(response.text)
+
         return response_200
 
     if response.status_code == 204:
@@ -75,7 +77,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | Problem | str]:
+) -> Response[Any | JobEventOutput | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -89,7 +91,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     last_event_id: int | Unset = UNSET,
-) -> Response[Any | Problem | str]:
+) -> Response[Any | JobEventOutput | Problem]:
     """Server-Sent Events: `state` and `progress` events (id = the job's version) until the job is done; `:
     keep-alive` comments every 15 s; send Last-Event-ID to resume. Browsers: `new EventSource(url)`
     works with the session cookie (it sends `Accept: text/event-stream` and cannot send a token).
@@ -105,7 +107,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Problem | str]
+        Response[Any | JobEventOutput | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -125,7 +127,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     last_event_id: int | Unset = UNSET,
-) -> Any | Problem | str | None:
+) -> Any | JobEventOutput | Problem | None:
     """Server-Sent Events: `state` and `progress` events (id = the job's version) until the job is done; `:
     keep-alive` comments every 15 s; send Last-Event-ID to resume. Browsers: `new EventSource(url)`
     works with the session cookie (it sends `Accept: text/event-stream` and cannot send a token).
@@ -141,7 +143,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Problem | str
+        Any | JobEventOutput | Problem
     """
 
     return sync_detailed(
@@ -156,7 +158,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     last_event_id: int | Unset = UNSET,
-) -> Response[Any | Problem | str]:
+) -> Response[Any | JobEventOutput | Problem]:
     """Server-Sent Events: `state` and `progress` events (id = the job's version) until the job is done; `:
     keep-alive` comments every 15 s; send Last-Event-ID to resume. Browsers: `new EventSource(url)`
     works with the session cookie (it sends `Accept: text/event-stream` and cannot send a token).
@@ -172,7 +174,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Problem | str]
+        Response[Any | JobEventOutput | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -190,7 +192,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     last_event_id: int | Unset = UNSET,
-) -> Any | Problem | str | None:
+) -> Any | JobEventOutput | Problem | None:
     """Server-Sent Events: `state` and `progress` events (id = the job's version) until the job is done; `:
     keep-alive` comments every 15 s; send Last-Event-ID to resume. Browsers: `new EventSource(url)`
     works with the session cookie (it sends `Accept: text/event-stream` and cannot send a token).
@@ -206,7 +208,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Problem | str
+        Any | JobEventOutput | Problem
     """
 
     return (

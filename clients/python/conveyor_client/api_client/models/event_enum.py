@@ -1,0 +1,9 @@
+from enum import StrEnum
+
+
+class EventEnum(StrEnum):
+    PROGRESS = "progress"
+    STATE = "state"
+
+    def __str__(self) -> str:
+        return str(self.value)
