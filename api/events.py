@@ -42,9 +42,13 @@ def _event(name: str, event_id: int, data: Any) -> bytes:
     return f"id: {event_id}\nevent: {name}\ndata: {JSONRenderer().render(data).decode()}\n\n".encode()
 
 
-def _last_event_id(request: HttpRequest) -> int:
-    raw = request.headers.get("Last-Event-ID", "")
-    return int(raw) if raw.isdigit() else -1
+def _last_event_id(request: HttpRequest) -> int | None:
+    """The client's Last-Event-ID: -1 when absent, None when it is not one of our ids (a
+    non-negative integer; an EventSource only ever sends back an id it was given)."""
+    raw = request.headers.get("Last-Event-ID")
+    if raw is None:
+        return -1
+    return int(raw) if raw.isascii() and raw.isdigit() else None
 
 
 class SnapshotNegotiation(BaseContentNegotiation):
@@ -94,6 +98,10 @@ def job_event_stream(view: Callable[..., HttpResponseBase]) -> Callable[..., Any
             body = problem_body(406, code="not_acceptable", detail=detail, request=request)
             return JsonResponse(body, status=406, content_type=PROBLEM_CONTENT_TYPE)
         seen = _last_event_id(request)
+        if seen is None:
+            detail = "Last-Event-ID must be the id of an event this stream sent: a non-negative integer"
+            body = problem_body(400, code="invalid", detail=detail, request=request)
+            return JsonResponse(body, status=400, content_type=PROBLEM_CONTENT_TYPE)
         if first.data["done"] and first.data["version"] <= seen:  # type: ignore[attr-defined]
             return HttpResponse(status=204)  # the client has the end: an EventSource stops here
 

@@ -169,9 +169,10 @@ class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
         parameters=[
             OpenApiParameter(
                 "Last-Event-ID",
-                OpenApiTypes.INT,
+                {"type": "integer", "minimum": 0},
                 OpenApiParameter.HEADER,
-                description="The id of the last event received: only later changes are sent.",
+                description="The id of the last event received: only later changes are sent. Anything but a "
+                "non-negative integer (an empty value too) is a 400.",
             )
         ],
         responses={
@@ -180,7 +181,7 @@ class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
                 description="The job is done and Last-Event-ID is its last version: nothing more will come "
                 "(an EventSource stops reconnecting)."
             ),
-            **problems(406),
+            **problems(400, 406),
         },
         description="Server-Sent Events: `state` and `progress` events (id = the job's version) until the "
         "job is done; `: keep-alive` comments every 15 s; send Last-Event-ID to resume. Browsers: "

@@ -97,3 +97,12 @@ def test_last_event_id_resumes_and_a_done_jobs_reconnect_is_204(done_job, user):
     # What an EventSource does after the stream ended: reconnect with the last id it saw.
     again = get(path, user=user, Accept=EVENT_STREAM, **{"Last-Event-ID": str(done_job["version"])})
     assert again.status_code == 204 and again.content == b""
+
+
+@pytest.mark.parametrize("last_event_id", ["", "abc", "-1", "1.5", "²"])
+def test_a_last_event_id_that_is_not_one_of_ours_is_400(done_job, user, last_event_id):
+    """Our ids are the job's versions; an empty or foreign one is a client's mistake, not 'from the start'."""
+    path = f"/api/v1/jobs/{done_job['id']}/events/"
+    response = get(path, user=user, Accept=EVENT_STREAM, **{"Last-Event-ID": last_event_id})
+    assert_problem(response, 400)
+    assert "Last-Event-ID" in response.json()["detail"]
