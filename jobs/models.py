@@ -24,6 +24,9 @@ class JobState(models.TextChoices):
 
 TERMINAL_STATES = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELED})
 WAITING_STATES = frozenset({JobState.SCHEDULED, JobState.DEFERRED, JobState.QUEUED})
+UNFINISHED_STATES = WAITING_STATES | {JobState.RUNNING}
+# Ended without succeeding: such a job can be retried, and a job that depends on it never runs.
+UNSUCCESSFUL_STATES = frozenset({JobState.FAILED, JobState.CANCELED})
 
 
 class Job(models.Model):
