@@ -9,7 +9,7 @@ from conveyor_client.api_client import AuthenticatedClient, Client, models
 from conveyor_client.api_client.api.auth import tokens_create
 from conveyor_client.api_client.api.jobs import jobs_retrieve, jobs_submit
 from conveyor_client.api_client.api.schedules import schedules_create, schedules_history
-from conveyor_client.api_client.models import JobStateEnum, JobSubmitInputRequest, TokenCreateInputRequest
+from conveyor_client.api_client.models import JobStateEnum, JobSubmitInput, TokenCreateInput
 from conveyor_client.api_client.types import UNSET
 
 from tests.contract.fuzz import live_service
@@ -18,11 +18,11 @@ from tests.contract.fuzz import live_service
 def test_generated_client_drives_a_scenario():
     with live_service() as (base, _):
         basic = Client(base_url=base, headers={"Authorization": "Basic ZnV6emVyOmZ1enotcGFzc3dvcmQtMQ=="})
-        token = tokens_create.sync(client=basic, body=TokenCreateInputRequest(name="sdk"))
+        token = tokens_create.sync(client=basic, body=TokenCreateInput(name="sdk"))
         assert token is not None and token.token.startswith("cvy_")
         client = AuthenticatedClient(base_url=base, token=token.token)
 
-        submit = JobSubmitInputRequest.from_dict({"task": "demo.sleep", "kwargs": {"seconds": 0.5, "steps": 2}})
+        submit = JobSubmitInput.from_dict({"task": "demo.sleep", "kwargs": {"seconds": 0.5, "steps": 2}})
         accepted = jobs_submit.sync_detailed(client=client, body=submit, idempotency_key="sdk-1")
         assert accepted.status_code == 202 and accepted.parsed is not None
         job_id = accepted.parsed.id
@@ -42,7 +42,7 @@ def test_generated_client_drives_a_scenario():
         assert plain.status_code == 200 and plain.headers["ETag"] == etag and plain.parsed == job
         assert jobs_retrieve.sync_detailed(id=job_id, client=client, if_none_match=etag).status_code == 304
 
-        cron = models.ScheduleCronInputRequest.from_dict(
+        cron = models.ScheduleCronInput.from_dict(
             {
                 "name": "sdk-nightly",
                 "task": "demo.sleep",
