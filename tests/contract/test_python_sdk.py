@@ -122,9 +122,9 @@ def test_the_generated_client_calls_every_operation_and_every_response_is_in_the
     _operations_and_audit(staff, plain, job_id)
 
     assert not seen.invalid, "\n".join(seen.invalid)
-    assert not set(seen.operations) - set(seen.statuses), "operations the scenario never called"
+    assert not sorted(set(seen.operations) - set(seen.statuses)), "operations the scenario never called"
     refused = {seen.operations[op] for op, statuses in seen.statuses.items() if any(400 <= s < 500 for s in statuses)}
-    assert refused == set(seen.operations.values()), "tags without a 4xx"
+    assert not sorted(set(seen.operations.values()) - refused), "tags without a 4xx"
 
 
 def _auth(base: str, hooks: dict[str, Any], anonymous: Client) -> None:
