@@ -129,7 +129,7 @@ def test_the_generated_client_calls_every_operation_and_every_response_is_in_the
 
 def _auth(base: str, hooks: dict[str, Any], anonymous: Client) -> None:
     csrf = csrf_retrieve.sync(client=anonymous)
-    assert csrf is not None
+    assert isinstance(csrf, models.CsrfTokenOutput)
     browser = Client(
         base_url=base,
         headers={"X-CSRFToken": csrf.csrf_token},
@@ -142,15 +142,15 @@ def _auth(base: str, hooks: dict[str, Any], anonymous: Client) -> None:
     me = session_create.sync(client=browser, body=right)
     assert isinstance(me, models.MeOutput) and me.is_staff
     rotated = csrf_retrieve.sync(client=browser)  # signing in rotates the CSRF token
-    assert rotated is not None and rotated.csrf_token != csrf.csrf_token
+    assert isinstance(rotated, models.CsrfTokenOutput) and rotated.csrf_token != csrf.csrf_token
     browser.get_httpx_client().headers["X-CSRFToken"] = rotated.csrf_token
     assert session_destroy.sync_detailed(client=browser).status_code == 204
 
     basic = Client(base_url=base, headers=BASIC, httpx_args=hooks)
     spare = tokens_create.sync(client=basic, body=TokenCreateInput(name="spare"))
-    assert spare is not None
+    assert isinstance(spare, models.TokenCreatedOutput)
     listed = tokens_list.sync(client=basic)
-    assert listed is not None and "spare" in [t.name for t in listed.results]
+    assert isinstance(listed, models.PaginatedTokenOutputList) and "spare" in [t.name for t in listed.results]
     assert tokens_revoke.sync_detailed(id=spare.id, client=basic).status_code == 204
     assert tokens_revoke.sync_detailed(id=spare.id, client=basic).status_code == 404
 
@@ -160,7 +160,7 @@ def _me_and_tasks(staff: AuthenticatedClient, anonymous: Client) -> None:
     assert isinstance(me, models.MeOutput) and me.username == "fuzzer"
     assert me_retrieve.sync_detailed(client=anonymous).status_code == 401  # type: ignore[arg-type]
     listed = tasks_list.sync(client=staff)
-    assert listed is not None and "demo.sleep" in [task.name for task in listed]
+    assert isinstance(listed, list) and "demo.sleep" in [task.name for task in listed]
     task = tasks_retrieve.sync(name=TaskEnum.DEMO_SLEEP, client=staff)
     assert isinstance(task, models.TaskOutput) and task.name == "demo.sleep"
     assert tasks_list.sync_detailed(client=anonymous).status_code == 401  # type: ignore[arg-type]
