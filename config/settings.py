@@ -435,7 +435,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "JobStateEnum": "jobs.models.JobState",
         "ScheduleKindEnum": "jobs.models.ScheduleKind",
-        "ScheduleStateEnum": ["active", "paused", "finished"],
+        "ScheduleStateEnum": "jobs.models.ScheduleState",
         "ScheduleAtKindEnum": ["at"],
         "ScheduleIntervalKindEnum": ["interval"],
         "ScheduleCronKindEnum": ["cron"],

@@ -13,7 +13,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from jobs import dispatch, scheduling
-from jobs.models import Job, JobState, Schedule
+from jobs.models import TERMINAL_STATES, Job, JobState, Schedule
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def job_failed(job: Job) -> None:
     if job.schedule_id is not None:
         recent = list(
             Job.objects.filter(schedule_id=job.schedule_id)
-            .exclude(state__in=[JobState.QUEUED, JobState.RUNNING, JobState.SCHEDULED, JobState.DEFERRED])
+            .filter(state__in=TERMINAL_STATES)
             .order_by("-created_at")
             .values_list("state", flat=True)[:FAILED_RUNS]
         )

@@ -17,7 +17,7 @@ from redis.client import Pipeline
 from rq import Worker
 
 from jobs import dispatch
-from jobs.models import WAITING_STATES, Job, JobState
+from jobs.models import UNFINISHED_STATES, Job, JobState
 
 PREFIX = "conveyor:metrics:"
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, math.inf)
@@ -108,12 +108,12 @@ class ConveyorCollector(Collector):
         yield workers
         waiting = GaugeMetricFamily("conveyor_jobs_waiting", "Jobs not yet done, by state", labels=["state"])
         rows = dict(
-            Job.objects.filter(state__in=[*WAITING_STATES, JobState.RUNNING])
+            Job.objects.filter(state__in=UNFINISHED_STATES)
             .values_list("state")
             .annotate(n=Count("pk"))
             .values_list("state", "n")
         )
-        for state in sorted([*WAITING_STATES, JobState.RUNNING]):
+        for state in sorted(UNFINISHED_STATES):
             waiting.add_metric([state], rows.get(state, 0))
         yield waiting
         oldest = Job.objects.filter(state=JobState.QUEUED).aggregate(at=Min("enqueued_at"))["at"]

@@ -1,6 +1,7 @@
 """Job records (the source of truth for every job) and idempotency records."""
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import reversion
@@ -23,6 +24,9 @@ class JobState(models.TextChoices):
 
 TERMINAL_STATES = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELED})
 WAITING_STATES = frozenset({JobState.SCHEDULED, JobState.DEFERRED, JobState.QUEUED})
+UNFINISHED_STATES = WAITING_STATES | {JobState.RUNNING}
+# Ended without succeeding: such a job can be retried, and a job that depends on it never runs.
+UNSUCCESSFUL_STATES = frozenset({JobState.FAILED, JobState.CANCELED})
 
 
 class Job(models.Model):
@@ -145,6 +149,14 @@ SCHEDULE_CONFIG_FIELDS = (
 )  # fmt: skip
 
 
+class ScheduleState(models.TextChoices):
+    """Derived from a schedule's `enabled` and `finished_at` (Schedule.state), never stored."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+    FINISHED = "finished"
+
+
 @reversion.register(fields=[*SCHEDULE_CONFIG_FIELDS, "owner"])
 class Schedule(Auditable):
     """A recurring or one-off plan to run a task; the source of truth rq-scheduler is armed from."""
@@ -190,10 +202,16 @@ class Schedule(Auditable):
         return self.name
 
     @property
-    def state(self) -> str:
+    def state(self) -> ScheduleState:
         if self.finished_at is not None:
-            return "finished"
-        return "active" if self.enabled else "paused"
+            return ScheduleState.FINISHED
+        return ScheduleState.ACTIVE if self.enabled else ScheduleState.PAUSED
+
+    @property
+    def pending_fire(self) -> datetime | None:
+        """The slot this schedule will fire next: its next_run_at while it is active, else None
+        (a paused schedule's stored slot is stale: resuming plans anew)."""
+        return self.next_run_at if self.state == ScheduleState.ACTIVE else None
 
 
 class FireOutcome(models.TextChoices):

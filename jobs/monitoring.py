@@ -11,7 +11,7 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 from rq.worker import BaseWorker
 
 from jobs import alerts, dispatch
-from jobs.models import TERMINAL_STATES, Job, JobState
+from jobs.models import TERMINAL_STATES, UNFINISHED_STATES, Job, JobState
 from jobs.worker import ALIVE_KEY
 
 
@@ -35,7 +35,7 @@ def queue_stats() -> list[dict[str, Any]]:
     """Per queue: jobs by waiting state and running (DB), failed in the last 24 h, RQ's own
     length, workers listening, and the age of the oldest queued job."""
     now = timezone.now()
-    live = Job.objects.filter(state__in=[JobState.SCHEDULED, JobState.DEFERRED, JobState.QUEUED, JobState.RUNNING])
+    live = Job.objects.filter(state__in=UNFINISHED_STATES)
     counts: dict[tuple[str, str], int] = {
         (row["queue"], row["state"]): row["n"] for row in live.values("queue", "state").annotate(n=Count("pk"))
     }

@@ -35,6 +35,7 @@ from jobs.models import (
     Schedule,
     ScheduleFire,
     ScheduleKind,
+    ScheduleState,
 )
 from jobs.registry import get_task
 from jobs.selectors import schedule_deleted_versions
@@ -74,17 +75,18 @@ def _spec(schedule: Schedule) -> dict[str, Any]:
 
 def schedule_upcoming(schedule: Schedule, count: int = 5) -> list[datetime]:
     """The next `count` fire times (UTC) of an active schedule; empty when paused or finished."""
-    if schedule.state != "active" or schedule.next_run_at is None:
+    first = schedule.pending_fire
+    if first is None:
         return []
     remaining = None if schedule.max_runs is None else schedule.max_runs - schedule.run_count
     later = scheduling.upcoming(
         count=count - 1,
-        after=schedule.next_run_at,
+        after=first,
         end_at=schedule.end_at,
         remaining_runs=None if remaining is None else remaining - 1,
         **_spec(schedule),
     )
-    return [schedule.next_run_at, *later][:count]
+    return [first, *later][:count]
 
 
 def _validate(schedule: Schedule, *, actor: User, now: datetime, creating: bool) -> None:
@@ -170,12 +172,12 @@ def schedule_arm_many(schedules: list[Schedule]) -> None:
             # rq-scheduler only writes through its connection here, so a pipeline batches it.
             scheduler = Scheduler(connection=pipe, job_class=JsonJob)
             for schedule in schedules:
-                if schedule.state == "active" and schedule.next_run_at is not None:
+                if (fire_at := schedule.pending_fire) is not None:
                     scheduler.enqueue_at(
-                        schedule.next_run_at,
+                        fire_at,
                         FIRE_SCHEDULE,
                         str(schedule.pk),
-                        schedule.next_run_at.isoformat(),
+                        fire_at.isoformat(),
                         job_id=arm_id(schedule.pk),
                         job_description=f"schedule {schedule.name}",
                     )
@@ -331,7 +333,7 @@ def _fire(slots: list[tuple[str, str]]) -> list[ScheduleFire]:
         stale: list[Schedule] = []
         for schedule in schedules:
             fire_at = wanted[str(schedule.pk)]
-            if schedule.state != "active" or fire_at is None:
+            if schedule.state != ScheduleState.ACTIVE or fire_at is None:
                 continue
             if schedule.next_run_at != fire_at:
                 stale.append(schedule)
@@ -437,7 +439,7 @@ def schedule_trigger(*, schedule: Schedule, actor: User) -> Job:
     now = timezone.now()
     with transaction.atomic():
         locked = Schedule.objects.select_for_update().get(pk=schedule.pk)
-        if locked.state == "finished":
+        if locked.state == ScheduleState.FINISHED:
             raise Conflict("the schedule is finished")
         job = _run(locked, actor=actor, channel=current().channel)
         if job is None:

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from reversion.models import Version
 
 from jobs.errors import NotFound
-from jobs.models import Job, JobLog, Schedule
+from jobs.models import Job, JobLog, Schedule, ScheduleState
 
 
 def job_visible(*, user: User) -> QuerySet[Job]:
@@ -82,10 +82,10 @@ def schedule_list(
 ) -> QuerySet[Schedule]:
     """The user's visible schedules filtered as asked, newest first."""
     schedules = schedule_visible(user=user)
-    if state == "finished":
+    if state == ScheduleState.FINISHED:
         schedules = schedules.filter(finished_at__isnull=False)
     elif state is not None:
-        schedules = schedules.filter(finished_at__isnull=True, enabled=state == "active")
+        schedules = schedules.filter(finished_at__isnull=True, enabled=state == ScheduleState.ACTIVE)
     if task:
         schedules = schedules.filter(task=task)
     if kind:

@@ -17,7 +17,7 @@ from audit.history import bulk_create_audited
 from jobs import admission, dispatch
 from jobs.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from jobs.lifecycle import announce, cancel_dependents
-from jobs.models import Job, JobState, Schedule
+from jobs.models import UNSUCCESSFUL_STATES, Job, JobState, Schedule
 from jobs.registry import get_task
 from jobs.scheduling import instant_error
 from jobs.selectors import job_visible
@@ -70,7 +70,7 @@ def _build(spec: JobSpec, *, actor: User, now: datetime) -> tuple[Job, list[Job]
         parent = found.get(parent_id)
         if parent is None:
             errors.append(FieldError(f"/depends_on/{index}", f"no job {parent_id}", "unknown_job"))
-        elif parent.state in (JobState.FAILED, JobState.CANCELED):
+        elif parent.state in UNSUCCESSFUL_STATES:
             errors.append(FieldError(f"/depends_on/{index}", f"job {parent_id} is {parent.state}", "dead_parent"))
     job = Job(
         task=task.name,
@@ -105,7 +105,7 @@ def _save(built: list[tuple[Job, list[Job]]], attributions: list[Attribution] | 
         # Lock and re-read the parents: one finishing right now either commits first (and we
         # see it) or waits for this insert (and then releases this dependent).
         locked = {p.pk: p for p in Job.objects.select_for_update().filter(pk__in=parent_ids).order_by("pk")}
-        dead = [p for p in locked.values() if p.state in (JobState.FAILED, JobState.CANCELED)]
+        dead = [p for p in locked.values() if p.state in UNSUCCESSFUL_STATES]
         if dead:
             raise Conflict(f"job {dead[0].pk} is {dead[0].state}; a dependent could never run")
     links = []
@@ -215,7 +215,7 @@ def _stop_in_rq(job: Job, running: bool) -> None:
 
 def job_retry(*, job: Job, actor: User) -> Job:
     """Submit a new job with the same task and arguments as a failed or canceled one."""
-    if job.state not in (JobState.FAILED, JobState.CANCELED):
+    if job.state not in UNSUCCESSFUL_STATES:
         raise Conflict(f"only failed or canceled jobs can be retried; this one is {job.state}")
     spec = JobSpec(
         task=job.task,

@@ -9,7 +9,7 @@ from rest_framework.reverse import reverse
 
 from api.serializers.common import AwareDateTimeField, QueryInput, StrictInput, TaskNameField, UserRef
 from jobs.errors import Invalid
-from jobs.models import MisfirePolicy, OverlapPolicy, Schedule, ScheduleKind
+from jobs.models import MisfirePolicy, OverlapPolicy, Schedule, ScheduleKind, ScheduleState
 from jobs.schedules import schedule_upcoming
 from jobs.scheduling import MAX_INTERVAL_SECONDS
 
@@ -112,7 +112,7 @@ class ScheduleOutput(serializers.Serializer):
     end_at = serializers.DateTimeField(allow_null=True)
     misfire_policy = serializers.ChoiceField(choices=MisfirePolicy.choices)
     overlap_policy = serializers.ChoiceField(choices=OverlapPolicy.choices)
-    state = serializers.ChoiceField(choices=["active", "paused", "finished"])
+    state = serializers.ChoiceField(choices=ScheduleState.choices)
     next_run_at = serializers.SerializerMethodField(help_text="The next fire; null while paused or finished")
     last_run_at = serializers.DateTimeField(allow_null=True)
     last_job = serializers.UUIDField(source="last_job_id", allow_null=True)
@@ -130,9 +130,9 @@ class ScheduleOutput(serializers.Serializer):
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_next_run_at(self, schedule: Schedule) -> str | None:
         # The stored slot of a paused schedule is stale (resuming plans anew): show what upcoming shows.
-        if schedule.state != "active" or schedule.next_run_at is None:
+        if schedule.pending_fire is None:
             return None
-        return serializers.DateTimeField().to_representation(schedule.next_run_at)  # type: ignore[no-any-return]
+        return serializers.DateTimeField().to_representation(schedule.pending_fire)  # type: ignore[no-any-return]
 
     @extend_schema_field(serializers.ListField(child=serializers.DateTimeField()))
     def get_upcoming(self, schedule: Schedule) -> list[str]:
@@ -156,6 +156,6 @@ class SchedulePreviewOutput(serializers.Serializer):
 
 
 class ScheduleListQuery(QueryInput):
-    state = serializers.ChoiceField(choices=["active", "paused", "finished"], required=False)
+    state = serializers.ChoiceField(choices=ScheduleState.choices, required=False)
     task = serializers.CharField(required=False, allow_blank=True, max_length=100)
     kind = serializers.ChoiceField(choices=ScheduleKind.choices, required=False)

@@ -2,27 +2,21 @@
 
 The service is `tests.contract.fuzz.live_service()` (its own SQLite, Redis, web, worker and
 scheduler on 127.0.0.1, static files collected), with the staff user `fuzzer`. The browser is
-Debian's chromium driven by selenium through Debian's chromedriver (`make browser-deps`
-installs both; CI runs it first). Without them the tests are skipped, saying so. The browser
-resolves no host name but 127.0.0.1's, so nothing a page asks for can leave the machine; every
-test leaves a screenshot of its last page in var/ci/screenshots/<test>.png.
+tests/chromium.py's (without it the tests are skipped, saying so); every test leaves a
+screenshot of its last page in var/ci/screenshots/<test>.png.
 """
 
 import contextlib
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from django.conf import settings
 
+from tests.chromium import CHROMEDRIVER, CHROMIUM, headless_chromium, save_screenshot
 from tests.contract.fuzz import live_service
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-SCREENSHOTS = settings.BASE_DIR / "var" / "ci" / "screenshots"
 STAFF = ("fuzzer", "fuzz-password-1")  # live_service()'s staff user
 
 
@@ -136,28 +130,8 @@ class Browser:
 
 @pytest.fixture
 def browser(live: Live, request: pytest.FixtureRequest) -> Iterator[Browser]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,900",
-        # No name resolves but 127.0.0.1's: nothing a page asks for can leave the machine.
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-    ):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
-    try:
-        yield Browser(driver, live.base)
-    finally:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        driver.save_screenshot(str(SCREENSHOTS / f"{re.sub(r'[^\w.-]+', '_', request.node.name)}.png"))
-        driver.quit()
+    with headless_chromium(performance_log=True) as driver:
+        try:
+            yield Browser(driver, live.base)
+        finally:
+            save_screenshot(driver, request.node.name)

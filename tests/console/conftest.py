@@ -11,17 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.chromium import headless_chromium, save_screenshot
 from tests.contract.fuzz import live_service
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "ci" / "screenshots"
 SPA_PAGE = Path(__file__).resolve().parent / "spa"
-
-needs_chromium = pytest.mark.skipif(
-    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-    reason="needs /usr/bin/chromium and /usr/bin/chromedriver (Debian's chromium and chromium-driver)",
-)
 
 
 def _free_port() -> int:
@@ -52,42 +45,20 @@ def live(spa_origin: str) -> Iterator[str]:
 
 @pytest.fixture
 def browser() -> Iterator[object]:
-    """Headless Chromium (a new profile per test) with the browser console log kept."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,1000",
-        "--lang=en-US",
-    ):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
-    driver.implicitly_wait(0)
-    try:
-        yield driver
-    finally:
-        with contextlib.suppress(Exception):  # shown with a failure: what the page said
-            for entry in driver.get_log("browser"):
-                print("browser:", entry["level"], entry["message"])  # noqa: T201
-            print("url:", driver.current_url)  # noqa: T201
-        with contextlib.suppress(Exception):
-            driver.quit()
+    """Headless Chromium (a new profile per test); on the way out it prints what the page's
+    console said, shown with a failure."""
+    with headless_chromium(window="1280,1000") as driver:
+        driver.implicitly_wait(0)
+        try:
+            yield driver
+        finally:
+            with contextlib.suppress(Exception):
+                for entry in driver.get_log("browser"):
+                    print("browser:", entry["level"], entry["message"])  # noqa: T201
+                print("url:", driver.current_url)  # noqa: T201
 
 
 @pytest.fixture
 def screenshot(browser):  # type: ignore[no-untyped-def]
     """screenshot(name): save the page as var/ci/screenshots/<name>.png."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-
-    def take(name: str) -> Path:
-        path = SCREENSHOTS / f"{name}.png"
-        browser.save_screenshot(str(path))
-        return path
-
-    return take
+    return lambda name: save_screenshot(browser, name)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.console.conftest import needs_chromium
+from tests.chromium import needs_chromium
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 

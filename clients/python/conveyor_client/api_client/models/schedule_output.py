@@ -48,9 +48,9 @@ class ScheduleOutput:
             * `run_once` - Run Once
         overlap_policy (OverlapPolicyEnum): * `allow` - Allow
             * `skip` - Skip
-        state (ScheduleStateEnum): * `active` - active
-            * `paused` - paused
-            * `finished` - finished
+        state (ScheduleStateEnum): * `active` - Active
+            * `paused` - Paused
+            * `finished` - Finished
         next_run_at (datetime.datetime | None): The next fire; null while paused or finished
         last_run_at (datetime.datetime | None):
         last_job (None | UUID):

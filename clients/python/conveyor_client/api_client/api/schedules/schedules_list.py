@@ -116,9 +116,9 @@ def sync_detailed(
             * `interval` - Interval
             * `cron` - Cron
         page_size (int | Unset):
-        state (ScheduleStateEnum | Unset): * `active` - active
-            * `paused` - paused
-            * `finished` - finished
+        state (ScheduleStateEnum | Unset): * `active` - Active
+            * `paused` - Paused
+            * `finished` - Finished
         task (str | Unset):
 
     Raises:
@@ -163,9 +163,9 @@ def sync(
             * `interval` - Interval
             * `cron` - Cron
         page_size (int | Unset):
-        state (ScheduleStateEnum | Unset): * `active` - active
-            * `paused` - paused
-            * `finished` - finished
+        state (ScheduleStateEnum | Unset): * `active` - Active
+            * `paused` - Paused
+            * `finished` - Finished
         task (str | Unset):
 
     Raises:
@@ -205,9 +205,9 @@ async def asyncio_detailed(
             * `interval` - Interval
             * `cron` - Cron
         page_size (int | Unset):
-        state (ScheduleStateEnum | Unset): * `active` - active
-            * `paused` - paused
-            * `finished` - finished
+        state (ScheduleStateEnum | Unset): * `active` - Active
+            * `paused` - Paused
+            * `finished` - Finished
         task (str | Unset):
 
     Raises:
@@ -250,9 +250,9 @@ async def asyncio(
             * `interval` - Interval
             * `cron` - Cron
         page_size (int | Unset):
-        state (ScheduleStateEnum | Unset): * `active` - active
-            * `paused` - paused
-            * `finished` - finished
+        state (ScheduleStateEnum | Unset): * `active` - Active
+            * `paused` - Paused
+            * `finished` - Finished
         task (str | Unset):
 
     Raises:
