@@ -40,10 +40,13 @@ class CursorPagination(pagination.CursorPagination):
         return parameters
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
-        # DRF's examples for next/previous are not valid URIs (Spectral's oas3-valid-schema-example).
+        # Every page has next and previous, a URI or null: DRF's schema leaves them optional and
+        # says so with 3.0's `nullable`, which OAS 3.1 (our schema's version) ignores. DRF's
+        # examples for them are not valid URIs either (Spectral's oas3-valid-schema-example).
         response: dict[str, Any] = super().get_paginated_response_schema(schema)
         for link in ("next", "previous"):
-            response["properties"][link].pop("example", None)
+            response["properties"][link] = {"type": ["string", "null"], "format": "uri"}
+        response["required"] = ["next", "previous", "results"]
         return response
 
     def decode_cursor(self, request: Request) -> Any:

@@ -400,11 +400,21 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Conveyor API",
-    "DESCRIPTION": "Background jobs, schedules and their audit trail over HTTP.",
+    "DESCRIPTION": "Background jobs, schedules and their audit trail over HTTP.\n\n"
+    "Every error is `application/problem+json` (RFC 9457). A method that a path does not list is a "
+    "405 `method_not_allowed` problem with an `Allow` header naming the methods it does.",
     "VERSION": "1.0.0",
+    # 3.1: "object or null" is `oneOf: [$ref, {type: null}]`, which strict validators read right
+    # (3.0's `nullable` beside `allOf`/`oneOf` means nothing to them). docs/architecture.md#the-openapi-file
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["drf_spectacular.hooks.preprocess_exclude_path_format"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.postprocess_any_value",
+        "api.schema.postprocess_parameter_enums",
+    ],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # /api/docs/ and /api/redoc/ load Swagger UI and ReDoc from the app (drf-spectacular-sidecar),
     # never from a CDN: they work offline and under the Content-Security-Policy below.

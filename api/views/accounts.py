@@ -33,6 +33,9 @@ class MeView(AuthenticatedView):
 
     @extend_schema(operation_id="me_retrieve", responses=MeOutput)
     def get(self, request: Request) -> Response:
+        """Who is calling.
+
+        The user the request authenticates as: id, username and whether it is staff."""
         return Response(MeOutput(self.actor).data)
 
 
@@ -53,10 +56,17 @@ class TokenViewSet(AuthenticatedView, mixins.ListModelMixin, viewsets.GenericVie
 
     @extend_schema(operation_id="tokens_list")
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        """List your API tokens.
+
+        The calling user's tokens, newest first, without their secrets."""
         return super().list(request, *args, **kwargs)
 
     @extend_schema(operation_id="tokens_create", request=TokenCreateInput, responses={201: TokenCreatedOutput})
     def create(self, request: Request) -> Response:
+        """Create an API token.
+
+        The secret is in this response only (it is stored hashed); send it as `Authorization: Bearer <token>`. HTTP
+        Basic is accepted here, to get a first token."""
         data = TokenCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         token, secret = token_create(user=self.actor, **data.validated_data)
@@ -65,6 +75,9 @@ class TokenViewSet(AuthenticatedView, mixins.ListModelMixin, viewsets.GenericVie
 
     @extend_schema(operation_id="tokens_revoke", responses={204: None})
     def destroy(self, request: Request, id: str) -> Response:
+        """Revoke an API token.
+
+        The token stops authenticating at once. Another user's token is a 404."""
         token_revoke(token=token_get(user=self.actor, token_id=id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -94,6 +107,10 @@ class SessionView(APIView):
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
+        """Sign in with a password (session cookie).
+
+        Browser sign-in for the console and same-site apps: sets Django's session cookie. Needs the X-CSRFToken
+        header from GET /api/v1/auth/csrf/; repeated wrong passwords lock sign-in for a while (429)."""
         authentication.SessionAuthentication().enforce_csrf(request)
         data = SessionCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -111,6 +128,10 @@ class SessionView(APIView):
         tags=["auth"],
     )
     def delete(self, request: Request) -> Response:
+        """Sign out (end the session).
+
+        Ends the Django session of the cookie sent; needs the X-CSRFToken header. Signing out without a session is a
+        204 too."""
         authentication.SessionAuthentication().enforce_csrf(request)
         session_sign_out(request=request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -125,6 +146,10 @@ class CsrfView(APIView):
 
     @extend_schema(operation_id="csrf_retrieve", responses=CsrfTokenOutput, tags=["auth"])
     def get(self, request: Request) -> Response:
+        """Get the CSRF token for session writes.
+
+        The same token is set as the `csrftoken` cookie; an app on another origin cannot read that cookie, so it
+        reads the token here and sends it as X-CSRFToken."""
         return Response(
             CsrfTokenOutput({"csrf_token": get_token(request._request)}).data, headers={"Cache-Control": "no-store"}
         )

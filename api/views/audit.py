@@ -62,6 +62,10 @@ class AuditEventView(AuthenticatedView):
 
     @extend_schema(operation_id="audit_events_list", parameters=[AuditFeedQuery], responses=AuditFeedOutput)
     def get(self, request: Request) -> Response:
+        """Read the audit feed (staff).
+
+        Every audited model's changes in one feed, newest first, filtered by model, object, actor, job, action and
+        time. Audit records are read-only."""
         query = AuditFeedQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         filters = dict(query.validated_data)
@@ -100,4 +104,8 @@ class AuditHistoryView(AuthenticatedView):
         responses=HISTORY_SCHEMA["responses"],
     )
     def get(self, request: Request, model: str, object_id: str) -> Response:
+        """Read one object's audit trail.
+
+        The history of any audited object (Conveyor's models or a plug-in app's), newest first; `?as_of=T` starts at
+        the state at T. Who may read it is the model's registered rule; anything else is a 404."""
         return history_response(self, request, *audited_object(user=request.user, label=model, object_id=object_id))

@@ -65,6 +65,9 @@ class TaskViewSet(AuthenticatedView, viewsets.ViewSet):
 
     @extend_schema(operation_id="tasks_list", responses=TaskOutput(many=True))
     def list(self, request: Request) -> Response:
+        """List the registered tasks.
+
+        Every task a client may name, with its queue, limits and the JSON Schema of its arguments."""
         return Response(TaskOutput(all_tasks(), many=True).data)
 
     @extend_schema(
@@ -74,6 +77,9 @@ class TaskViewSet(AuthenticatedView, viewsets.ViewSet):
         responses=TaskOutput,
     )
     def retrieve(self, request: Request, name: str) -> Response:
+        """Get one registered task.
+
+        A task by its registered name, with the JSON Schema of its arguments."""
         return Response(TaskOutput(get_task(name)).data)
 
 
@@ -101,6 +107,10 @@ class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
 
     @extend_schema(operation_id="jobs_list", parameters=[JobListQuery], responses=JobOutput(many=True))
     def list(self, request: Request) -> Response:
+        """List jobs.
+
+        Your jobs (all jobs for staff), newest first, filtered by state, task, queue, schedule, label and creation
+        time."""
         query = JobListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         jobs = job_list(user=self.actor, states=query.validated_data.pop("state", None), **query.validated_data)
@@ -115,6 +125,10 @@ class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
     )
     @idempotent
     def create(self, request: Request) -> Response:
+        """Submit a job.
+
+        Runs a registered task with arguments checked against its schema: 202 with the job and its Location. An
+        Idempotency-Key makes a retry of the same request return the first answer."""
         data = JobSubmitInput(data=request.data)
         data.is_valid(raise_exception=True)
         return self._accepted(job_submit(spec=JobSpec(**data.validated_data), actor=self.actor))
@@ -125,6 +139,10 @@ class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
         responses={200: JobOutput, 304: OpenApiResponse(description="Not modified since the If-None-Match ETag")},
     )
     def retrieve(self, request: Request, id: str) -> Response:
+        """Get a job (poll it).
+
+        The job with a strong ETag: If-None-Match answers 304 while nothing changed, and `?wait=N` holds the request
+        up to N seconds until it does."""
         query = JobDetailQuery(data=request.query_params)
         query.is_valid(raise_exception=True)  # ?wait itself is served by api.longpoll
         job = job_get(user=self.actor, job_id=id)
@@ -139,6 +157,10 @@ class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
     @extend_schema(operation_id="jobs_cancel", request=None, responses={200: JobOutput, **problems(409)})
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, id: str) -> Response:
+        """Cancel a job.
+
+        A waiting job is canceled at once and a running one is stopped; either ends `canceled`. Canceling a canceled
+        job is a 200 no-op; a succeeded or failed job is a 409."""
         job = job_cancel(job=job_get(user=self.actor, job_id=id), actor=self.actor)
         return Response(JobOutput(job, context={"request": request}).data)
 
@@ -151,16 +173,26 @@ class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     @idempotent
     def retry(self, request: Request, id: str) -> Response:
+        """Retry a failed or canceled job.
+
+        Submits a new job with the same task and arguments, `retry_of` set to this one: 202 with the new job. Any
+        other state is a 409."""
         return self._accepted(job_retry(job=job_get(user=self.actor, job_id=id), actor=self.actor))
 
     @extend_schema(operation_id="jobs_history", **HISTORY_SCHEMA)
     @action(detail=True, methods=["get"])
     def history(self, request: Request, id: str) -> Response:
+        """Read a job's audit trail.
+
+        Every change of the job, newest first, with who or what made it; `?as_of=T` starts at the state at T."""
         return history_response(self, request, Job, job_get(user=self.actor, job_id=id).pk)
 
     @extend_schema(operation_id="jobs_logs", responses=JobLogOutput)
     @action(detail=True, methods=["get"])
     def logs(self, request: Request, id: str) -> Response:
+        """Read a job's log lines.
+
+        The lines the task logged while it ran, oldest first, capped in size."""
         job = job_get(user=self.actor, job_id=id)
         return Response(JobLogOutput(job_log(job=job)).data)
 
@@ -192,6 +224,7 @@ class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["get"])
     def events(self, request: Request, id: str) -> Response:
+        """Follow a job's state and progress (Server-Sent Events)."""
         return self.retrieve(request, id)
 
     @extend_schema(
@@ -203,6 +236,10 @@ class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
     @action(detail=False, methods=["post"])
     @idempotent
     def batch(self, request: Request) -> Response:
+        """Submit many jobs at once.
+
+        Up to the batch limit of submit bodies, all or nothing: one invalid item rejects the batch with a pointer to
+        it, such as `/jobs/3/kwargs/x`."""
         data = JobBatchInput(data=request.data)
         data.is_valid(raise_exception=True)
         specs = [JobSpec(**item) for item in data.validated_data["jobs"]]

@@ -30,6 +30,9 @@ class QueueView(AuthenticatedView):
 
     @extend_schema(operation_id="queues_list", responses=QueueOutput(many=True))
     def get(self, request: Request) -> Response:
+        """List the queues with their counts (staff).
+
+        Per queue: jobs per state, workers serving it and the age of the oldest waiting job."""
         return Response(QueueOutput(queue_stats(), many=True).data)
 
 
@@ -41,6 +44,10 @@ class QueueHistoryView(AuthenticatedView):
 
     @extend_schema(operation_id="queues_history", responses=QueueHistoryOutput(many=True), tags=["queues"])
     def get(self, request: Request) -> Response:
+        """Read the last hour of each queue (staff).
+
+        Queue depth and jobs finished per minute over the last hour, rebuilt from the jobs' timestamps (the
+        console's chart; Prometheus keeps longer series)."""
         return Response(QueueHistoryOutput(queue_history(), many=True).data)
 
 
@@ -51,6 +58,9 @@ class WorkerView(AuthenticatedView):
 
     @extend_schema(operation_id="workers_list", responses=WorkerOutput(many=True))
     def get(self, request: Request) -> Response:
+        """List the live workers (staff).
+
+        The RQ workers that reported in lately: name, queues, state and current job."""
         return Response(WorkerOutput(worker_list(), many=True).data)
 
 
@@ -98,4 +108,8 @@ class MetricsView(APIView):
 
     @extend_schema(operation_id="metrics", responses={(200, "text/plain"): OpenApiTypes.STR})
     def get(self, request: Request) -> Response:
+        """Scrape Prometheus metrics.
+
+        Jobs by state and task, queue depth, durations, schedule lateness and refusals, in Prometheus's text format.
+        A staff user's token or the METRICS_TOKEN setting."""
         return Response(generate_latest(_registry), content_type=CONTENT_TYPE_LATEST)

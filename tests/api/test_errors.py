@@ -104,3 +104,19 @@ def test_docs_list_every_problem_code_the_api_emits():
 
     listed = Path(__file__).resolve().parents[2].joinpath("docs", "errors.md").read_text()
     assert sorted(code for code in _emitted_codes() if f"`{code}`" not in listed) == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("delete", "/api/v1/jobs/", {"GET", "POST"}),
+        ("put", "/api/v1/me/", {"GET"}),
+        ("get", "/api/v1/jobs/batch/", {"POST"}),
+    ],
+)
+def test_a_method_the_path_does_not_allow_is_a_405_problem_with_allow(api, method, path, allowed):
+    response = getattr(api, method)(path)
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["type"] == "urn:conveyor:problem:method_not_allowed"
+    assert allowed <= {m.strip() for m in response["Allow"].split(",")}

@@ -46,13 +46,13 @@ def test_every_page_size_has_the_servers_bounds(schema):
 
 
 def test_a_batch_has_between_one_and_batch_max_jobs(schema):
-    jobs = schema["components"]["schemas"]["JobBatchInputRequest"]["properties"]["jobs"]
+    jobs = schema["components"]["schemas"]["JobBatchInput"]["properties"]["jobs"]
     assert (jobs["minItems"], jobs["maxItems"]) == (1, BATCH_MAX)
 
 
 def test_task_and_queue_names_are_enums_from_the_registry_and_settings(schema):
     registered = [task.name for task in all_tasks()]
-    for name in ("JobSubmitInputRequest", "ScheduleCronInputRequest", "ScheduleAtInputRequest"):
+    for name in ("JobSubmitInput", "ScheduleCronInput", "ScheduleAtInput"):
         properties = schema["components"]["schemas"][name]["properties"]
         assert sorted(_component(schema, properties["task"])["enum"]) == sorted(registered), name
         assert sorted(_component(schema, properties["queue"])["enum"]) == sorted(settings.QUEUE_NAMES), name
@@ -61,7 +61,7 @@ def test_task_and_queue_names_are_enums_from_the_registry_and_settings(schema):
 
 
 def test_token_name_length_and_expiry_are_described(schema):
-    token = schema["components"]["schemas"]["TokenCreateInputRequest"]["properties"]
+    token = schema["components"]["schemas"]["TokenCreateInput"]["properties"]
     assert token["name"]["maxLength"] == 100
     assert "future" in token["expires_at"]["description"]
 
@@ -69,7 +69,7 @@ def test_token_name_length_and_expiry_are_described(schema):
 @pytest.mark.parametrize("line", ["0 3 * * *", " */5 1-5 * JAN mon-fri ", "@daily", "0\t0 1 1 *"])
 def test_every_cron_line_the_server_takes_matches_the_pattern(schema, line):
     _cron_line(line)  # the server takes it
-    pattern = schema["components"]["schemas"]["ScheduleCronInputRequest"]["properties"]["cron"]["pattern"]
+    pattern = schema["components"]["schemas"]["ScheduleCronInput"]["properties"]["cron"]["pattern"]
     assert re.search(pattern, line)
     assert not re.search(pattern, "0 3 * *")
 
@@ -87,3 +87,50 @@ def test_schedule_create_documents_its_headers_and_every_operation_its_406(schem
 
 def test_a_tasks_parameters_are_an_object(schema):
     assert schema["components"]["schemas"]["TaskOutput"]["properties"]["parameters"]["type"] == "object"
+
+
+def test_every_operation_has_a_summary_and_its_own_description(schema):
+    # Conveyor's own operations; a plug-in app's views (/apps/..., here the example's) are its author's.
+    operations = {name: op for name, op in _operations(schema).items() if not name.startswith("apps_")}
+    assert not [name for name, operation in operations.items() if not operation.get("summary")]
+    descriptions: dict[str, list[str]] = {}
+    for name, operation in operations.items():
+        descriptions.setdefault(operation.get("description", ""), []).append(name)
+    assert not descriptions.get(""), "no description"
+    assert not [names for names in descriptions.values() if len(names) > 1], "shared descriptions"
+
+
+def _enums(node: Any, where: str = "") -> list[tuple[frozenset[Any], str]]:
+    """Every enum in the schema, components and inline ones (parameters) alike, with where it is."""
+    if isinstance(node, dict):
+        found = [(frozenset(node["enum"]), where)] if "enum" in node else []
+        return found + [pair for key, value in node.items() for pair in _enums(value, f"{where}/{key}")]
+    if isinstance(node, list):
+        return [pair for index, value in enumerate(node) for pair in _enums(value, f"{where}/{index}")]
+    return []
+
+
+def test_one_enum_per_value_set(schema):
+    # A client generator makes a type per enum: the same values twice (JobsListStateItem beside
+    # JobStateEnum) is two types for one thing.
+    places: dict[frozenset[Any], list[str]] = {}
+    for values, where in _enums(schema):
+        places.setdefault(values, []).append(where)
+    assert not {tuple(sorted(map(str, values))): where for values, where in places.items() if len(where) > 1}
+
+
+def test_every_page_has_next_and_previous_present_and_nullable(schema):
+    pages = {
+        name: component
+        for name, component in schema["components"]["schemas"].items()
+        if {"next", "previous", "results"} <= set(component.get("properties", {}))
+    }
+    assert {"PaginatedJobOutputList", "AuditFeedOutput"} <= set(pages)
+    for name, page in pages.items():
+        assert {"next", "previous", "results"} <= set(page["required"]), name
+        for link in ("next", "previous"):
+            assert page["properties"][link]["type"] == ["string", "null"], name
+
+
+def test_request_components_carry_no_request_suffix(schema):
+    assert not [name for name in schema["components"]["schemas"] if name.endswith("InputRequest")]

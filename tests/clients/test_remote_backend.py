@@ -14,7 +14,7 @@ import pytest
 from conveyor_client.api_client.api.jobs import jobs_cancel, jobs_list, jobs_retrieve, jobs_submit
 from conveyor_client.api_client.api.me import me_retrieve
 from conveyor_client.api_client.api.tasks import tasks_list
-from conveyor_client.api_client.models import JobStateEnum, JobSubmitInputRequest
+from conveyor_client.api_client.models import JobStateEnum, JobSubmitInput
 from conveyor_client.errors import AuthError, Rejected, Unavailable
 from conveyor_signups.tasks import check_came_back, purge_unactivated, send_welcome
 from django.tasks import TaskResultStatus
@@ -132,7 +132,7 @@ def test_an_unreachable_service_is_unavailable_after_bounded_retries(remote):
 def test_results_that_are_not_there_do_not_exist(remote, typed, result_id):
     remote()
     if result_id == "foreign":  # a job of a task that is not a Django task here
-        body = JobSubmitInputRequest.from_dict({"task": "demo.noop"})
+        body = JobSubmitInput.from_dict({"task": "demo.noop"})
         submitted = jobs_submit.sync(client=typed, body=body)
         assert submitted is not None
         result_id = str(submitted.id)

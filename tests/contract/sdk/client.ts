@@ -5,7 +5,7 @@ import type { components, paths } from "./api";
 type Job = components["schemas"]["JobOutput"];
 type Schedule = components["schemas"]["ScheduleOutput"];
 type SubmitBody = paths["/api/v1/jobs/"]["post"]["requestBody"]["content"]["application/json"];
-type CronBody = components["schemas"]["ScheduleCronInputRequest"];
+type CronBody = components["schemas"]["ScheduleCronInput"];
 type Problem = components["schemas"]["Problem"];
 
 export async function submit(base: string, token: string, body: SubmitBody): Promise<Job | Problem> {

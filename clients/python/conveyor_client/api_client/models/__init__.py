@@ -6,16 +6,14 @@ from .audit_entry_output import AuditEntryOutput
 from .audit_entry_output_snapshot import AuditEntryOutputSnapshot
 from .audit_event_output import AuditEventOutput
 from .audit_event_output_snapshot import AuditEventOutputSnapshot
-from .audit_events_list_action import AuditEventsListAction
-from .audit_events_list_model import AuditEventsListModel
 from .audit_feed_output import AuditFeedOutput
-from .audit_history_model import AuditHistoryModel
+from .audit_model_enum import AuditModelEnum
 from .audit_via import AuditVia
 from .csrf_token_output import CsrfTokenOutput
 from .deleted_schedule_output import DeletedScheduleOutput
 from .deleted_schedule_output_data import DeletedScheduleOutputData
 from .event_enum import EventEnum
-from .job_batch_input_request import JobBatchInputRequest
+from .job_batch_input import JobBatchInput
 from .job_batch_output import JobBatchOutput
 from .job_error_output import JobErrorOutput
 from .job_event_output import JobEventOutput
@@ -26,10 +24,9 @@ from .job_output_kwargs import JobOutputKwargs
 from .job_output_labels import JobOutputLabels
 from .job_progress_output import JobProgressOutput
 from .job_state_enum import JobStateEnum
-from .job_submit_input_request import JobSubmitInputRequest
-from .job_submit_input_request_kwargs import JobSubmitInputRequestKwargs
-from .job_submit_input_request_labels import JobSubmitInputRequestLabels
-from .jobs_list_state_item import JobsListStateItem
+from .job_submit_input import JobSubmitInput
+from .job_submit_input_kwargs import JobSubmitInputKwargs
+from .job_submit_input_labels import JobSubmitInputLabels
 from .me_output import MeOutput
 from .misfire_policy_enum import MisfirePolicyEnum
 from .overlap_policy_enum import OverlapPolicyEnum
@@ -39,37 +36,33 @@ from .paginated_job_output_list import PaginatedJobOutputList
 from .paginated_schedule_output_list import PaginatedScheduleOutputList
 from .paginated_token_output_list import PaginatedTokenOutputList
 from .paginated_version_output_list import PaginatedVersionOutputList
-from .patched_schedule_change_input_request import PatchedScheduleChangeInputRequest
-from .patched_schedule_change_input_request_kwargs import (
-    PatchedScheduleChangeInputRequestKwargs,
-)
+from .patched_schedule_change_input import PatchedScheduleChangeInput
+from .patched_schedule_change_input_kwargs import PatchedScheduleChangeInputKwargs
 from .problem import Problem
 from .problem_field_error import ProblemFieldError
 from .queue_enum import QueueEnum
 from .queue_history_output import QueueHistoryOutput
 from .queue_history_point import QueueHistoryPoint
 from .queue_output import QueueOutput
-from .schedule_at_input_request import ScheduleAtInputRequest
-from .schedule_at_input_request_kwargs import ScheduleAtInputRequestKwargs
+from .schedule_at_input import ScheduleAtInput
+from .schedule_at_input_kwargs import ScheduleAtInputKwargs
 from .schedule_at_kind_enum import ScheduleAtKindEnum
-from .schedule_cron_input_request import ScheduleCronInputRequest
-from .schedule_cron_input_request_kwargs import ScheduleCronInputRequestKwargs
+from .schedule_cron_input import ScheduleCronInput
+from .schedule_cron_input_kwargs import ScheduleCronInputKwargs
 from .schedule_cron_kind_enum import ScheduleCronKindEnum
-from .schedule_interval_input_request import ScheduleIntervalInputRequest
-from .schedule_interval_input_request_kwargs import ScheduleIntervalInputRequestKwargs
+from .schedule_interval_input import ScheduleIntervalInput
+from .schedule_interval_input_kwargs import ScheduleIntervalInputKwargs
 from .schedule_interval_kind_enum import ScheduleIntervalKindEnum
 from .schedule_kind_enum import ScheduleKindEnum
 from .schedule_output import ScheduleOutput
 from .schedule_output_kwargs import ScheduleOutputKwargs
 from .schedule_preview_output import SchedulePreviewOutput
 from .schedule_state_enum import ScheduleStateEnum
-from .schedules_list_kind import SchedulesListKind
-from .schedules_list_state import SchedulesListState
-from .session_create_input_request import SessionCreateInputRequest
+from .session_create_input import SessionCreateInput
 from .task_enum import TaskEnum
 from .task_output import TaskOutput
 from .task_output_parameters import TaskOutputParameters
-from .token_create_input_request import TokenCreateInputRequest
+from .token_create_input import TokenCreateInput
 from .token_created_output import TokenCreatedOutput
 from .token_output import TokenOutput
 from .user_ref import UserRef
@@ -84,16 +77,14 @@ __all__ = (
     "AuditEntryOutputSnapshot",
     "AuditEventOutput",
     "AuditEventOutputSnapshot",
-    "AuditEventsListAction",
-    "AuditEventsListModel",
     "AuditFeedOutput",
-    "AuditHistoryModel",
+    "AuditModelEnum",
     "AuditVia",
     "CsrfTokenOutput",
     "DeletedScheduleOutput",
     "DeletedScheduleOutputData",
     "EventEnum",
-    "JobBatchInputRequest",
+    "JobBatchInput",
     "JobBatchOutput",
     "JobErrorOutput",
     "JobEventOutput",
@@ -104,10 +95,9 @@ __all__ = (
     "JobOutputLabels",
     "JobProgressOutput",
     "JobStateEnum",
-    "JobSubmitInputRequest",
-    "JobSubmitInputRequestKwargs",
-    "JobSubmitInputRequestLabels",
-    "JobsListStateItem",
+    "JobSubmitInput",
+    "JobSubmitInputKwargs",
+    "JobSubmitInputLabels",
     "MeOutput",
     "MisfirePolicyEnum",
     "OverlapPolicyEnum",
@@ -117,35 +107,33 @@ __all__ = (
     "PaginatedScheduleOutputList",
     "PaginatedTokenOutputList",
     "PaginatedVersionOutputList",
-    "PatchedScheduleChangeInputRequest",
-    "PatchedScheduleChangeInputRequestKwargs",
+    "PatchedScheduleChangeInput",
+    "PatchedScheduleChangeInputKwargs",
     "Problem",
     "ProblemFieldError",
     "QueueEnum",
     "QueueHistoryOutput",
     "QueueHistoryPoint",
     "QueueOutput",
-    "ScheduleAtInputRequest",
-    "ScheduleAtInputRequestKwargs",
+    "ScheduleAtInput",
+    "ScheduleAtInputKwargs",
     "ScheduleAtKindEnum",
-    "ScheduleCronInputRequest",
-    "ScheduleCronInputRequestKwargs",
+    "ScheduleCronInput",
+    "ScheduleCronInputKwargs",
     "ScheduleCronKindEnum",
-    "ScheduleIntervalInputRequest",
-    "ScheduleIntervalInputRequestKwargs",
+    "ScheduleIntervalInput",
+    "ScheduleIntervalInputKwargs",
     "ScheduleIntervalKindEnum",
     "ScheduleKindEnum",
     "ScheduleOutput",
     "ScheduleOutputKwargs",
     "SchedulePreviewOutput",
     "ScheduleStateEnum",
-    "SchedulesListKind",
-    "SchedulesListState",
-    "SessionCreateInputRequest",
+    "SessionCreateInput",
     "TaskEnum",
     "TaskOutput",
     "TaskOutputParameters",
-    "TokenCreateInputRequest",
+    "TokenCreateInput",
     "TokenCreatedOutput",
     "TokenOutput",
     "UserRef",

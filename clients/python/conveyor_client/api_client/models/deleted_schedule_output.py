@@ -113,9 +113,9 @@ class DeletedScheduleOutput:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                deleted_by_type_1 = UserRef.from_dict(data)
+                deleted_by_type_0 = UserRef.from_dict(data)
 
-                return deleted_by_type_1
+                return deleted_by_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(None | UserRef, data)

@@ -249,9 +249,9 @@ class JobOutput:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                progress_type_1 = JobProgressOutput.from_dict(data)
+                progress_type_0 = JobProgressOutput.from_dict(data)
 
-                return progress_type_1
+                return progress_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(JobProgressOutput | None, data)
@@ -266,9 +266,9 @@ class JobOutput:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                error_type_1 = JobErrorOutput.from_dict(data)
+                error_type_0 = JobErrorOutput.from_dict(data)
 
-                return error_type_1
+                return error_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(JobErrorOutput | None, data)
@@ -351,9 +351,9 @@ class JobOutput:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                submitted_by_type_1 = UserRef.from_dict(data)
+                submitted_by_type_0 = UserRef.from_dict(data)
 
-                return submitted_by_type_1
+                return submitted_by_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(None | UserRef, data)

@@ -393,9 +393,9 @@ class ScheduleOutput:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                created_by_type_1 = UserRef.from_dict(data)
+                created_by_type_0 = UserRef.from_dict(data)
 
-                return created_by_type_1
+                return created_by_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(None | UserRef, data)
@@ -410,9 +410,9 @@ class ScheduleOutput:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                modified_by_type_1 = UserRef.from_dict(data)
+                modified_by_type_0 = UserRef.from_dict(data)
 
-                return modified_by_type_1
+                return modified_by_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(None | UserRef, data)

@@ -80,9 +80,9 @@ class VersionOutput:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                actor_type_1 = UserRef.from_dict(data)
+                actor_type_0 = UserRef.from_dict(data)
 
-                return actor_type_1
+                return actor_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(None | UserRef, data)

@@ -7,20 +7,20 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.audit_events_list_action import AuditEventsListAction
-from ...models.audit_events_list_model import AuditEventsListModel
+from ...models.audit_action_enum import AuditActionEnum
 from ...models.audit_feed_output import AuditFeedOutput
+from ...models.audit_model_enum import AuditModelEnum
 from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
-    action: AuditEventsListAction | Unset = UNSET,
+    action: AuditActionEnum | Unset = UNSET,
     actor: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
     job: UUID | Unset = UNSET,
-    model: AuditEventsListModel | Unset = UNSET,
+    model: AuditModelEnum | Unset = UNSET,
     object_id: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
     since: datetime.datetime | Unset = UNSET,
@@ -123,24 +123,30 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    action: AuditEventsListAction | Unset = UNSET,
+    action: AuditActionEnum | Unset = UNSET,
     actor: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
     job: UUID | Unset = UNSET,
-    model: AuditEventsListModel | Unset = UNSET,
+    model: AuditModelEnum | Unset = UNSET,
     object_id: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
     since: datetime.datetime | Unset = UNSET,
     until: datetime.datetime | Unset = UNSET,
 ) -> Response[AuditFeedOutput | Problem]:
-    """The audit feed over every audited model (staff only). Audit records are read-only.
+    """Read the audit feed (staff).
+
+     Every audited model's changes in one feed, newest first, filtered by model, object, actor, job,
+    action and
+    time. Audit records are read-only.
 
     Args:
-        action (AuditEventsListAction | Unset):
+        action (AuditActionEnum | Unset): * `changed` - changed
+            * `created` - created
+            * `deleted` - deleted
         actor (int | Unset):
         cursor (str | Unset):
         job (UUID | Unset):
-        model (AuditEventsListModel | Unset):
+        model (AuditModelEnum | Unset):
         object_id (str | Unset):
         page_size (int | Unset):
         since (datetime.datetime | Unset):
@@ -176,24 +182,30 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    action: AuditEventsListAction | Unset = UNSET,
+    action: AuditActionEnum | Unset = UNSET,
     actor: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
     job: UUID | Unset = UNSET,
-    model: AuditEventsListModel | Unset = UNSET,
+    model: AuditModelEnum | Unset = UNSET,
     object_id: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
     since: datetime.datetime | Unset = UNSET,
     until: datetime.datetime | Unset = UNSET,
 ) -> AuditFeedOutput | Problem | None:
-    """The audit feed over every audited model (staff only). Audit records are read-only.
+    """Read the audit feed (staff).
+
+     Every audited model's changes in one feed, newest first, filtered by model, object, actor, job,
+    action and
+    time. Audit records are read-only.
 
     Args:
-        action (AuditEventsListAction | Unset):
+        action (AuditActionEnum | Unset): * `changed` - changed
+            * `created` - created
+            * `deleted` - deleted
         actor (int | Unset):
         cursor (str | Unset):
         job (UUID | Unset):
-        model (AuditEventsListModel | Unset):
+        model (AuditModelEnum | Unset):
         object_id (str | Unset):
         page_size (int | Unset):
         since (datetime.datetime | Unset):
@@ -224,24 +236,30 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    action: AuditEventsListAction | Unset = UNSET,
+    action: AuditActionEnum | Unset = UNSET,
     actor: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
     job: UUID | Unset = UNSET,
-    model: AuditEventsListModel | Unset = UNSET,
+    model: AuditModelEnum | Unset = UNSET,
     object_id: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
     since: datetime.datetime | Unset = UNSET,
     until: datetime.datetime | Unset = UNSET,
 ) -> Response[AuditFeedOutput | Problem]:
-    """The audit feed over every audited model (staff only). Audit records are read-only.
+    """Read the audit feed (staff).
+
+     Every audited model's changes in one feed, newest first, filtered by model, object, actor, job,
+    action and
+    time. Audit records are read-only.
 
     Args:
-        action (AuditEventsListAction | Unset):
+        action (AuditActionEnum | Unset): * `changed` - changed
+            * `created` - created
+            * `deleted` - deleted
         actor (int | Unset):
         cursor (str | Unset):
         job (UUID | Unset):
-        model (AuditEventsListModel | Unset):
+        model (AuditModelEnum | Unset):
         object_id (str | Unset):
         page_size (int | Unset):
         since (datetime.datetime | Unset):
@@ -275,24 +293,30 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    action: AuditEventsListAction | Unset = UNSET,
+    action: AuditActionEnum | Unset = UNSET,
     actor: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
     job: UUID | Unset = UNSET,
-    model: AuditEventsListModel | Unset = UNSET,
+    model: AuditModelEnum | Unset = UNSET,
     object_id: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
     since: datetime.datetime | Unset = UNSET,
     until: datetime.datetime | Unset = UNSET,
 ) -> AuditFeedOutput | Problem | None:
-    """The audit feed over every audited model (staff only). Audit records are read-only.
+    """Read the audit feed (staff).
+
+     Every audited model's changes in one feed, newest first, filtered by model, object, actor, job,
+    action and
+    time. Audit records are read-only.
 
     Args:
-        action (AuditEventsListAction | Unset):
+        action (AuditActionEnum | Unset): * `changed` - changed
+            * `created` - created
+            * `deleted` - deleted
         actor (int | Unset):
         cursor (str | Unset):
         job (UUID | Unset):
-        model (AuditEventsListModel | Unset):
+        model (AuditModelEnum | Unset):
         object_id (str | Unset):
         page_size (int | Unset):
         since (datetime.datetime | Unset):

@@ -7,14 +7,14 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.audit_history_model import AuditHistoryModel
+from ...models.audit_model_enum import AuditModelEnum
 from ...models.paginated_audit_entry_output_list import PaginatedAuditEntryOutputList
 from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
-    model: AuditHistoryModel,
+    model: AuditModelEnum,
     object_id: str,
     *,
     as_of: datetime.datetime | Unset = UNSET,
@@ -98,7 +98,7 @@ def _build_response(
 
 
 def sync_detailed(
-    model: AuditHistoryModel,
+    model: AuditModelEnum,
     object_id: str,
     *,
     client: AuthenticatedClient,
@@ -106,12 +106,14 @@ def sync_detailed(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> Response[PaginatedAuditEntryOutputList | Problem]:
-    """One object's audit trail, for any audited model (Conveyor's or a plug-in app's), newest
-    first. Who may read it is the model's registered rule (staff only unless it says otherwise);
-    anything else is a 404.
+    """Read one object's audit trail.
+
+     The history of any audited object (Conveyor's models or a plug-in app's), newest first; `?as_of=T`
+    starts at
+    the state at T. Who may read it is the model's registered rule; anything else is a 404.
 
     Args:
-        model (AuditHistoryModel):
+        model (AuditModelEnum):
         object_id (str):
         as_of (datetime.datetime | Unset):
         cursor (str | Unset):
@@ -141,7 +143,7 @@ def sync_detailed(
 
 
 def sync(
-    model: AuditHistoryModel,
+    model: AuditModelEnum,
     object_id: str,
     *,
     client: AuthenticatedClient,
@@ -149,12 +151,14 @@ def sync(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> PaginatedAuditEntryOutputList | Problem | None:
-    """One object's audit trail, for any audited model (Conveyor's or a plug-in app's), newest
-    first. Who may read it is the model's registered rule (staff only unless it says otherwise);
-    anything else is a 404.
+    """Read one object's audit trail.
+
+     The history of any audited object (Conveyor's models or a plug-in app's), newest first; `?as_of=T`
+    starts at
+    the state at T. Who may read it is the model's registered rule; anything else is a 404.
 
     Args:
-        model (AuditHistoryModel):
+        model (AuditModelEnum):
         object_id (str):
         as_of (datetime.datetime | Unset):
         cursor (str | Unset):
@@ -179,7 +183,7 @@ def sync(
 
 
 async def asyncio_detailed(
-    model: AuditHistoryModel,
+    model: AuditModelEnum,
     object_id: str,
     *,
     client: AuthenticatedClient,
@@ -187,12 +191,14 @@ async def asyncio_detailed(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> Response[PaginatedAuditEntryOutputList | Problem]:
-    """One object's audit trail, for any audited model (Conveyor's or a plug-in app's), newest
-    first. Who may read it is the model's registered rule (staff only unless it says otherwise);
-    anything else is a 404.
+    """Read one object's audit trail.
+
+     The history of any audited object (Conveyor's models or a plug-in app's), newest first; `?as_of=T`
+    starts at
+    the state at T. Who may read it is the model's registered rule; anything else is a 404.
 
     Args:
-        model (AuditHistoryModel):
+        model (AuditModelEnum):
         object_id (str):
         as_of (datetime.datetime | Unset):
         cursor (str | Unset):
@@ -220,7 +226,7 @@ async def asyncio_detailed(
 
 
 async def asyncio(
-    model: AuditHistoryModel,
+    model: AuditModelEnum,
     object_id: str,
     *,
     client: AuthenticatedClient,
@@ -228,12 +234,14 @@ async def asyncio(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> PaginatedAuditEntryOutputList | Problem | None:
-    """One object's audit trail, for any audited model (Conveyor's or a plug-in app's), newest
-    first. Who may read it is the model's registered rule (staff only unless it says otherwise);
-    anything else is a 404.
+    """Read one object's audit trail.
+
+     The history of any audited object (Conveyor's models or a plug-in app's), newest first; `?as_of=T`
+    starts at
+    the state at T. Who may read it is the model's registered rule; anything else is a 404.
 
     Args:
-        model (AuditHistoryModel):
+        model (AuditModelEnum):
         object_id (str):
         as_of (datetime.datetime | Unset):
         cursor (str | Unset):

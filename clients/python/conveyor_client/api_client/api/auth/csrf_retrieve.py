@@ -59,8 +59,11 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[CsrfTokenOutput | Problem]:
-    """The CSRF token for session writes (also set as the `csrftoken` cookie): an SPA on another
-    origin cannot read that cookie, so it reads the token here.
+    """Get the CSRF token for session writes.
+
+     The same token is set as the `csrftoken` cookie; an app on another origin cannot read that cookie,
+    so it
+    reads the token here and sends it as X-CSRFToken.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -83,8 +86,11 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> CsrfTokenOutput | Problem | None:
-    """The CSRF token for session writes (also set as the `csrftoken` cookie): an SPA on another
-    origin cannot read that cookie, so it reads the token here.
+    """Get the CSRF token for session writes.
+
+     The same token is set as the `csrftoken` cookie; an app on another origin cannot read that cookie,
+    so it
+    reads the token here and sends it as X-CSRFToken.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -103,8 +109,11 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[CsrfTokenOutput | Problem]:
-    """The CSRF token for session writes (also set as the `csrftoken` cookie): an SPA on another
-    origin cannot read that cookie, so it reads the token here.
+    """Get the CSRF token for session writes.
+
+     The same token is set as the `csrftoken` cookie; an app on another origin cannot read that cookie,
+    so it
+    reads the token here and sends it as X-CSRFToken.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -125,8 +134,11 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> CsrfTokenOutput | Problem | None:
-    """The CSRF token for session writes (also set as the `csrftoken` cookie): an SPA on another
-    origin cannot read that cookie, so it reads the token here.
+    """Get the CSRF token for session writes.
+
+     The same token is set as the `csrftoken` cookie; an app on another origin cannot read that cookie,
+    so it
+    reads the token here and sends it as X-CSRFToken.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -7,13 +7,13 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.me_output import MeOutput
 from ...models.problem import Problem
-from ...models.session_create_input_request import SessionCreateInputRequest
+from ...models.session_create_input import SessionCreateInput
 from ...types import Response
 
 
 def _get_kwargs(
     *,
-    body: SessionCreateInputRequest,
+    body: SessionCreateInput,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -93,15 +93,17 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: SessionCreateInputRequest,
+    body: SessionCreateInput,
 ) -> Response[MeOutput | Problem]:
-    """Browser sign-in: a Django session cookie for the console and SPAs (same site, or an origin
-    in CORS_ALLOWED_ORIGINS and CSRF_TRUSTED_ORIGINS). Both writes need the X-CSRFToken header
-    (from GET /api/v1/auth/csrf/), signed in or not: a forged sign-in is an attack too.
+    """Sign in with a password (session cookie).
+
+     Browser sign-in for the console and same-site apps: sets Django's session cookie. Needs the
+    X-CSRFToken
+    header from GET /api/v1/auth/csrf/; repeated wrong passwords lock sign-in for a while (429).
 
     Args:
-        body (SessionCreateInputRequest): An input serializer that refuses fields it does not
-            declare (typos fail loudly) and
+        body (SessionCreateInput): An input serializer that refuses fields it does not declare
+            (typos fail loudly) and
             values that are not of the declared JSON type (no string for an integer).
 
     Raises:
@@ -126,15 +128,17 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    body: SessionCreateInputRequest,
+    body: SessionCreateInput,
 ) -> MeOutput | Problem | None:
-    """Browser sign-in: a Django session cookie for the console and SPAs (same site, or an origin
-    in CORS_ALLOWED_ORIGINS and CSRF_TRUSTED_ORIGINS). Both writes need the X-CSRFToken header
-    (from GET /api/v1/auth/csrf/), signed in or not: a forged sign-in is an attack too.
+    """Sign in with a password (session cookie).
+
+     Browser sign-in for the console and same-site apps: sets Django's session cookie. Needs the
+    X-CSRFToken
+    header from GET /api/v1/auth/csrf/; repeated wrong passwords lock sign-in for a while (429).
 
     Args:
-        body (SessionCreateInputRequest): An input serializer that refuses fields it does not
-            declare (typos fail loudly) and
+        body (SessionCreateInput): An input serializer that refuses fields it does not declare
+            (typos fail loudly) and
             values that are not of the declared JSON type (no string for an integer).
 
     Raises:
@@ -154,15 +158,17 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: SessionCreateInputRequest,
+    body: SessionCreateInput,
 ) -> Response[MeOutput | Problem]:
-    """Browser sign-in: a Django session cookie for the console and SPAs (same site, or an origin
-    in CORS_ALLOWED_ORIGINS and CSRF_TRUSTED_ORIGINS). Both writes need the X-CSRFToken header
-    (from GET /api/v1/auth/csrf/), signed in or not: a forged sign-in is an attack too.
+    """Sign in with a password (session cookie).
+
+     Browser sign-in for the console and same-site apps: sets Django's session cookie. Needs the
+    X-CSRFToken
+    header from GET /api/v1/auth/csrf/; repeated wrong passwords lock sign-in for a while (429).
 
     Args:
-        body (SessionCreateInputRequest): An input serializer that refuses fields it does not
-            declare (typos fail loudly) and
+        body (SessionCreateInput): An input serializer that refuses fields it does not declare
+            (typos fail loudly) and
             values that are not of the declared JSON type (no string for an integer).
 
     Raises:
@@ -185,15 +191,17 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    body: SessionCreateInputRequest,
+    body: SessionCreateInput,
 ) -> MeOutput | Problem | None:
-    """Browser sign-in: a Django session cookie for the console and SPAs (same site, or an origin
-    in CORS_ALLOWED_ORIGINS and CSRF_TRUSTED_ORIGINS). Both writes need the X-CSRFToken header
-    (from GET /api/v1/auth/csrf/), signed in or not: a forged sign-in is an attack too.
+    """Sign in with a password (session cookie).
+
+     Browser sign-in for the console and same-site apps: sets Django's session cookie. Needs the
+    X-CSRFToken
+    header from GET /api/v1/auth/csrf/; repeated wrong passwords lock sign-in for a while (429).
 
     Args:
-        body (SessionCreateInputRequest): An input serializer that refuses fields it does not
-            declare (typos fail loudly) and
+        body (SessionCreateInput): An input serializer that refuses fields it does not declare
+            (typos fail loudly) and
             values that are not of the declared JSON type (no string for an integer).
 
     Raises:

@@ -57,9 +57,11 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Any | Problem]:
-    """Browser sign-in: a Django session cookie for the console and SPAs (same site, or an origin
-    in CORS_ALLOWED_ORIGINS and CSRF_TRUSTED_ORIGINS). Both writes need the X-CSRFToken header
-    (from GET /api/v1/auth/csrf/), signed in or not: a forged sign-in is an attack too.
+    """Sign out (end the session).
+
+     Ends the Django session of the cookie sent; needs the X-CSRFToken header. Signing out without a
+    session is a
+    204 too.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -82,9 +84,11 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> Any | Problem | None:
-    """Browser sign-in: a Django session cookie for the console and SPAs (same site, or an origin
-    in CORS_ALLOWED_ORIGINS and CSRF_TRUSTED_ORIGINS). Both writes need the X-CSRFToken header
-    (from GET /api/v1/auth/csrf/), signed in or not: a forged sign-in is an attack too.
+    """Sign out (end the session).
+
+     Ends the Django session of the cookie sent; needs the X-CSRFToken header. Signing out without a
+    session is a
+    204 too.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -103,9 +107,11 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Any | Problem]:
-    """Browser sign-in: a Django session cookie for the console and SPAs (same site, or an origin
-    in CORS_ALLOWED_ORIGINS and CSRF_TRUSTED_ORIGINS). Both writes need the X-CSRFToken header
-    (from GET /api/v1/auth/csrf/), signed in or not: a forged sign-in is an attack too.
+    """Sign out (end the session).
+
+     Ends the Django session of the cookie sent; needs the X-CSRFToken header. Signing out without a
+    session is a
+    204 too.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -126,9 +132,11 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> Any | Problem | None:
-    """Browser sign-in: a Django session cookie for the console and SPAs (same site, or an origin
-    in CORS_ALLOWED_ORIGINS and CSRF_TRUSTED_ORIGINS). Both writes need the X-CSRFToken header
-    (from GET /api/v1/auth/csrf/), signed in or not: a forged sign-in is an attack too.
+    """Sign out (end the session).
+
+     Ends the Django session of the cookie sent; needs the X-CSRFToken header. Signing out without a
+    session is a
+    204 too.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -6,14 +6,14 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
-from ...models.token_create_input_request import TokenCreateInputRequest
+from ...models.token_create_input import TokenCreateInput
 from ...models.token_created_output import TokenCreatedOutput
 from ...types import Response
 
 
 def _get_kwargs(
     *,
-    body: TokenCreateInputRequest,
+    body: TokenCreateInput,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -88,13 +88,17 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: TokenCreateInputRequest,
+    body: TokenCreateInput,
 ) -> Response[Problem | TokenCreatedOutput]:
-    """API tokens of the calling user. Creating one also accepts HTTP Basic (to get the first).
+    """Create an API token.
+
+     The secret is in this response only (it is stored hashed); send it as `Authorization: Bearer
+    <token>`. HTTP
+    Basic is accepted here, to get a first token.
 
     Args:
-        body (TokenCreateInputRequest): An input serializer that refuses fields it does not
-            declare (typos fail loudly) and
+        body (TokenCreateInput): An input serializer that refuses fields it does not declare
+            (typos fail loudly) and
             values that are not of the declared JSON type (no string for an integer).
 
     Raises:
@@ -119,13 +123,17 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    body: TokenCreateInputRequest,
+    body: TokenCreateInput,
 ) -> Problem | TokenCreatedOutput | None:
-    """API tokens of the calling user. Creating one also accepts HTTP Basic (to get the first).
+    """Create an API token.
+
+     The secret is in this response only (it is stored hashed); send it as `Authorization: Bearer
+    <token>`. HTTP
+    Basic is accepted here, to get a first token.
 
     Args:
-        body (TokenCreateInputRequest): An input serializer that refuses fields it does not
-            declare (typos fail loudly) and
+        body (TokenCreateInput): An input serializer that refuses fields it does not declare
+            (typos fail loudly) and
             values that are not of the declared JSON type (no string for an integer).
 
     Raises:
@@ -145,13 +153,17 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: TokenCreateInputRequest,
+    body: TokenCreateInput,
 ) -> Response[Problem | TokenCreatedOutput]:
-    """API tokens of the calling user. Creating one also accepts HTTP Basic (to get the first).
+    """Create an API token.
+
+     The secret is in this response only (it is stored hashed); send it as `Authorization: Bearer
+    <token>`. HTTP
+    Basic is accepted here, to get a first token.
 
     Args:
-        body (TokenCreateInputRequest): An input serializer that refuses fields it does not
-            declare (typos fail loudly) and
+        body (TokenCreateInput): An input serializer that refuses fields it does not declare
+            (typos fail loudly) and
             values that are not of the declared JSON type (no string for an integer).
 
     Raises:
@@ -174,13 +186,17 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    body: TokenCreateInputRequest,
+    body: TokenCreateInput,
 ) -> Problem | TokenCreatedOutput | None:
-    """API tokens of the calling user. Creating one also accepts HTTP Basic (to get the first).
+    """Create an API token.
+
+     The secret is in this response only (it is stored hashed); send it as `Authorization: Bearer
+    <token>`. HTTP
+    Basic is accepted here, to get a first token.
 
     Args:
-        body (TokenCreateInputRequest): An input serializer that refuses fields it does not
-            declare (typos fail loudly) and
+        body (TokenCreateInput): An input serializer that refuses fields it does not declare
+            (typos fail loudly) and
             values that are not of the declared JSON type (no string for an integer).
 
     Raises:

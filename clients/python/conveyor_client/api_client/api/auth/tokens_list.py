@@ -84,7 +84,9 @@ def sync_detailed(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> Response[PaginatedTokenOutputList | Problem]:
-    """API tokens of the calling user. Creating one also accepts HTTP Basic (to get the first).
+    """List your API tokens.
+
+     The calling user's tokens, newest first, without their secrets.
 
     Args:
         cursor (str | Unset):
@@ -116,7 +118,9 @@ def sync(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> PaginatedTokenOutputList | Problem | None:
-    """API tokens of the calling user. Creating one also accepts HTTP Basic (to get the first).
+    """List your API tokens.
+
+     The calling user's tokens, newest first, without their secrets.
 
     Args:
         cursor (str | Unset):
@@ -143,7 +147,9 @@ async def asyncio_detailed(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> Response[PaginatedTokenOutputList | Problem]:
-    """API tokens of the calling user. Creating one also accepts HTTP Basic (to get the first).
+    """List your API tokens.
+
+     The calling user's tokens, newest first, without their secrets.
 
     Args:
         cursor (str | Unset):
@@ -173,7 +179,9 @@ async def asyncio(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> PaginatedTokenOutputList | Problem | None:
-    """API tokens of the calling user. Creating one also accepts HTTP Basic (to get the first).
+    """List your API tokens.
+
+     The calling user's tokens, newest first, without their secrets.
 
     Args:
         cursor (str | Unset):

@@ -74,7 +74,9 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Any | Problem]:
-    """API tokens of the calling user. Creating one also accepts HTTP Basic (to get the first).
+    """Revoke an API token.
+
+     The token stops authenticating at once. Another user's token is a 404.
 
     Args:
         id (UUID):
@@ -103,7 +105,9 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> Any | Problem | None:
-    """API tokens of the calling user. Creating one also accepts HTTP Basic (to get the first).
+    """Revoke an API token.
+
+     The token stops authenticating at once. Another user's token is a 404.
 
     Args:
         id (UUID):
@@ -127,7 +131,9 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Any | Problem]:
-    """API tokens of the calling user. Creating one also accepts HTTP Basic (to get the first).
+    """Revoke an API token.
+
+     The token stops authenticating at once. Another user's token is a 404.
 
     Args:
         id (UUID):
@@ -154,7 +160,9 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> Any | Problem | None:
-    """API tokens of the calling user. Creating one also accepts HTTP Basic (to get the first).
+    """Revoke an API token.
+
+     The token stops authenticating at once. Another user's token is a 404.
 
     Args:
         id (UUID):

@@ -5,7 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.job_batch_input_request import JobBatchInputRequest
+from ...models.job_batch_input import JobBatchInput
 from ...models.job_batch_output import JobBatchOutput
 from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
@@ -13,7 +13,7 @@ from ...types import UNSET, Response, Unset
 
 def _get_kwargs(
     *,
-    body: JobBatchInputRequest,
+    body: JobBatchInput,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -111,15 +111,19 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: JobBatchInputRequest,
+    body: JobBatchInput,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[JobBatchOutput | Problem]:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Submit many jobs at once.
+
+     Up to the batch limit of submit bodies, all or nothing: one invalid item rejects the batch with a
+    pointer to
+    it, such as `/jobs/3/kwargs/x`.
 
     Args:
         idempotency_key (str | Unset):
-        body (JobBatchInputRequest): An input serializer that refuses fields it does not declare
-            (typos fail loudly) and
+        body (JobBatchInput): An input serializer that refuses fields it does not declare (typos
+            fail loudly) and
             values that are not of the declared JSON type (no string for an integer).
 
     Raises:
@@ -145,15 +149,19 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    body: JobBatchInputRequest,
+    body: JobBatchInput,
     idempotency_key: str | Unset = UNSET,
 ) -> JobBatchOutput | Problem | None:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Submit many jobs at once.
+
+     Up to the batch limit of submit bodies, all or nothing: one invalid item rejects the batch with a
+    pointer to
+    it, such as `/jobs/3/kwargs/x`.
 
     Args:
         idempotency_key (str | Unset):
-        body (JobBatchInputRequest): An input serializer that refuses fields it does not declare
-            (typos fail loudly) and
+        body (JobBatchInput): An input serializer that refuses fields it does not declare (typos
+            fail loudly) and
             values that are not of the declared JSON type (no string for an integer).
 
     Raises:
@@ -174,15 +182,19 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: JobBatchInputRequest,
+    body: JobBatchInput,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[JobBatchOutput | Problem]:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Submit many jobs at once.
+
+     Up to the batch limit of submit bodies, all or nothing: one invalid item rejects the batch with a
+    pointer to
+    it, such as `/jobs/3/kwargs/x`.
 
     Args:
         idempotency_key (str | Unset):
-        body (JobBatchInputRequest): An input serializer that refuses fields it does not declare
-            (typos fail loudly) and
+        body (JobBatchInput): An input serializer that refuses fields it does not declare (typos
+            fail loudly) and
             values that are not of the declared JSON type (no string for an integer).
 
     Raises:
@@ -206,15 +218,19 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    body: JobBatchInputRequest,
+    body: JobBatchInput,
     idempotency_key: str | Unset = UNSET,
 ) -> JobBatchOutput | Problem | None:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Submit many jobs at once.
+
+     Up to the batch limit of submit bodies, all or nothing: one invalid item rejects the batch with a
+    pointer to
+    it, such as `/jobs/3/kwargs/x`.
 
     Args:
         idempotency_key (str | Unset):
-        body (JobBatchInputRequest): An input serializer that refuses fields it does not declare
-            (typos fail loudly) and
+        body (JobBatchInput): An input serializer that refuses fields it does not declare (typos
+            fail loudly) and
             values that are not of the declared JSON type (no string for an integer).
 
     Raises:

@@ -96,7 +96,11 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[JobOutput | Problem]:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Cancel a job.
+
+     A waiting job is canceled at once and a running one is stopped; either ends `canceled`. Canceling a
+    canceled
+    job is a 200 no-op; a succeeded or failed job is a 409.
 
     Args:
         id (UUID):
@@ -125,7 +129,11 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> JobOutput | Problem | None:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Cancel a job.
+
+     A waiting job is canceled at once and a running one is stopped; either ends `canceled`. Canceling a
+    canceled
+    job is a 200 no-op; a succeeded or failed job is a 409.
 
     Args:
         id (UUID):
@@ -149,7 +157,11 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[JobOutput | Problem]:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Cancel a job.
+
+     A waiting job is canceled at once and a running one is stopped; either ends `canceled`. Canceling a
+    canceled
+    job is a 200 no-op; a succeeded or failed job is a 409.
 
     Args:
         id (UUID):
@@ -176,7 +188,11 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> JobOutput | Problem | None:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Cancel a job.
+
+     A waiting job is canceled at once and a running one is stopped; either ends `canceled`. Canceling a
+    canceled
+    job is a 200 no-op; a succeeded or failed job is a 409.
 
     Args:
         id (UUID):

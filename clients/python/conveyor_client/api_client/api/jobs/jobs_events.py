@@ -92,7 +92,9 @@ def sync_detailed(
     client: AuthenticatedClient,
     last_event_id: int | Unset = UNSET,
 ) -> Response[Any | JobEventOutput | Problem]:
-    """Server-Sent Events: `state` and `progress` events (id = the job's version) until the job is done; `:
+    """Follow a job's state and progress (Server-Sent Events).
+
+     Server-Sent Events: `state` and `progress` events (id = the job's version) until the job is done; `:
     keep-alive` comments every 15 s; send Last-Event-ID to resume. Browsers: `new EventSource(url)`
     works with the session cookie (it sends `Accept: text/event-stream` and cannot send a token).
     401/404 come before the Accept check; an Accept without `text/event-stream`, `text/*` or `*/*` is a
@@ -128,7 +130,9 @@ def sync(
     client: AuthenticatedClient,
     last_event_id: int | Unset = UNSET,
 ) -> Any | JobEventOutput | Problem | None:
-    """Server-Sent Events: `state` and `progress` events (id = the job's version) until the job is done; `:
+    """Follow a job's state and progress (Server-Sent Events).
+
+     Server-Sent Events: `state` and `progress` events (id = the job's version) until the job is done; `:
     keep-alive` comments every 15 s; send Last-Event-ID to resume. Browsers: `new EventSource(url)`
     works with the session cookie (it sends `Accept: text/event-stream` and cannot send a token).
     401/404 come before the Accept check; an Accept without `text/event-stream`, `text/*` or `*/*` is a
@@ -159,7 +163,9 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     last_event_id: int | Unset = UNSET,
 ) -> Response[Any | JobEventOutput | Problem]:
-    """Server-Sent Events: `state` and `progress` events (id = the job's version) until the job is done; `:
+    """Follow a job's state and progress (Server-Sent Events).
+
+     Server-Sent Events: `state` and `progress` events (id = the job's version) until the job is done; `:
     keep-alive` comments every 15 s; send Last-Event-ID to resume. Browsers: `new EventSource(url)`
     works with the session cookie (it sends `Accept: text/event-stream` and cannot send a token).
     401/404 come before the Accept check; an Accept without `text/event-stream`, `text/*` or `*/*` is a
@@ -193,7 +199,9 @@ async def asyncio(
     client: AuthenticatedClient,
     last_event_id: int | Unset = UNSET,
 ) -> Any | JobEventOutput | Problem | None:
-    """Server-Sent Events: `state` and `progress` events (id = the job's version) until the job is done; `:
+    """Follow a job's state and progress (Server-Sent Events).
+
+     Server-Sent Events: `state` and `progress` events (id = the job's version) until the job is done; `:
     keep-alive` comments every 15 s; send Last-Event-ID to resume. Browsers: `new EventSource(url)`
     works with the session cookie (it sends `Accept: text/event-stream` and cannot send a token).
     401/404 come before the Accept check; an Accept without `text/event-stream`, `text/*` or `*/*` is a

@@ -103,7 +103,10 @@ def sync_detailed(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> Response[PaginatedAuditEntryOutputList | Problem]:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Read a job's audit trail.
+
+     Every change of the job, newest first, with who or what made it; `?as_of=T` starts at the state at
+    T.
 
     Args:
         id (UUID):
@@ -141,7 +144,10 @@ def sync(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> PaginatedAuditEntryOutputList | Problem | None:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Read a job's audit trail.
+
+     Every change of the job, newest first, with who or what made it; `?as_of=T` starts at the state at
+    T.
 
     Args:
         id (UUID):
@@ -174,7 +180,10 @@ async def asyncio_detailed(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> Response[PaginatedAuditEntryOutputList | Problem]:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Read a job's audit trail.
+
+     Every change of the job, newest first, with who or what made it; `?as_of=T` starts at the state at
+    T.
 
     Args:
         id (UUID):
@@ -210,7 +219,10 @@ async def asyncio(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> PaginatedAuditEntryOutputList | Problem | None:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Read a job's audit trail.
+
+     Every change of the job, newest first, with who or what made it; `?as_of=T` starts at the state at
+    T.
 
     Args:
         id (UUID):

@@ -7,7 +7,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.jobs_list_state_item import JobsListStateItem
+from ...models.job_state_enum import JobStateEnum
 from ...models.paginated_job_output_list import PaginatedJobOutputList
 from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
@@ -22,7 +22,7 @@ def _get_kwargs(
     page_size: int | Unset = UNSET,
     queue: str | Unset = UNSET,
     schedule: UUID | Unset = UNSET,
-    state: list[JobsListStateItem] | Unset = UNSET,
+    state: list[JobStateEnum] | Unset = UNSET,
     task: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
@@ -132,10 +132,14 @@ def sync_detailed(
     page_size: int | Unset = UNSET,
     queue: str | Unset = UNSET,
     schedule: UUID | Unset = UNSET,
-    state: list[JobsListStateItem] | Unset = UNSET,
+    state: list[JobStateEnum] | Unset = UNSET,
     task: str | Unset = UNSET,
 ) -> Response[PaginatedJobOutputList | Problem]:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """List jobs.
+
+     Your jobs (all jobs for staff), newest first, filtered by state, task, queue, schedule, label and
+    creation
+    time.
 
     Args:
         created_after (datetime.datetime | Unset):
@@ -145,7 +149,7 @@ def sync_detailed(
         page_size (int | Unset):
         queue (str | Unset):
         schedule (UUID | Unset):
-        state (list[JobsListStateItem] | Unset):
+        state (list[JobStateEnum] | Unset):
         task (str | Unset):
 
     Raises:
@@ -185,10 +189,14 @@ def sync(
     page_size: int | Unset = UNSET,
     queue: str | Unset = UNSET,
     schedule: UUID | Unset = UNSET,
-    state: list[JobsListStateItem] | Unset = UNSET,
+    state: list[JobStateEnum] | Unset = UNSET,
     task: str | Unset = UNSET,
 ) -> PaginatedJobOutputList | Problem | None:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """List jobs.
+
+     Your jobs (all jobs for staff), newest first, filtered by state, task, queue, schedule, label and
+    creation
+    time.
 
     Args:
         created_after (datetime.datetime | Unset):
@@ -198,7 +206,7 @@ def sync(
         page_size (int | Unset):
         queue (str | Unset):
         schedule (UUID | Unset):
-        state (list[JobsListStateItem] | Unset):
+        state (list[JobStateEnum] | Unset):
         task (str | Unset):
 
     Raises:
@@ -233,10 +241,14 @@ async def asyncio_detailed(
     page_size: int | Unset = UNSET,
     queue: str | Unset = UNSET,
     schedule: UUID | Unset = UNSET,
-    state: list[JobsListStateItem] | Unset = UNSET,
+    state: list[JobStateEnum] | Unset = UNSET,
     task: str | Unset = UNSET,
 ) -> Response[PaginatedJobOutputList | Problem]:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """List jobs.
+
+     Your jobs (all jobs for staff), newest first, filtered by state, task, queue, schedule, label and
+    creation
+    time.
 
     Args:
         created_after (datetime.datetime | Unset):
@@ -246,7 +258,7 @@ async def asyncio_detailed(
         page_size (int | Unset):
         queue (str | Unset):
         schedule (UUID | Unset):
-        state (list[JobsListStateItem] | Unset):
+        state (list[JobStateEnum] | Unset):
         task (str | Unset):
 
     Raises:
@@ -284,10 +296,14 @@ async def asyncio(
     page_size: int | Unset = UNSET,
     queue: str | Unset = UNSET,
     schedule: UUID | Unset = UNSET,
-    state: list[JobsListStateItem] | Unset = UNSET,
+    state: list[JobStateEnum] | Unset = UNSET,
     task: str | Unset = UNSET,
 ) -> PaginatedJobOutputList | Problem | None:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """List jobs.
+
+     Your jobs (all jobs for staff), newest first, filtered by state, task, queue, schedule, label and
+    creation
+    time.
 
     Args:
         created_after (datetime.datetime | Unset):
@@ -297,7 +313,7 @@ async def asyncio(
         page_size (int | Unset):
         queue (str | Unset):
         schedule (UUID | Unset):
-        state (list[JobsListStateItem] | Unset):
+        state (list[JobStateEnum] | Unset):
         task (str | Unset):
 
     Raises:

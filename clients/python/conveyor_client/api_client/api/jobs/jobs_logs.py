@@ -81,7 +81,9 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[JobLogOutput | Problem]:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Read a job's log lines.
+
+     The lines the task logged while it ran, oldest first, capped in size.
 
     Args:
         id (UUID):
@@ -110,7 +112,9 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> JobLogOutput | Problem | None:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Read a job's log lines.
+
+     The lines the task logged while it ran, oldest first, capped in size.
 
     Args:
         id (UUID):
@@ -134,7 +138,9 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[JobLogOutput | Problem]:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Read a job's log lines.
+
+     The lines the task logged while it ran, oldest first, capped in size.
 
     Args:
         id (UUID):
@@ -161,7 +167,9 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> JobLogOutput | Problem | None:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Read a job's log lines.
+
+     The lines the task logged while it ran, oldest first, capped in size.
 
     Args:
         id (UUID):

@@ -101,7 +101,11 @@ def sync_detailed(
     wait: int | Unset = UNSET,
     if_none_match: str | Unset = UNSET,
 ) -> Response[Any | JobOutput | Problem]:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Get a job (poll it).
+
+     The job with a strong ETag: If-None-Match answers 304 while nothing changed, and `?wait=N` holds the
+    request
+    up to N seconds until it does.
 
     Args:
         id (UUID):
@@ -136,7 +140,11 @@ def sync(
     wait: int | Unset = UNSET,
     if_none_match: str | Unset = UNSET,
 ) -> Any | JobOutput | Problem | None:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Get a job (poll it).
+
+     The job with a strong ETag: If-None-Match answers 304 while nothing changed, and `?wait=N` holds the
+    request
+    up to N seconds until it does.
 
     Args:
         id (UUID):
@@ -166,7 +174,11 @@ async def asyncio_detailed(
     wait: int | Unset = UNSET,
     if_none_match: str | Unset = UNSET,
 ) -> Response[Any | JobOutput | Problem]:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Get a job (poll it).
+
+     The job with a strong ETag: If-None-Match answers 304 while nothing changed, and `?wait=N` holds the
+    request
+    up to N seconds until it does.
 
     Args:
         id (UUID):
@@ -199,7 +211,11 @@ async def asyncio(
     wait: int | Unset = UNSET,
     if_none_match: str | Unset = UNSET,
 ) -> Any | JobOutput | Problem | None:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Get a job (poll it).
+
+     The job with a strong ETag: If-None-Match answers 304 while nothing changed, and `?wait=N` holds the
+    request
+    up to N seconds until it does.
 
     Args:
         id (UUID):

@@ -118,7 +118,11 @@ def sync_detailed(
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[JobOutput | Problem]:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Retry a failed or canceled job.
+
+     Submits a new job with the same task and arguments, `retry_of` set to this one: 202 with the new
+    job. Any
+    other state is a 409.
 
     Args:
         id (UUID):
@@ -150,7 +154,11 @@ def sync(
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
 ) -> JobOutput | Problem | None:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Retry a failed or canceled job.
+
+     Submits a new job with the same task and arguments, `retry_of` set to this one: 202 with the new
+    job. Any
+    other state is a 409.
 
     Args:
         id (UUID):
@@ -177,7 +185,11 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[JobOutput | Problem]:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Retry a failed or canceled job.
+
+     Submits a new job with the same task and arguments, `retry_of` set to this one: 202 with the new
+    job. Any
+    other state is a 409.
 
     Args:
         id (UUID):
@@ -207,7 +219,11 @@ async def asyncio(
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
 ) -> JobOutput | Problem | None:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Retry a failed or canceled job.
+
+     Submits a new job with the same task and arguments, `retry_of` set to this one: 202 with the new
+    job. Any
+    other state is a 409.
 
     Args:
         id (UUID):

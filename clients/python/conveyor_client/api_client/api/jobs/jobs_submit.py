@@ -6,14 +6,14 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.job_output import JobOutput
-from ...models.job_submit_input_request import JobSubmitInputRequest
+from ...models.job_submit_input import JobSubmitInput
 from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
-    body: JobSubmitInputRequest,
+    body: JobSubmitInput,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -111,15 +111,19 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: JobSubmitInputRequest,
+    body: JobSubmitInput,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[JobOutput | Problem]:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Submit a job.
+
+     Runs a registered task with arguments checked against its schema: 202 with the job and its Location.
+    An
+    Idempotency-Key makes a retry of the same request return the first answer.
 
     Args:
         idempotency_key (str | Unset):
-        body (JobSubmitInputRequest): An input serializer that refuses fields it does not declare
-            (typos fail loudly) and
+        body (JobSubmitInput): An input serializer that refuses fields it does not declare (typos
+            fail loudly) and
             values that are not of the declared JSON type (no string for an integer).
 
     Raises:
@@ -145,15 +149,19 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    body: JobSubmitInputRequest,
+    body: JobSubmitInput,
     idempotency_key: str | Unset = UNSET,
 ) -> JobOutput | Problem | None:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Submit a job.
+
+     Runs a registered task with arguments checked against its schema: 202 with the job and its Location.
+    An
+    Idempotency-Key makes a retry of the same request return the first answer.
 
     Args:
         idempotency_key (str | Unset):
-        body (JobSubmitInputRequest): An input serializer that refuses fields it does not declare
-            (typos fail loudly) and
+        body (JobSubmitInput): An input serializer that refuses fields it does not declare (typos
+            fail loudly) and
             values that are not of the declared JSON type (no string for an integer).
 
     Raises:
@@ -174,15 +182,19 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: JobSubmitInputRequest,
+    body: JobSubmitInput,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[JobOutput | Problem]:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Submit a job.
+
+     Runs a registered task with arguments checked against its schema: 202 with the job and its Location.
+    An
+    Idempotency-Key makes a retry of the same request return the first answer.
 
     Args:
         idempotency_key (str | Unset):
-        body (JobSubmitInputRequest): An input serializer that refuses fields it does not declare
-            (typos fail loudly) and
+        body (JobSubmitInput): An input serializer that refuses fields it does not declare (typos
+            fail loudly) and
             values that are not of the declared JSON type (no string for an integer).
 
     Raises:
@@ -206,15 +218,19 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    body: JobSubmitInputRequest,
+    body: JobSubmitInput,
     idempotency_key: str | Unset = UNSET,
 ) -> JobOutput | Problem | None:
-    """Jobs: submitted runs of registered tasks, owned by their submitter (staff see all).
+    """Submit a job.
+
+     Runs a registered task with arguments checked against its schema: 202 with the job and its Location.
+    An
+    Idempotency-Key makes a retry of the same request return the first answer.
 
     Args:
         idempotency_key (str | Unset):
-        body (JobSubmitInputRequest): An input serializer that refuses fields it does not declare
-            (typos fail loudly) and
+        body (JobSubmitInput): An input serializer that refuses fields it does not declare (typos
+            fail loudly) and
             values that are not of the declared JSON type (no string for an integer).
 
     Raises:

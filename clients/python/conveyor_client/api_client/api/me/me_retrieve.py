@@ -69,7 +69,9 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[MeOutput | Problem]:
-    """The calling user.
+    """Who is calling.
+
+     The user the request authenticates as: id, username and whether it is staff.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -92,7 +94,9 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> MeOutput | Problem | None:
-    """The calling user.
+    """Who is calling.
+
+     The user the request authenticates as: id, username and whether it is staff.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -111,7 +115,9 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[MeOutput | Problem]:
-    """The calling user.
+    """Who is calling.
+
+     The user the request authenticates as: id, username and whether it is staff.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -132,7 +138,9 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> MeOutput | Problem | None:
-    """The calling user.
+    """Who is calling.
+
+     The user the request authenticates as: id, username and whether it is staff.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -67,7 +67,11 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | str]:
-    """Prometheus metrics: a staff user's token, or METRICS_TOKEN.
+    """Scrape Prometheus metrics.
+
+     Jobs by state and task, queue depth, durations, schedule lateness and refusals, in Prometheus's text
+    format.
+    A staff user's token or the METRICS_TOKEN setting.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -90,7 +94,11 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> Problem | str | None:
-    """Prometheus metrics: a staff user's token, or METRICS_TOKEN.
+    """Scrape Prometheus metrics.
+
+     Jobs by state and task, queue depth, durations, schedule lateness and refusals, in Prometheus's text
+    format.
+    A staff user's token or the METRICS_TOKEN setting.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -109,7 +117,11 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | str]:
-    """Prometheus metrics: a staff user's token, or METRICS_TOKEN.
+    """Scrape Prometheus metrics.
+
+     Jobs by state and task, queue depth, durations, schedule lateness and refusals, in Prometheus's text
+    format.
+    A staff user's token or the METRICS_TOKEN setting.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -130,7 +142,11 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> Problem | str | None:
-    """Prometheus metrics: a staff user's token, or METRICS_TOKEN.
+    """Scrape Prometheus metrics.
+
+     Jobs by state and task, queue depth, durations, schedule lateness and refusals, in Prometheus's text
+    format.
+    A staff user's token or the METRICS_TOKEN setting.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -74,8 +74,10 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | list[QueueHistoryOutput]]:
-    """Queue depth and jobs finished per minute over the last hour, per queue (staff), rebuilt
-    from the jobs' timestamps (for the console's chart; Prometheus keeps longer series).
+    """Read the last hour of each queue (staff).
+
+     Queue depth and jobs finished per minute over the last hour, rebuilt from the jobs' timestamps (the
+    console's chart; Prometheus keeps longer series).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -98,8 +100,10 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> Problem | list[QueueHistoryOutput] | None:
-    """Queue depth and jobs finished per minute over the last hour, per queue (staff), rebuilt
-    from the jobs' timestamps (for the console's chart; Prometheus keeps longer series).
+    """Read the last hour of each queue (staff).
+
+     Queue depth and jobs finished per minute over the last hour, rebuilt from the jobs' timestamps (the
+    console's chart; Prometheus keeps longer series).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -118,8 +122,10 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | list[QueueHistoryOutput]]:
-    """Queue depth and jobs finished per minute over the last hour, per queue (staff), rebuilt
-    from the jobs' timestamps (for the console's chart; Prometheus keeps longer series).
+    """Read the last hour of each queue (staff).
+
+     Queue depth and jobs finished per minute over the last hour, rebuilt from the jobs' timestamps (the
+    console's chart; Prometheus keeps longer series).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -140,8 +146,10 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> Problem | list[QueueHistoryOutput] | None:
-    """Queue depth and jobs finished per minute over the last hour, per queue (staff), rebuilt
-    from the jobs' timestamps (for the console's chart; Prometheus keeps longer series).
+    """Read the last hour of each queue (staff).
+
+     Queue depth and jobs finished per minute over the last hour, rebuilt from the jobs' timestamps (the
+    console's chart; Prometheus keeps longer series).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

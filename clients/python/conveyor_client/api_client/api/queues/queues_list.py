@@ -74,7 +74,9 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | list[QueueOutput]]:
-    """Counts per queue and state, workers per queue, age of the oldest queued job (staff).
+    """List the queues with their counts (staff).
+
+     Per queue: jobs per state, workers serving it and the age of the oldest waiting job.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -97,7 +99,9 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> Problem | list[QueueOutput] | None:
-    """Counts per queue and state, workers per queue, age of the oldest queued job (staff).
+    """List the queues with their counts (staff).
+
+     Per queue: jobs per state, workers serving it and the age of the oldest waiting job.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -116,7 +120,9 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | list[QueueOutput]]:
-    """Counts per queue and state, workers per queue, age of the oldest queued job (staff).
+    """List the queues with their counts (staff).
+
+     Per queue: jobs per state, workers serving it and the age of the oldest waiting job.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -137,7 +143,9 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> Problem | list[QueueOutput] | None:
-    """Counts per queue and state, workers per queue, age of the oldest queued job (staff).
+    """List the queues with their counts (staff).
+
+     Per queue: jobs per state, workers serving it and the age of the oldest waiting job.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -6,18 +6,16 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
-from ...models.schedule_at_input_request import ScheduleAtInputRequest
-from ...models.schedule_cron_input_request import ScheduleCronInputRequest
-from ...models.schedule_interval_input_request import ScheduleIntervalInputRequest
+from ...models.schedule_at_input import ScheduleAtInput
+from ...models.schedule_cron_input import ScheduleCronInput
+from ...models.schedule_interval_input import ScheduleIntervalInput
 from ...models.schedule_output import ScheduleOutput
 from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
-    body: ScheduleAtInputRequest
-    | ScheduleCronInputRequest
-    | ScheduleIntervalInputRequest,
+    body: ScheduleAtInput | ScheduleCronInput | ScheduleIntervalInput,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -29,9 +27,7 @@ def _get_kwargs(
         "url": "/api/v1/schedules/",
     }
 
-    if isinstance(body, ScheduleAtInputRequest) or isinstance(
-        body, ScheduleIntervalInputRequest
-    ):
+    if isinstance(body, ScheduleAtInput) or isinstance(body, ScheduleIntervalInput):
         _kwargs["json"] = body.to_dict()
     else:
         _kwargs["json"] = body.to_dict()
@@ -110,16 +106,18 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: ScheduleAtInputRequest
-    | ScheduleCronInputRequest
-    | ScheduleIntervalInputRequest,
+    body: ScheduleAtInput | ScheduleCronInput | ScheduleIntervalInput,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | ScheduleOutput]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Create a schedule.
+
+     Runs a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone (`cron`): 201
+    with
+    the schedule, its Location and its next five fires.
 
     Args:
         idempotency_key (str | Unset):
-        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest):
+        body (ScheduleAtInput | ScheduleCronInput | ScheduleIntervalInput):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -144,16 +142,18 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    body: ScheduleAtInputRequest
-    | ScheduleCronInputRequest
-    | ScheduleIntervalInputRequest,
+    body: ScheduleAtInput | ScheduleCronInput | ScheduleIntervalInput,
     idempotency_key: str | Unset = UNSET,
 ) -> Problem | ScheduleOutput | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Create a schedule.
+
+     Runs a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone (`cron`): 201
+    with
+    the schedule, its Location and its next five fires.
 
     Args:
         idempotency_key (str | Unset):
-        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest):
+        body (ScheduleAtInput | ScheduleCronInput | ScheduleIntervalInput):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -173,16 +173,18 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: ScheduleAtInputRequest
-    | ScheduleCronInputRequest
-    | ScheduleIntervalInputRequest,
+    body: ScheduleAtInput | ScheduleCronInput | ScheduleIntervalInput,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | ScheduleOutput]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Create a schedule.
+
+     Runs a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone (`cron`): 201
+    with
+    the schedule, its Location and its next five fires.
 
     Args:
         idempotency_key (str | Unset):
-        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest):
+        body (ScheduleAtInput | ScheduleCronInput | ScheduleIntervalInput):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -205,16 +207,18 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    body: ScheduleAtInputRequest
-    | ScheduleCronInputRequest
-    | ScheduleIntervalInputRequest,
+    body: ScheduleAtInput | ScheduleCronInput | ScheduleIntervalInput,
     idempotency_key: str | Unset = UNSET,
 ) -> Problem | ScheduleOutput | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Create a schedule.
+
+     Runs a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone (`cron`): 201
+    with
+    the schedule, its Location and its next five fires.
 
     Args:
         idempotency_key (str | Unset):
-        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest):
+        body (ScheduleAtInput | ScheduleCronInput | ScheduleIntervalInput):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

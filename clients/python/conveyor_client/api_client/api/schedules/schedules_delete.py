@@ -74,7 +74,9 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Any | Problem]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Delete a schedule.
+
+     The schedule stops firing; jobs it started stay. It can be restored from /api/v1/schedules/deleted/.
 
     Args:
         id (UUID):
@@ -103,7 +105,9 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> Any | Problem | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Delete a schedule.
+
+     The schedule stops firing; jobs it started stay. It can be restored from /api/v1/schedules/deleted/.
 
     Args:
         id (UUID):
@@ -127,7 +131,9 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Any | Problem]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Delete a schedule.
+
+     The schedule stops firing; jobs it started stay. It can be restored from /api/v1/schedules/deleted/.
 
     Args:
         id (UUID):
@@ -154,7 +160,9 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> Any | Problem | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Delete a schedule.
+
+     The schedule stops firing; jobs it started stay. It can be restored from /api/v1/schedules/deleted/.
 
     Args:
         id (UUID):

@@ -86,7 +86,9 @@ def sync_detailed(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> Response[PaginatedDeletedScheduleOutputList | Problem]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """List deleted schedules.
+
+     Each with its id, name, when and by whom it was deleted and the URL that restores it.
 
     Args:
         cursor (str | Unset):
@@ -118,7 +120,9 @@ def sync(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> PaginatedDeletedScheduleOutputList | Problem | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """List deleted schedules.
+
+     Each with its id, name, when and by whom it was deleted and the URL that restores it.
 
     Args:
         cursor (str | Unset):
@@ -145,7 +149,9 @@ async def asyncio_detailed(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> Response[PaginatedDeletedScheduleOutputList | Problem]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """List deleted schedules.
+
+     Each with its id, name, when and by whom it was deleted and the URL that restores it.
 
     Args:
         cursor (str | Unset):
@@ -175,7 +181,9 @@ async def asyncio(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> PaginatedDeletedScheduleOutputList | Problem | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """List deleted schedules.
+
+     Each with its id, name, when and by whom it was deleted and the URL that restores it.
 
     Args:
         cursor (str | Unset):

@@ -103,7 +103,10 @@ def sync_detailed(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> Response[PaginatedAuditEntryOutputList | Problem]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Read a schedule's audit trail.
+
+     Every change of the schedule, newest first, with who made it and why; `?as_of=T` starts at the state
+    at T.
 
     Args:
         id (UUID):
@@ -141,7 +144,10 @@ def sync(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> PaginatedAuditEntryOutputList | Problem | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Read a schedule's audit trail.
+
+     Every change of the schedule, newest first, with who made it and why; `?as_of=T` starts at the state
+    at T.
 
     Args:
         id (UUID):
@@ -174,7 +180,10 @@ async def asyncio_detailed(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> Response[PaginatedAuditEntryOutputList | Problem]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Read a schedule's audit trail.
+
+     Every change of the schedule, newest first, with who made it and why; `?as_of=T` starts at the state
+    at T.
 
     Args:
         id (UUID):
@@ -210,7 +219,10 @@ async def asyncio(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> PaginatedAuditEntryOutputList | Problem | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Read a schedule's audit trail.
+
+     Every change of the schedule, newest first, with who made it and why; `?as_of=T` starts at the state
+    at T.
 
     Args:
         id (UUID):

@@ -7,17 +7,17 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.paginated_schedule_output_list import PaginatedScheduleOutputList
 from ...models.problem import Problem
-from ...models.schedules_list_kind import SchedulesListKind
-from ...models.schedules_list_state import SchedulesListState
+from ...models.schedule_kind_enum import ScheduleKindEnum
+from ...models.schedule_state_enum import ScheduleStateEnum
 from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     cursor: str | Unset = UNSET,
-    kind: SchedulesListKind | Unset = UNSET,
+    kind: ScheduleKindEnum | Unset = UNSET,
     page_size: int | Unset = UNSET,
-    state: SchedulesListState | Unset = UNSET,
+    state: ScheduleStateEnum | Unset = UNSET,
     task: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
@@ -101,18 +101,24 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
-    kind: SchedulesListKind | Unset = UNSET,
+    kind: ScheduleKindEnum | Unset = UNSET,
     page_size: int | Unset = UNSET,
-    state: SchedulesListState | Unset = UNSET,
+    state: ScheduleStateEnum | Unset = UNSET,
     task: str | Unset = UNSET,
 ) -> Response[PaginatedScheduleOutputList | Problem]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """List schedules.
+
+     Your schedules (all for staff), newest first, filtered by state, task and kind.
 
     Args:
         cursor (str | Unset):
-        kind (SchedulesListKind | Unset):
+        kind (ScheduleKindEnum | Unset): * `at` - At
+            * `interval` - Interval
+            * `cron` - Cron
         page_size (int | Unset):
-        state (SchedulesListState | Unset):
+        state (ScheduleStateEnum | Unset): * `active` - Active
+            * `paused` - Paused
+            * `finished` - Finished
         task (str | Unset):
 
     Raises:
@@ -142,18 +148,24 @@ def sync(
     *,
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
-    kind: SchedulesListKind | Unset = UNSET,
+    kind: ScheduleKindEnum | Unset = UNSET,
     page_size: int | Unset = UNSET,
-    state: SchedulesListState | Unset = UNSET,
+    state: ScheduleStateEnum | Unset = UNSET,
     task: str | Unset = UNSET,
 ) -> PaginatedScheduleOutputList | Problem | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """List schedules.
+
+     Your schedules (all for staff), newest first, filtered by state, task and kind.
 
     Args:
         cursor (str | Unset):
-        kind (SchedulesListKind | Unset):
+        kind (ScheduleKindEnum | Unset): * `at` - At
+            * `interval` - Interval
+            * `cron` - Cron
         page_size (int | Unset):
-        state (SchedulesListState | Unset):
+        state (ScheduleStateEnum | Unset): * `active` - Active
+            * `paused` - Paused
+            * `finished` - Finished
         task (str | Unset):
 
     Raises:
@@ -178,18 +190,24 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
-    kind: SchedulesListKind | Unset = UNSET,
+    kind: ScheduleKindEnum | Unset = UNSET,
     page_size: int | Unset = UNSET,
-    state: SchedulesListState | Unset = UNSET,
+    state: ScheduleStateEnum | Unset = UNSET,
     task: str | Unset = UNSET,
 ) -> Response[PaginatedScheduleOutputList | Problem]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """List schedules.
+
+     Your schedules (all for staff), newest first, filtered by state, task and kind.
 
     Args:
         cursor (str | Unset):
-        kind (SchedulesListKind | Unset):
+        kind (ScheduleKindEnum | Unset): * `at` - At
+            * `interval` - Interval
+            * `cron` - Cron
         page_size (int | Unset):
-        state (SchedulesListState | Unset):
+        state (ScheduleStateEnum | Unset): * `active` - Active
+            * `paused` - Paused
+            * `finished` - Finished
         task (str | Unset):
 
     Raises:
@@ -217,18 +235,24 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     cursor: str | Unset = UNSET,
-    kind: SchedulesListKind | Unset = UNSET,
+    kind: ScheduleKindEnum | Unset = UNSET,
     page_size: int | Unset = UNSET,
-    state: SchedulesListState | Unset = UNSET,
+    state: ScheduleStateEnum | Unset = UNSET,
     task: str | Unset = UNSET,
 ) -> PaginatedScheduleOutputList | Problem | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """List schedules.
+
+     Your schedules (all for staff), newest first, filtered by state, task and kind.
 
     Args:
         cursor (str | Unset):
-        kind (SchedulesListKind | Unset):
+        kind (ScheduleKindEnum | Unset): * `at` - At
+            * `interval` - Interval
+            * `cron` - Cron
         page_size (int | Unset):
-        state (SchedulesListState | Unset):
+        state (ScheduleStateEnum | Unset): * `active` - Active
+            * `paused` - Paused
+            * `finished` - Finished
         task (str | Unset):
 
     Raises:

@@ -91,7 +91,9 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | ScheduleOutput]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Pause a schedule.
+
+     No fire until it is resumed; pausing a paused schedule is a 200 no-op.
 
     Args:
         id (UUID):
@@ -120,7 +122,9 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> Problem | ScheduleOutput | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Pause a schedule.
+
+     No fire until it is resumed; pausing a paused schedule is a 200 no-op.
 
     Args:
         id (UUID):
@@ -144,7 +148,9 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | ScheduleOutput]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Pause a schedule.
+
+     No fire until it is resumed; pausing a paused schedule is a 200 no-op.
 
     Args:
         id (UUID):
@@ -171,7 +177,9 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> Problem | ScheduleOutput | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Pause a schedule.
+
+     No fire until it is resumed; pausing a paused schedule is a 200 no-op.
 
     Args:
         id (UUID):

@@ -6,18 +6,16 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
-from ...models.schedule_at_input_request import ScheduleAtInputRequest
-from ...models.schedule_cron_input_request import ScheduleCronInputRequest
-from ...models.schedule_interval_input_request import ScheduleIntervalInputRequest
+from ...models.schedule_at_input import ScheduleAtInput
+from ...models.schedule_cron_input import ScheduleCronInput
+from ...models.schedule_interval_input import ScheduleIntervalInput
 from ...models.schedule_preview_output import SchedulePreviewOutput
 from ...types import Response
 
 
 def _get_kwargs(
     *,
-    body: ScheduleAtInputRequest
-    | ScheduleCronInputRequest
-    | ScheduleIntervalInputRequest,
+    body: ScheduleAtInput | ScheduleCronInput | ScheduleIntervalInput,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -26,9 +24,7 @@ def _get_kwargs(
         "url": "/api/v1/schedules/preview/",
     }
 
-    if isinstance(body, ScheduleAtInputRequest) or isinstance(
-        body, ScheduleIntervalInputRequest
-    ):
+    if isinstance(body, ScheduleAtInput) or isinstance(body, ScheduleIntervalInput):
         _kwargs["json"] = body.to_dict()
     else:
         _kwargs["json"] = body.to_dict()
@@ -97,14 +93,16 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: ScheduleAtInputRequest
-    | ScheduleCronInputRequest
-    | ScheduleIntervalInputRequest,
+    body: ScheduleAtInput | ScheduleCronInput | ScheduleIntervalInput,
 ) -> Response[Problem | SchedulePreviewOutput]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Preview a schedule's next fires.
+
+     Checks a create body as POST /api/v1/schedules/ would and answers its next five fire times; nothing
+    is
+    saved.
 
     Args:
-        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest):
+        body (ScheduleAtInput | ScheduleCronInput | ScheduleIntervalInput):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -128,14 +126,16 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    body: ScheduleAtInputRequest
-    | ScheduleCronInputRequest
-    | ScheduleIntervalInputRequest,
+    body: ScheduleAtInput | ScheduleCronInput | ScheduleIntervalInput,
 ) -> Problem | SchedulePreviewOutput | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Preview a schedule's next fires.
+
+     Checks a create body as POST /api/v1/schedules/ would and answers its next five fire times; nothing
+    is
+    saved.
 
     Args:
-        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest):
+        body (ScheduleAtInput | ScheduleCronInput | ScheduleIntervalInput):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -154,14 +154,16 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: ScheduleAtInputRequest
-    | ScheduleCronInputRequest
-    | ScheduleIntervalInputRequest,
+    body: ScheduleAtInput | ScheduleCronInput | ScheduleIntervalInput,
 ) -> Response[Problem | SchedulePreviewOutput]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Preview a schedule's next fires.
+
+     Checks a create body as POST /api/v1/schedules/ would and answers its next five fire times; nothing
+    is
+    saved.
 
     Args:
-        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest):
+        body (ScheduleAtInput | ScheduleCronInput | ScheduleIntervalInput):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -183,14 +185,16 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    body: ScheduleAtInputRequest
-    | ScheduleCronInputRequest
-    | ScheduleIntervalInputRequest,
+    body: ScheduleAtInput | ScheduleCronInput | ScheduleIntervalInput,
 ) -> Problem | SchedulePreviewOutput | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Preview a schedule's next fires.
+
+     Checks a create body as POST /api/v1/schedules/ would and answers its next five fire times; nothing
+    is
+    saved.
 
     Args:
-        body (ScheduleAtInputRequest | ScheduleCronInputRequest | ScheduleIntervalInputRequest):
+        body (ScheduleAtInput | ScheduleCronInput | ScheduleIntervalInput):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -95,7 +95,10 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | ScheduleOutput]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Restore a deleted schedule.
+
+     Brings the schedule back under its id from its last version, planned anew if active: 201 with
+    the schedule. A schedule whose owner no longer exists is a 409.
 
     Args:
         version_id (int):
@@ -124,7 +127,10 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> Problem | ScheduleOutput | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Restore a deleted schedule.
+
+     Brings the schedule back under its id from its last version, planned anew if active: 201 with
+    the schedule. A schedule whose owner no longer exists is a 409.
 
     Args:
         version_id (int):
@@ -148,7 +154,10 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | ScheduleOutput]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Restore a deleted schedule.
+
+     Brings the schedule back under its id from its last version, planned anew if active: 201 with
+    the schedule. A schedule whose owner no longer exists is a 409.
 
     Args:
         version_id (int):
@@ -175,7 +184,10 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> Problem | ScheduleOutput | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Restore a deleted schedule.
+
+     Brings the schedule back under its id from its last version, planned anew if active: 201 with
+    the schedule. A schedule whose owner no longer exists is a 409.
 
     Args:
         version_id (int):

@@ -81,7 +81,9 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | ScheduleOutput]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Get a schedule.
+
+     The schedule with its state, next and last run and its next five fire times.
 
     Args:
         id (UUID):
@@ -110,7 +112,9 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> Problem | ScheduleOutput | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Get a schedule.
+
+     The schedule with its state, next and last run and its next five fire times.
 
     Args:
         id (UUID):
@@ -134,7 +138,9 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | ScheduleOutput]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Get a schedule.
+
+     The schedule with its state, next and last run and its next five fire times.
 
     Args:
         id (UUID):
@@ -161,7 +167,9 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> Problem | ScheduleOutput | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Get a schedule.
+
+     The schedule with its state, next and last run and its next five fire times.
 
     Args:
         id (UUID):

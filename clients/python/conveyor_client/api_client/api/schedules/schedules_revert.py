@@ -99,7 +99,10 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | ScheduleOutput]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Revert a schedule to a version.
+
+     Saves the version's data as a new change (reason "revert to version N") and plans the next fire
+    anew.
 
     Args:
         id (UUID):
@@ -131,7 +134,10 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> Problem | ScheduleOutput | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Revert a schedule to a version.
+
+     Saves the version's data as a new change (reason "revert to version N") and plans the next fire
+    anew.
 
     Args:
         id (UUID):
@@ -158,7 +164,10 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | ScheduleOutput]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Revert a schedule to a version.
+
+     Saves the version's data as a new change (reason "revert to version N") and plans the next fire
+    anew.
 
     Args:
         id (UUID):
@@ -188,7 +197,10 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> Problem | ScheduleOutput | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Revert a schedule to a version.
+
+     Saves the version's data as a new change (reason "revert to version N") and plans the next fire
+    anew.
 
     Args:
         id (UUID):

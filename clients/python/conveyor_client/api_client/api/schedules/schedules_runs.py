@@ -95,7 +95,9 @@ def sync_detailed(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> Response[PaginatedJobOutputList | Problem]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """List the jobs a schedule started.
+
+     The schedule's jobs, newest first.
 
     Args:
         id (UUID):
@@ -130,7 +132,9 @@ def sync(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> PaginatedJobOutputList | Problem | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """List the jobs a schedule started.
+
+     The schedule's jobs, newest first.
 
     Args:
         id (UUID):
@@ -160,7 +164,9 @@ async def asyncio_detailed(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> Response[PaginatedJobOutputList | Problem]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """List the jobs a schedule started.
+
+     The schedule's jobs, newest first.
 
     Args:
         id (UUID):
@@ -193,7 +199,9 @@ async def asyncio(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> PaginatedJobOutputList | Problem | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """List the jobs a schedule started.
+
+     The schedule's jobs, newest first.
 
     Args:
         id (UUID):

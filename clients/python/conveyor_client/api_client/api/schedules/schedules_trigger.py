@@ -118,7 +118,11 @@ def sync_detailed(
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[JobOutput | Problem]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Run a schedule now.
+
+     Starts one job from the schedule at once, attributed to the caller; it counts as a run. 202 with the
+    job's
+    Location.
 
     Args:
         id (UUID):
@@ -150,7 +154,11 @@ def sync(
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
 ) -> JobOutput | Problem | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Run a schedule now.
+
+     Starts one job from the schedule at once, attributed to the caller; it counts as a run. 202 with the
+    job's
+    Location.
 
     Args:
         id (UUID):
@@ -177,7 +185,11 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[JobOutput | Problem]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Run a schedule now.
+
+     Starts one job from the schedule at once, attributed to the caller; it counts as a run. 202 with the
+    job's
+    Location.
 
     Args:
         id (UUID):
@@ -207,7 +219,11 @@ async def asyncio(
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
 ) -> JobOutput | Problem | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Run a schedule now.
+
+     Starts one job from the schedule at once, attributed to the caller; it counts as a run. 202 with the
+    job's
+    Location.
 
     Args:
         id (UUID):

@@ -7,9 +7,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.patched_schedule_change_input_request import (
-    PatchedScheduleChangeInputRequest,
-)
+from ...models.patched_schedule_change_input import PatchedScheduleChangeInput
 from ...models.problem import Problem
 from ...models.schedule_output import ScheduleOutput
 from ...types import UNSET, Response, Unset
@@ -18,7 +16,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     id: UUID,
     *,
-    body: PatchedScheduleChangeInputRequest | Unset = UNSET,
+    body: PatchedScheduleChangeInput | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -107,14 +105,17 @@ def sync_detailed(
     id: UUID,
     *,
     client: AuthenticatedClient,
-    body: PatchedScheduleChangeInputRequest | Unset = UNSET,
+    body: PatchedScheduleChangeInput | Unset = UNSET,
 ) -> Response[Problem | ScheduleOutput]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Change a schedule.
+
+     Changes the given fields and plans the next fire anew; the change is audited and a new version
+    recorded.
 
     Args:
         id (UUID):
-        body (PatchedScheduleChangeInputRequest | Unset): Documentation of PATCH: any fields of
-            the schedule's kind (or a new kind with its fields).
+        body (PatchedScheduleChangeInput | Unset): Documentation of PATCH: any fields of the
+            schedule's kind (or a new kind with its fields).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -140,14 +141,17 @@ def sync(
     id: UUID,
     *,
     client: AuthenticatedClient,
-    body: PatchedScheduleChangeInputRequest | Unset = UNSET,
+    body: PatchedScheduleChangeInput | Unset = UNSET,
 ) -> Problem | ScheduleOutput | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Change a schedule.
+
+     Changes the given fields and plans the next fire anew; the change is audited and a new version
+    recorded.
 
     Args:
         id (UUID):
-        body (PatchedScheduleChangeInputRequest | Unset): Documentation of PATCH: any fields of
-            the schedule's kind (or a new kind with its fields).
+        body (PatchedScheduleChangeInput | Unset): Documentation of PATCH: any fields of the
+            schedule's kind (or a new kind with its fields).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -168,14 +172,17 @@ async def asyncio_detailed(
     id: UUID,
     *,
     client: AuthenticatedClient,
-    body: PatchedScheduleChangeInputRequest | Unset = UNSET,
+    body: PatchedScheduleChangeInput | Unset = UNSET,
 ) -> Response[Problem | ScheduleOutput]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Change a schedule.
+
+     Changes the given fields and plans the next fire anew; the change is audited and a new version
+    recorded.
 
     Args:
         id (UUID):
-        body (PatchedScheduleChangeInputRequest | Unset): Documentation of PATCH: any fields of
-            the schedule's kind (or a new kind with its fields).
+        body (PatchedScheduleChangeInput | Unset): Documentation of PATCH: any fields of the
+            schedule's kind (or a new kind with its fields).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -199,14 +206,17 @@ async def asyncio(
     id: UUID,
     *,
     client: AuthenticatedClient,
-    body: PatchedScheduleChangeInputRequest | Unset = UNSET,
+    body: PatchedScheduleChangeInput | Unset = UNSET,
 ) -> Problem | ScheduleOutput | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """Change a schedule.
+
+     Changes the given fields and plans the next fire anew; the change is audited and a new version
+    recorded.
 
     Args:
         id (UUID):
-        body (PatchedScheduleChangeInputRequest | Unset): Documentation of PATCH: any fields of
-            the schedule's kind (or a new kind with its fields).
+        body (PatchedScheduleChangeInput | Unset): Documentation of PATCH: any fields of the
+            schedule's kind (or a new kind with its fields).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -95,7 +95,9 @@ def sync_detailed(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> Response[PaginatedVersionOutputList | Problem]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """List a schedule's versions.
+
+     The restore points of the schedule, newest first, each with its data.
 
     Args:
         id (UUID):
@@ -130,7 +132,9 @@ def sync(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> PaginatedVersionOutputList | Problem | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """List a schedule's versions.
+
+     The restore points of the schedule, newest first, each with its data.
 
     Args:
         id (UUID):
@@ -160,7 +164,9 @@ async def asyncio_detailed(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> Response[PaginatedVersionOutputList | Problem]:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """List a schedule's versions.
+
+     The restore points of the schedule, newest first, each with its data.
 
     Args:
         id (UUID):
@@ -193,7 +199,9 @@ async def asyncio(
     cursor: str | Unset = UNSET,
     page_size: int | Unset = UNSET,
 ) -> PaginatedVersionOutputList | Problem | None:
-    """Schedules: run a task once (`at`), every N seconds (`interval`) or on a cron line in a time zone.
+    """List a schedule's versions.
+
+     The restore points of the schedule, newest first, each with its data.
 
     Args:
         id (UUID):

@@ -74,7 +74,9 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | list[TaskOutput]]:
-    """Registered tasks: what can be run, and the JSON Schema of their arguments.
+    """List the registered tasks.
+
+     Every task a client may name, with its queue, limits and the JSON Schema of its arguments.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -97,7 +99,9 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> Problem | list[TaskOutput] | None:
-    """Registered tasks: what can be run, and the JSON Schema of their arguments.
+    """List the registered tasks.
+
+     Every task a client may name, with its queue, limits and the JSON Schema of its arguments.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -116,7 +120,9 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | list[TaskOutput]]:
-    """Registered tasks: what can be run, and the JSON Schema of their arguments.
+    """List the registered tasks.
+
+     Every task a client may name, with its queue, limits and the JSON Schema of its arguments.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -137,7 +143,9 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> Problem | list[TaskOutput] | None:
-    """Registered tasks: what can be run, and the JSON Schema of their arguments.
+    """List the registered tasks.
+
+     Every task a client may name, with its queue, limits and the JSON Schema of its arguments.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -81,7 +81,9 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | TaskOutput]:
-    """Registered tasks: what can be run, and the JSON Schema of their arguments.
+    """Get one registered task.
+
+     A task by its registered name, with the JSON Schema of its arguments.
 
     Args:
         name (TaskEnum): * `accounts.check_engagement` - accounts.check_engagement
@@ -117,7 +119,9 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> Problem | TaskOutput | None:
-    """Registered tasks: what can be run, and the JSON Schema of their arguments.
+    """Get one registered task.
+
+     A task by its registered name, with the JSON Schema of its arguments.
 
     Args:
         name (TaskEnum): * `accounts.check_engagement` - accounts.check_engagement
@@ -148,7 +152,9 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | TaskOutput]:
-    """Registered tasks: what can be run, and the JSON Schema of their arguments.
+    """Get one registered task.
+
+     A task by its registered name, with the JSON Schema of its arguments.
 
     Args:
         name (TaskEnum): * `accounts.check_engagement` - accounts.check_engagement
@@ -182,7 +188,9 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> Problem | TaskOutput | None:
-    """Registered tasks: what can be run, and the JSON Schema of their arguments.
+    """Get one registered task.
+
+     A task by its registered name, with the JSON Schema of its arguments.
 
     Args:
         name (TaskEnum): * `accounts.check_engagement` - accounts.check_engagement

@@ -74,7 +74,9 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | list[WorkerOutput]]:
-    """Live RQ workers (staff).
+    """List the live workers (staff).
+
+     The RQ workers that reported in lately: name, queues, state and current job.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -97,7 +99,9 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> Problem | list[WorkerOutput] | None:
-    """Live RQ workers (staff).
+    """List the live workers (staff).
+
+     The RQ workers that reported in lately: name, queues, state and current job.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -116,7 +120,9 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | list[WorkerOutput]]:
-    """Live RQ workers (staff).
+    """List the live workers (staff).
+
+     The RQ workers that reported in lately: name, queues, state and current job.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -137,7 +143,9 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> Problem | list[WorkerOutput] | None:
-    """Live RQ workers (staff).
+    """List the live workers (staff).
+
+     The RQ workers that reported in lately: name, queues, state and current job.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

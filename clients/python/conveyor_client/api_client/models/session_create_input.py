@@ -6,27 +6,53 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="JobSubmitInputRequestKwargs")
+T = TypeVar("T", bound="SessionCreateInput")
 
 
 @_attrs_define
-class JobSubmitInputRequestKwargs:
+class SessionCreateInput:
+    """An input serializer that refuses fields it does not declare (typos fail loudly) and
+    values that are not of the declared JSON type (no string for an integer).
+
+        Attributes:
+            username (str):
+            password (str):
+    """
+
+    username: str
+    password: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        username = self.username
+
+        password = self.password
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "username": username,
+                "password": password,
+            }
+        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        job_submit_input_request_kwargs = cls()
+        username = d.pop("username")
 
-        job_submit_input_request_kwargs.additional_properties = d
-        return job_submit_input_request_kwargs
+        password = d.pop("password")
+
+        session_create_input = cls(
+            username=username,
+            password=password,
+        )
+
+        session_create_input.additional_properties = d
+        return session_create_input
 
     @property
     def additional_keys(self) -> list[str]:

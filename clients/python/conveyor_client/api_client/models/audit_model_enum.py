@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class AuditHistoryModel(StrEnum):
+class AuditModelEnum(StrEnum):
     ACCOUNTS_APITOKEN = "accounts.apitoken"
     ACCOUNTS_SIGNINLOCKOUT = "accounts.signinlockout"
     AUTH_USER = "auth.user"

@@ -1,70 +1,64 @@
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+if TYPE_CHECKING:
+    from ..models.job_submit_input import JobSubmitInput
 
-T = TypeVar("T", bound="TokenCreateInputRequest")
+
+T = TypeVar("T", bound="JobBatchInput")
 
 
 @_attrs_define
-class TokenCreateInputRequest:
+class JobBatchInput:
     """An input serializer that refuses fields it does not declare (typos fail loudly) and
     values that are not of the declared JSON type (no string for an integer).
 
         Attributes:
-            name (str):
-            expires_at (datetime.datetime | Unset): In the future and at most 366 days ahead (else 400); default:
-                TOKEN_DEFAULT_TTL_DAYS from now
+            jobs (list[JobSubmitInput]):
     """
 
-    name: str
-    expires_at: datetime.datetime | Unset = UNSET
+    jobs: list[JobSubmitInput]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        name = self.name
-
-        expires_at: str | Unset = UNSET
-        if not isinstance(self.expires_at, Unset):
-            expires_at = self.expires_at.isoformat()
+        jobs = []
+        for jobs_item_data in self.jobs:
+            jobs_item = jobs_item_data.to_dict()
+            jobs.append(jobs_item)
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "name": name,
+                "jobs": jobs,
             }
         )
-        if expires_at is not UNSET:
-            field_dict["expires_at"] = expires_at
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.job_submit_input import JobSubmitInput
+
         d = dict(src_dict)
-        name = d.pop("name")
+        jobs = []
+        _jobs = d.pop("jobs")
+        for jobs_item_data in _jobs:
+            jobs_item = JobSubmitInput.from_dict(jobs_item_data)
 
-        _expires_at = d.pop("expires_at", UNSET)
-        expires_at: datetime.datetime | Unset
-        if isinstance(_expires_at, Unset):
-            expires_at = UNSET
-        else:
-            expires_at = datetime.datetime.fromisoformat(_expires_at)
+            jobs.append(jobs_item)
 
-        token_create_input_request = cls(
-            name=name,
-            expires_at=expires_at,
+        job_batch_input = cls(
+            jobs=jobs,
         )
 
-        token_create_input_request.additional_properties = d
-        return token_create_input_request
+        job_batch_input.additional_properties = d
+        return job_batch_input
 
     @property
     def additional_keys(self) -> list[str]:

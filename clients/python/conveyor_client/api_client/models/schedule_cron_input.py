@@ -10,21 +10,19 @@ from attrs import field as _attrs_field
 from ..models.misfire_policy_enum import MisfirePolicyEnum
 from ..models.overlap_policy_enum import OverlapPolicyEnum
 from ..models.queue_enum import QueueEnum
-from ..models.schedule_interval_kind_enum import ScheduleIntervalKindEnum
+from ..models.schedule_cron_kind_enum import ScheduleCronKindEnum
 from ..models.task_enum import TaskEnum
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.schedule_interval_input_request_kwargs import (
-        ScheduleIntervalInputRequestKwargs,
-    )
+    from ..models.schedule_cron_input_kwargs import ScheduleCronInputKwargs
 
 
-T = TypeVar("T", bound="ScheduleIntervalInputRequest")
+T = TypeVar("T", bound="ScheduleCronInput")
 
 
 @_attrs_define
-class ScheduleIntervalInputRequest:
+class ScheduleCronInput:
     """An input serializer that refuses fields it does not declare (typos fail loudly) and
     values that are not of the declared JSON type (no string for an integer).
 
@@ -38,11 +36,11 @@ class ScheduleIntervalInputRequest:
                 * `http.request` - http.request
                 * `mail.send` - mail.send
                 * `web.page_length` - web.page_length
-            kind (ScheduleIntervalKindEnum): * `interval` - interval
-            every_seconds (int):
+            kind (ScheduleCronKindEnum): * `cron` - cron
+            cron (str): 5 fields: minute hour day-of-month month day-of-week
             description (str | Unset):
             args (list[Any] | Unset):
-            kwargs (ScheduleIntervalInputRequestKwargs | Unset):
+            kwargs (ScheduleCronInputKwargs | Unset):
             queue (QueueEnum | Unset): * `high` - high
                 * `default` - default
                 * `low` - low
@@ -53,23 +51,23 @@ class ScheduleIntervalInputRequest:
                 * `run_once` - Run Once
             overlap_policy (OverlapPolicyEnum | Unset): * `allow` - Allow
                 * `skip` - Skip
-            start_at (datetime.datetime | None | Unset): First fire; default now + every_seconds
+            timezone (str | Unset): IANA name; default UTC
     """
 
     name: str
     task: TaskEnum
-    kind: ScheduleIntervalKindEnum
-    every_seconds: int
+    kind: ScheduleCronKindEnum
+    cron: str
     description: str | Unset = UNSET
     args: list[Any] | Unset = UNSET
-    kwargs: ScheduleIntervalInputRequestKwargs | Unset = UNSET
+    kwargs: ScheduleCronInputKwargs | Unset = UNSET
     queue: QueueEnum | Unset = UNSET
     enabled: bool | Unset = UNSET
     max_runs: int | None | Unset = UNSET
     end_at: datetime.datetime | None | Unset = UNSET
     misfire_policy: MisfirePolicyEnum | Unset = UNSET
     overlap_policy: OverlapPolicyEnum | Unset = UNSET
-    start_at: datetime.datetime | None | Unset = UNSET
+    timezone: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,7 +77,7 @@ class ScheduleIntervalInputRequest:
 
         kind = self.kind.value
 
-        every_seconds = self.every_seconds
+        cron = self.cron
 
         description = self.description
 
@@ -119,13 +117,7 @@ class ScheduleIntervalInputRequest:
         if not isinstance(self.overlap_policy, Unset):
             overlap_policy = self.overlap_policy.value
 
-        start_at: None | str | Unset
-        if isinstance(self.start_at, Unset):
-            start_at = UNSET
-        elif isinstance(self.start_at, datetime.datetime):
-            start_at = self.start_at.isoformat()
-        else:
-            start_at = self.start_at
+        timezone = self.timezone
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -134,7 +126,7 @@ class ScheduleIntervalInputRequest:
                 "name": name,
                 "task": task,
                 "kind": kind,
-                "every_seconds": every_seconds,
+                "cron": cron,
             }
         )
         if description is not UNSET:
@@ -155,36 +147,34 @@ class ScheduleIntervalInputRequest:
             field_dict["misfire_policy"] = misfire_policy
         if overlap_policy is not UNSET:
             field_dict["overlap_policy"] = overlap_policy
-        if start_at is not UNSET:
-            field_dict["start_at"] = start_at
+        if timezone is not UNSET:
+            field_dict["timezone"] = timezone
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.schedule_interval_input_request_kwargs import (
-            ScheduleIntervalInputRequestKwargs,
-        )
+        from ..models.schedule_cron_input_kwargs import ScheduleCronInputKwargs
 
         d = dict(src_dict)
         name = d.pop("name")
 
         task = TaskEnum(d.pop("task"))
 
-        kind = ScheduleIntervalKindEnum(d.pop("kind"))
+        kind = ScheduleCronKindEnum(d.pop("kind"))
 
-        every_seconds = d.pop("every_seconds")
+        cron = d.pop("cron")
 
         description = d.pop("description", UNSET)
 
         args = cast(list[Any], d.pop("args", UNSET))
 
         _kwargs = d.pop("kwargs", UNSET)
-        kwargs: ScheduleIntervalInputRequestKwargs | Unset
+        kwargs: ScheduleCronInputKwargs | Unset
         if isinstance(_kwargs, Unset):
             kwargs = UNSET
         else:
-            kwargs = ScheduleIntervalInputRequestKwargs.from_dict(_kwargs)
+            kwargs = ScheduleCronInputKwargs.from_dict(_kwargs)
 
         _queue = d.pop("queue", UNSET)
         queue: QueueEnum | Unset
@@ -235,28 +225,13 @@ class ScheduleIntervalInputRequest:
         else:
             overlap_policy = OverlapPolicyEnum(_overlap_policy)
 
-        def _parse_start_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                start_at_type_0 = datetime.datetime.fromisoformat(data)
+        timezone = d.pop("timezone", UNSET)
 
-                return start_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        start_at = _parse_start_at(d.pop("start_at", UNSET))
-
-        schedule_interval_input_request = cls(
+        schedule_cron_input = cls(
             name=name,
             task=task,
             kind=kind,
-            every_seconds=every_seconds,
+            cron=cron,
             description=description,
             args=args,
             kwargs=kwargs,
@@ -266,11 +241,11 @@ class ScheduleIntervalInputRequest:
             end_at=end_at,
             misfire_policy=misfire_policy,
             overlap_policy=overlap_policy,
-            start_at=start_at,
+            timezone=timezone,
         )
 
-        schedule_interval_input_request.additional_properties = d
-        return schedule_interval_input_request
+        schedule_cron_input.additional_properties = d
+        return schedule_cron_input
 
     @property
     def additional_keys(self) -> list[str]:

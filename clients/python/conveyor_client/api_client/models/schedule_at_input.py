@@ -10,83 +10,74 @@ from attrs import field as _attrs_field
 from ..models.misfire_policy_enum import MisfirePolicyEnum
 from ..models.overlap_policy_enum import OverlapPolicyEnum
 from ..models.queue_enum import QueueEnum
-from ..models.schedule_kind_enum import ScheduleKindEnum
+from ..models.schedule_at_kind_enum import ScheduleAtKindEnum
 from ..models.task_enum import TaskEnum
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.patched_schedule_change_input_request_kwargs import (
-        PatchedScheduleChangeInputRequestKwargs,
-    )
+    from ..models.schedule_at_input_kwargs import ScheduleAtInputKwargs
 
 
-T = TypeVar("T", bound="PatchedScheduleChangeInputRequest")
+T = TypeVar("T", bound="ScheduleAtInput")
 
 
 @_attrs_define
-class PatchedScheduleChangeInputRequest:
-    """Documentation of PATCH: any fields of the schedule's kind (or a new kind with its fields).
+class ScheduleAtInput:
+    """An input serializer that refuses fields it does not declare (typos fail loudly) and
+    values that are not of the declared JSON type (no string for an integer).
 
-    Attributes:
-        name (str | Unset):
-        description (str | Unset):
-        task (TaskEnum | Unset): * `accounts.check_engagement` - accounts.check_engagement
-            * `accounts.purge_unactivated` - accounts.purge_unactivated
-            * `demo.fail` - demo.fail
-            * `demo.noop` - demo.noop
-            * `demo.sleep` - demo.sleep
-            * `http.request` - http.request
-            * `mail.send` - mail.send
-            * `web.page_length` - web.page_length
-        args (list[Any] | Unset):
-        kwargs (PatchedScheduleChangeInputRequestKwargs | Unset):
-        queue (QueueEnum | Unset): * `high` - high
-            * `default` - default
-            * `low` - low
-        enabled (bool | Unset):
-        max_runs (int | None | Unset):
-        end_at (datetime.datetime | None | Unset):
-        misfire_policy (MisfirePolicyEnum | Unset): * `skip` - Skip
-            * `run_once` - Run Once
-        overlap_policy (OverlapPolicyEnum | Unset): * `allow` - Allow
-            * `skip` - Skip
-        kind (ScheduleKindEnum | Unset): * `at` - At
-            * `interval` - Interval
-            * `cron` - Cron
-        run_at (datetime.datetime | Unset):
-        every_seconds (int | Unset):
-        start_at (datetime.datetime | None | Unset):
-        cron (str | Unset):
-        timezone (str | Unset):
+        Attributes:
+            name (str):
+            task (TaskEnum): * `accounts.check_engagement` - accounts.check_engagement
+                * `accounts.purge_unactivated` - accounts.purge_unactivated
+                * `demo.fail` - demo.fail
+                * `demo.noop` - demo.noop
+                * `demo.sleep` - demo.sleep
+                * `http.request` - http.request
+                * `mail.send` - mail.send
+                * `web.page_length` - web.page_length
+            kind (ScheduleAtKindEnum): * `at` - at
+            run_at (datetime.datetime): When to run, once
+            description (str | Unset):
+            args (list[Any] | Unset):
+            kwargs (ScheduleAtInputKwargs | Unset):
+            queue (QueueEnum | Unset): * `high` - high
+                * `default` - default
+                * `low` - low
+            enabled (bool | Unset):
+            max_runs (int | None | Unset):
+            end_at (datetime.datetime | None | Unset):
+            misfire_policy (MisfirePolicyEnum | Unset): * `skip` - Skip
+                * `run_once` - Run Once
+            overlap_policy (OverlapPolicyEnum | Unset): * `allow` - Allow
+                * `skip` - Skip
     """
 
-    name: str | Unset = UNSET
+    name: str
+    task: TaskEnum
+    kind: ScheduleAtKindEnum
+    run_at: datetime.datetime
     description: str | Unset = UNSET
-    task: TaskEnum | Unset = UNSET
     args: list[Any] | Unset = UNSET
-    kwargs: PatchedScheduleChangeInputRequestKwargs | Unset = UNSET
+    kwargs: ScheduleAtInputKwargs | Unset = UNSET
     queue: QueueEnum | Unset = UNSET
     enabled: bool | Unset = UNSET
     max_runs: int | None | Unset = UNSET
     end_at: datetime.datetime | None | Unset = UNSET
     misfire_policy: MisfirePolicyEnum | Unset = UNSET
     overlap_policy: OverlapPolicyEnum | Unset = UNSET
-    kind: ScheduleKindEnum | Unset = UNSET
-    run_at: datetime.datetime | Unset = UNSET
-    every_seconds: int | Unset = UNSET
-    start_at: datetime.datetime | None | Unset = UNSET
-    cron: str | Unset = UNSET
-    timezone: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
 
-        description = self.description
+        task = self.task.value
 
-        task: str | Unset = UNSET
-        if not isinstance(self.task, Unset):
-            task = self.task.value
+        kind = self.kind.value
+
+        run_at = self.run_at.isoformat()
+
+        description = self.description
 
         args: list[Any] | Unset = UNSET
         if not isinstance(self.args, Unset):
@@ -124,37 +115,18 @@ class PatchedScheduleChangeInputRequest:
         if not isinstance(self.overlap_policy, Unset):
             overlap_policy = self.overlap_policy.value
 
-        kind: str | Unset = UNSET
-        if not isinstance(self.kind, Unset):
-            kind = self.kind.value
-
-        run_at: str | Unset = UNSET
-        if not isinstance(self.run_at, Unset):
-            run_at = self.run_at.isoformat()
-
-        every_seconds = self.every_seconds
-
-        start_at: None | str | Unset
-        if isinstance(self.start_at, Unset):
-            start_at = UNSET
-        elif isinstance(self.start_at, datetime.datetime):
-            start_at = self.start_at.isoformat()
-        else:
-            start_at = self.start_at
-
-        cron = self.cron
-
-        timezone = self.timezone
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if name is not UNSET:
-            field_dict["name"] = name
+        field_dict.update(
+            {
+                "name": name,
+                "task": task,
+                "kind": kind,
+                "run_at": run_at,
+            }
+        )
         if description is not UNSET:
             field_dict["description"] = description
-        if task is not UNSET:
-            field_dict["task"] = task
         if args is not UNSET:
             field_dict["args"] = args
         if kwargs is not UNSET:
@@ -171,47 +143,32 @@ class PatchedScheduleChangeInputRequest:
             field_dict["misfire_policy"] = misfire_policy
         if overlap_policy is not UNSET:
             field_dict["overlap_policy"] = overlap_policy
-        if kind is not UNSET:
-            field_dict["kind"] = kind
-        if run_at is not UNSET:
-            field_dict["run_at"] = run_at
-        if every_seconds is not UNSET:
-            field_dict["every_seconds"] = every_seconds
-        if start_at is not UNSET:
-            field_dict["start_at"] = start_at
-        if cron is not UNSET:
-            field_dict["cron"] = cron
-        if timezone is not UNSET:
-            field_dict["timezone"] = timezone
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.patched_schedule_change_input_request_kwargs import (
-            PatchedScheduleChangeInputRequestKwargs,
-        )
+        from ..models.schedule_at_input_kwargs import ScheduleAtInputKwargs
 
         d = dict(src_dict)
-        name = d.pop("name", UNSET)
+        name = d.pop("name")
+
+        task = TaskEnum(d.pop("task"))
+
+        kind = ScheduleAtKindEnum(d.pop("kind"))
+
+        run_at = datetime.datetime.fromisoformat(d.pop("run_at"))
 
         description = d.pop("description", UNSET)
-
-        _task = d.pop("task", UNSET)
-        task: TaskEnum | Unset
-        if isinstance(_task, Unset):
-            task = UNSET
-        else:
-            task = TaskEnum(_task)
 
         args = cast(list[Any], d.pop("args", UNSET))
 
         _kwargs = d.pop("kwargs", UNSET)
-        kwargs: PatchedScheduleChangeInputRequestKwargs | Unset
+        kwargs: ScheduleAtInputKwargs | Unset
         if isinstance(_kwargs, Unset):
             kwargs = UNSET
         else:
-            kwargs = PatchedScheduleChangeInputRequestKwargs.from_dict(_kwargs)
+            kwargs = ScheduleAtInputKwargs.from_dict(_kwargs)
 
         _queue = d.pop("queue", UNSET)
         queue: QueueEnum | Unset
@@ -262,47 +219,12 @@ class PatchedScheduleChangeInputRequest:
         else:
             overlap_policy = OverlapPolicyEnum(_overlap_policy)
 
-        _kind = d.pop("kind", UNSET)
-        kind: ScheduleKindEnum | Unset
-        if isinstance(_kind, Unset):
-            kind = UNSET
-        else:
-            kind = ScheduleKindEnum(_kind)
-
-        _run_at = d.pop("run_at", UNSET)
-        run_at: datetime.datetime | Unset
-        if isinstance(_run_at, Unset):
-            run_at = UNSET
-        else:
-            run_at = datetime.datetime.fromisoformat(_run_at)
-
-        every_seconds = d.pop("every_seconds", UNSET)
-
-        def _parse_start_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                start_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return start_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        start_at = _parse_start_at(d.pop("start_at", UNSET))
-
-        cron = d.pop("cron", UNSET)
-
-        timezone = d.pop("timezone", UNSET)
-
-        patched_schedule_change_input_request = cls(
+        schedule_at_input = cls(
             name=name,
-            description=description,
             task=task,
+            kind=kind,
+            run_at=run_at,
+            description=description,
             args=args,
             kwargs=kwargs,
             queue=queue,
@@ -311,16 +233,10 @@ class PatchedScheduleChangeInputRequest:
             end_at=end_at,
             misfire_policy=misfire_policy,
             overlap_policy=overlap_policy,
-            kind=kind,
-            run_at=run_at,
-            every_seconds=every_seconds,
-            start_at=start_at,
-            cron=cron,
-            timezone=timezone,
         )
 
-        patched_schedule_change_input_request.additional_properties = d
-        return patched_schedule_change_input_request
+        schedule_at_input.additional_properties = d
+        return schedule_at_input
 
     @property
     def additional_keys(self) -> list[str]:

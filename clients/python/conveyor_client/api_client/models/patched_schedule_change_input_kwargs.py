@@ -6,53 +6,27 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="SessionCreateInputRequest")
+T = TypeVar("T", bound="PatchedScheduleChangeInputKwargs")
 
 
 @_attrs_define
-class SessionCreateInputRequest:
-    """An input serializer that refuses fields it does not declare (typos fail loudly) and
-    values that are not of the declared JSON type (no string for an integer).
-
-        Attributes:
-            username (str):
-            password (str):
-    """
-
-    username: str
-    password: str
+class PatchedScheduleChangeInputKwargs:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        username = self.username
-
-        password = self.password
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "username": username,
-                "password": password,
-            }
-        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        username = d.pop("username")
+        patched_schedule_change_input_kwargs = cls()
 
-        password = d.pop("password")
-
-        session_create_input_request = cls(
-            username=username,
-            password=password,
-        )
-
-        session_create_input_request.additional_properties = d
-        return session_create_input_request
+        patched_schedule_change_input_kwargs.additional_properties = d
+        return patched_schedule_change_input_kwargs
 
     @property
     def additional_keys(self) -> list[str]:

@@ -10,19 +10,19 @@ from attrs import field as _attrs_field
 from ..models.misfire_policy_enum import MisfirePolicyEnum
 from ..models.overlap_policy_enum import OverlapPolicyEnum
 from ..models.queue_enum import QueueEnum
-from ..models.schedule_at_kind_enum import ScheduleAtKindEnum
+from ..models.schedule_interval_kind_enum import ScheduleIntervalKindEnum
 from ..models.task_enum import TaskEnum
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.schedule_at_input_request_kwargs import ScheduleAtInputRequestKwargs
+    from ..models.schedule_interval_input_kwargs import ScheduleIntervalInputKwargs
 
 
-T = TypeVar("T", bound="ScheduleAtInputRequest")
+T = TypeVar("T", bound="ScheduleIntervalInput")
 
 
 @_attrs_define
-class ScheduleAtInputRequest:
+class ScheduleIntervalInput:
     """An input serializer that refuses fields it does not declare (typos fail loudly) and
     values that are not of the declared JSON type (no string for an integer).
 
@@ -36,11 +36,11 @@ class ScheduleAtInputRequest:
                 * `http.request` - http.request
                 * `mail.send` - mail.send
                 * `web.page_length` - web.page_length
-            kind (ScheduleAtKindEnum): * `at` - at
-            run_at (datetime.datetime): When to run, once
+            kind (ScheduleIntervalKindEnum): * `interval` - interval
+            every_seconds (int):
             description (str | Unset):
             args (list[Any] | Unset):
-            kwargs (ScheduleAtInputRequestKwargs | Unset):
+            kwargs (ScheduleIntervalInputKwargs | Unset):
             queue (QueueEnum | Unset): * `high` - high
                 * `default` - default
                 * `low` - low
@@ -51,21 +51,23 @@ class ScheduleAtInputRequest:
                 * `run_once` - Run Once
             overlap_policy (OverlapPolicyEnum | Unset): * `allow` - Allow
                 * `skip` - Skip
+            start_at (datetime.datetime | None | Unset): First fire; default now + every_seconds
     """
 
     name: str
     task: TaskEnum
-    kind: ScheduleAtKindEnum
-    run_at: datetime.datetime
+    kind: ScheduleIntervalKindEnum
+    every_seconds: int
     description: str | Unset = UNSET
     args: list[Any] | Unset = UNSET
-    kwargs: ScheduleAtInputRequestKwargs | Unset = UNSET
+    kwargs: ScheduleIntervalInputKwargs | Unset = UNSET
     queue: QueueEnum | Unset = UNSET
     enabled: bool | Unset = UNSET
     max_runs: int | None | Unset = UNSET
     end_at: datetime.datetime | None | Unset = UNSET
     misfire_policy: MisfirePolicyEnum | Unset = UNSET
     overlap_policy: OverlapPolicyEnum | Unset = UNSET
+    start_at: datetime.datetime | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,7 +77,7 @@ class ScheduleAtInputRequest:
 
         kind = self.kind.value
 
-        run_at = self.run_at.isoformat()
+        every_seconds = self.every_seconds
 
         description = self.description
 
@@ -115,6 +117,14 @@ class ScheduleAtInputRequest:
         if not isinstance(self.overlap_policy, Unset):
             overlap_policy = self.overlap_policy.value
 
+        start_at: None | str | Unset
+        if isinstance(self.start_at, Unset):
+            start_at = UNSET
+        elif isinstance(self.start_at, datetime.datetime):
+            start_at = self.start_at.isoformat()
+        else:
+            start_at = self.start_at
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -122,7 +132,7 @@ class ScheduleAtInputRequest:
                 "name": name,
                 "task": task,
                 "kind": kind,
-                "run_at": run_at,
+                "every_seconds": every_seconds,
             }
         )
         if description is not UNSET:
@@ -143,34 +153,34 @@ class ScheduleAtInputRequest:
             field_dict["misfire_policy"] = misfire_policy
         if overlap_policy is not UNSET:
             field_dict["overlap_policy"] = overlap_policy
+        if start_at is not UNSET:
+            field_dict["start_at"] = start_at
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.schedule_at_input_request_kwargs import (
-            ScheduleAtInputRequestKwargs,
-        )
+        from ..models.schedule_interval_input_kwargs import ScheduleIntervalInputKwargs
 
         d = dict(src_dict)
         name = d.pop("name")
 
         task = TaskEnum(d.pop("task"))
 
-        kind = ScheduleAtKindEnum(d.pop("kind"))
+        kind = ScheduleIntervalKindEnum(d.pop("kind"))
 
-        run_at = datetime.datetime.fromisoformat(d.pop("run_at"))
+        every_seconds = d.pop("every_seconds")
 
         description = d.pop("description", UNSET)
 
         args = cast(list[Any], d.pop("args", UNSET))
 
         _kwargs = d.pop("kwargs", UNSET)
-        kwargs: ScheduleAtInputRequestKwargs | Unset
+        kwargs: ScheduleIntervalInputKwargs | Unset
         if isinstance(_kwargs, Unset):
             kwargs = UNSET
         else:
-            kwargs = ScheduleAtInputRequestKwargs.from_dict(_kwargs)
+            kwargs = ScheduleIntervalInputKwargs.from_dict(_kwargs)
 
         _queue = d.pop("queue", UNSET)
         queue: QueueEnum | Unset
@@ -221,11 +231,28 @@ class ScheduleAtInputRequest:
         else:
             overlap_policy = OverlapPolicyEnum(_overlap_policy)
 
-        schedule_at_input_request = cls(
+        def _parse_start_at(data: object) -> datetime.datetime | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                start_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return start_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None | Unset, data)
+
+        start_at = _parse_start_at(d.pop("start_at", UNSET))
+
+        schedule_interval_input = cls(
             name=name,
             task=task,
             kind=kind,
-            run_at=run_at,
+            every_seconds=every_seconds,
             description=description,
             args=args,
             kwargs=kwargs,
@@ -235,10 +262,11 @@ class ScheduleAtInputRequest:
             end_at=end_at,
             misfire_policy=misfire_policy,
             overlap_policy=overlap_policy,
+            start_at=start_at,
         )
 
-        schedule_at_input_request.additional_properties = d
-        return schedule_at_input_request
+        schedule_interval_input.additional_properties = d
+        return schedule_interval_input
 
     @property
     def additional_keys(self) -> list[str]:

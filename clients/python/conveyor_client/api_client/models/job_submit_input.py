@@ -13,15 +13,15 @@ from ..models.task_enum import TaskEnum
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.job_submit_input_request_kwargs import JobSubmitInputRequestKwargs
-    from ..models.job_submit_input_request_labels import JobSubmitInputRequestLabels
+    from ..models.job_submit_input_kwargs import JobSubmitInputKwargs
+    from ..models.job_submit_input_labels import JobSubmitInputLabels
 
 
-T = TypeVar("T", bound="JobSubmitInputRequest")
+T = TypeVar("T", bound="JobSubmitInput")
 
 
 @_attrs_define
-class JobSubmitInputRequest:
+class JobSubmitInput:
     """An input serializer that refuses fields it does not declare (typos fail loudly) and
     values that are not of the declared JSON type (no string for an integer).
 
@@ -35,7 +35,7 @@ class JobSubmitInputRequest:
                 * `mail.send` - mail.send
                 * `web.page_length` - web.page_length
             args (list[Any] | Unset):
-            kwargs (JobSubmitInputRequestKwargs | Unset):
+            kwargs (JobSubmitInputKwargs | Unset):
             queue (QueueEnum | Unset): * `high` - high
                 * `default` - default
                 * `low` - low
@@ -45,12 +45,12 @@ class JobSubmitInputRequest:
             max_retries (int | Unset):
             retry_intervals (list[int] | Unset):
             depends_on (list[UUID] | Unset):
-            labels (JobSubmitInputRequestLabels | Unset):
+            labels (JobSubmitInputLabels | Unset):
     """
 
     task: TaskEnum
     args: list[Any] | Unset = UNSET
-    kwargs: JobSubmitInputRequestKwargs | Unset = UNSET
+    kwargs: JobSubmitInputKwargs | Unset = UNSET
     queue: QueueEnum | Unset = UNSET
     run_at: datetime.datetime | Unset = UNSET
     delay_seconds: int | Unset = UNSET
@@ -58,7 +58,7 @@ class JobSubmitInputRequest:
     max_retries: int | Unset = UNSET
     retry_intervals: list[int] | Unset = UNSET
     depends_on: list[UUID] | Unset = UNSET
-    labels: JobSubmitInputRequestLabels | Unset = UNSET
+    labels: JobSubmitInputLabels | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -133,8 +133,8 @@ class JobSubmitInputRequest:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.job_submit_input_request_kwargs import JobSubmitInputRequestKwargs
-        from ..models.job_submit_input_request_labels import JobSubmitInputRequestLabels
+        from ..models.job_submit_input_kwargs import JobSubmitInputKwargs
+        from ..models.job_submit_input_labels import JobSubmitInputLabels
 
         d = dict(src_dict)
         task = TaskEnum(d.pop("task"))
@@ -142,11 +142,11 @@ class JobSubmitInputRequest:
         args = cast(list[Any], d.pop("args", UNSET))
 
         _kwargs = d.pop("kwargs", UNSET)
-        kwargs: JobSubmitInputRequestKwargs | Unset
+        kwargs: JobSubmitInputKwargs | Unset
         if isinstance(_kwargs, Unset):
             kwargs = UNSET
         else:
-            kwargs = JobSubmitInputRequestKwargs.from_dict(_kwargs)
+            kwargs = JobSubmitInputKwargs.from_dict(_kwargs)
 
         _queue = d.pop("queue", UNSET)
         queue: QueueEnum | Unset
@@ -180,13 +180,13 @@ class JobSubmitInputRequest:
                 depends_on.append(depends_on_item)
 
         _labels = d.pop("labels", UNSET)
-        labels: JobSubmitInputRequestLabels | Unset
+        labels: JobSubmitInputLabels | Unset
         if isinstance(_labels, Unset):
             labels = UNSET
         else:
-            labels = JobSubmitInputRequestLabels.from_dict(_labels)
+            labels = JobSubmitInputLabels.from_dict(_labels)
 
-        job_submit_input_request = cls(
+        job_submit_input = cls(
             task=task,
             args=args,
             kwargs=kwargs,
@@ -200,8 +200,8 @@ class JobSubmitInputRequest:
             labels=labels,
         )
 
-        job_submit_input_request.additional_properties = d
-        return job_submit_input_request
+        job_submit_input.additional_properties = d
+        return job_submit_input
 
     @property
     def additional_keys(self) -> list[str]:

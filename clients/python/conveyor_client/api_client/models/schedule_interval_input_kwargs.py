@@ -6,12 +6,12 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="JobSubmitInputRequestLabels")
+T = TypeVar("T", bound="ScheduleIntervalInputKwargs")
 
 
 @_attrs_define
-class JobSubmitInputRequestLabels:
-    additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
+class ScheduleIntervalInputKwargs:
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
 
@@ -23,19 +23,19 @@ class JobSubmitInputRequestLabels:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        job_submit_input_request_labels = cls()
+        schedule_interval_input_kwargs = cls()
 
-        job_submit_input_request_labels.additional_properties = d
-        return job_submit_input_request_labels
+        schedule_interval_input_kwargs.additional_properties = d
+        return schedule_interval_input_kwargs
 
     @property
     def additional_keys(self) -> list[str]:
         return list(self.additional_properties.keys())
 
-    def __getitem__(self, key: str) -> str:
+    def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
 
-    def __setitem__(self, key: str, value: str) -> None:
+    def __setitem__(self, key: str, value: Any) -> None:
         self.additional_properties[key] = value
 
     def __delitem__(self, key: str) -> None:

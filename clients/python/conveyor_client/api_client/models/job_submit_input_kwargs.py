@@ -6,11 +6,11 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="PatchedScheduleChangeInputRequestKwargs")
+T = TypeVar("T", bound="JobSubmitInputKwargs")
 
 
 @_attrs_define
-class PatchedScheduleChangeInputRequestKwargs:
+class JobSubmitInputKwargs:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -23,10 +23,10 @@ class PatchedScheduleChangeInputRequestKwargs:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        patched_schedule_change_input_request_kwargs = cls()
+        job_submit_input_kwargs = cls()
 
-        patched_schedule_change_input_request_kwargs.additional_properties = d
-        return patched_schedule_change_input_request_kwargs
+        job_submit_input_kwargs.additional_properties = d
+        return job_submit_input_kwargs
 
     @property
     def additional_keys(self) -> list[str]:

@@ -6,11 +6,11 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="ScheduleCronInputRequestKwargs")
+T = TypeVar("T", bound="ScheduleCronInputKwargs")
 
 
 @_attrs_define
-class ScheduleCronInputRequestKwargs:
+class ScheduleCronInputKwargs:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -23,10 +23,10 @@ class ScheduleCronInputRequestKwargs:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        schedule_cron_input_request_kwargs = cls()
+        schedule_cron_input_kwargs = cls()
 
-        schedule_cron_input_request_kwargs.additional_properties = d
-        return schedule_cron_input_request_kwargs
+        schedule_cron_input_kwargs.additional_properties = d
+        return schedule_cron_input_kwargs
 
     @property
     def additional_keys(self) -> list[str]:

@@ -1,64 +1,70 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-if TYPE_CHECKING:
-    from ..models.job_submit_input_request import JobSubmitInputRequest
+from ..types import UNSET, Unset
 
-
-T = TypeVar("T", bound="JobBatchInputRequest")
+T = TypeVar("T", bound="TokenCreateInput")
 
 
 @_attrs_define
-class JobBatchInputRequest:
+class TokenCreateInput:
     """An input serializer that refuses fields it does not declare (typos fail loudly) and
     values that are not of the declared JSON type (no string for an integer).
 
         Attributes:
-            jobs (list[JobSubmitInputRequest]):
+            name (str):
+            expires_at (datetime.datetime | Unset): In the future and at most 366 days ahead (else 400); default:
+                TOKEN_DEFAULT_TTL_DAYS from now
     """
 
-    jobs: list[JobSubmitInputRequest]
+    name: str
+    expires_at: datetime.datetime | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        jobs = []
-        for jobs_item_data in self.jobs:
-            jobs_item = jobs_item_data.to_dict()
-            jobs.append(jobs_item)
+        name = self.name
+
+        expires_at: str | Unset = UNSET
+        if not isinstance(self.expires_at, Unset):
+            expires_at = self.expires_at.isoformat()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "jobs": jobs,
+                "name": name,
             }
         )
+        if expires_at is not UNSET:
+            field_dict["expires_at"] = expires_at
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.job_submit_input_request import JobSubmitInputRequest
-
         d = dict(src_dict)
-        jobs = []
-        _jobs = d.pop("jobs")
-        for jobs_item_data in _jobs:
-            jobs_item = JobSubmitInputRequest.from_dict(jobs_item_data)
+        name = d.pop("name")
 
-            jobs.append(jobs_item)
+        _expires_at = d.pop("expires_at", UNSET)
+        expires_at: datetime.datetime | Unset
+        if isinstance(_expires_at, Unset):
+            expires_at = UNSET
+        else:
+            expires_at = datetime.datetime.fromisoformat(_expires_at)
 
-        job_batch_input_request = cls(
-            jobs=jobs,
+        token_create_input = cls(
+            name=name,
+            expires_at=expires_at,
         )
 
-        job_batch_input_request.additional_properties = d
-        return job_batch_input_request
+        token_create_input.additional_properties = d
+        return token_create_input
 
     @property
     def additional_keys(self) -> list[str]:
