@@ -431,6 +431,7 @@ class Bench:
         return {
             "conveyor": [{"method": "POST", "path": "/api/v1/jobs/", "headers": self.auth(), "body": body}],
             "baseline": [{"method": "POST", "path": "/jobs/", "body": body}],
+            "baseline_gthread": [{"method": "POST", "path": "/jobs/", "body": body}],
             # The same kwargs to a Celery task of the same signature (bench/celeryapp.py).
             "flower": [
                 {
