@@ -696,6 +696,15 @@ class Bench:
                 unit="ms",
             ),
         ]
+        rows.append(
+            row(
+                "GET job, 304: web CPU per request",
+                stat([r["cpu"]["web_ms_per_req"] for r in runs["get_304"]]),
+                baseline=stat([r["cpu"]["web_ms_per_req"] for r in runs["me"]]),
+                baseline_label="GET /me/",
+                unit="ms",
+            )
+        )
         return {"runs": runs, "rows": rows, "job_id": job["id"]}
 
     # -- P2 ----------------------------------------------------------------------------------
