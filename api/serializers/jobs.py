@@ -1,6 +1,7 @@
 """Serializers for tasks and jobs."""
 
 import re
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -83,7 +84,12 @@ class JobErrorOutput(serializers.Serializer):
     traceback = serializers.CharField(required=False, help_text="Staff only")
 
 
-_DATETIME = serializers.DateTimeField()  # its to_representation needs no binding: None for None
+_DATETIME = serializers.DateTimeField()  # its to_representation needs no binding
+
+
+def _at(value: datetime | None) -> str | None:
+    """A timestamp as DRF's DateTimeField shows it (the settings' format and time zone)."""
+    return None if value is None else _DATETIME.to_representation(value)
 
 
 class JobOutput(serializers.Serializer):
@@ -118,7 +124,7 @@ class JobOutput(serializers.Serializer):
         """The fields above, written out: what DRF's generic walk gives (tests/api/test_job_output.py
         holds the two equal), without deep-copying every declared field for each job, which was
         12 % of a submit's web CPU (P1's profile in docs/benchmarks.md)."""
-        at = _DATETIME.to_representation
+        at = _at
         submitter = job.submitted_by
         return {
             "id": str(job.id),
