@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts import tokencache
 from accounts.models import ApiToken
 from jobs.errors import Invalid, Unauthenticated
 
@@ -40,17 +41,24 @@ def token_create(*, user: User, name: str, expires_at: datetime | None = None) -
 
 
 def token_authenticate(secret: str) -> ApiToken | None:
-    """Return the live token for `secret` with its user loaded, or None if unknown or expired."""
-    try:  # get(), not first(): digest is unique, and no ORDER BY to compile on every request
-        token = ApiToken.objects.select_related("user").get(digest=_digest(secret))
-    except ApiToken.DoesNotExist:
-        return None
+    """Return the live token for `secret` with its user loaded, or None if unknown or expired;
+    from this process's token cache when it has it (accounts.tokencache)."""
+    digest = _digest(secret)
+    token = tokencache.get(digest)
+    if token is None:
+        read_at = tokencache.generation()
+        try:  # get(), not first(): digest is unique, and no ORDER BY to compile on every request
+            token = ApiToken.objects.select_related("user").get(digest=digest)
+        except ApiToken.DoesNotExist:
+            return None
+        tokencache.put(digest, token, read_at)
     now = timezone.now()
     if token.expires_at <= now or not token.user.is_active:
         return None
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         # A bookkeeping column, not an audited change: a plain UPDATE keeps history lean.
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
     return token
 
 

@@ -10,13 +10,15 @@ SCENARIOS: dict[str, tuple[str, str]] = {
         "P1 — submit one job",
         '`POST /api/v1/jobs/` with `{"task": "demo.sleep", "kwargs": {"seconds": 0, "steps": 1}}` over '
         "8 keep-alive connections (closed loop), against (1) a hand-written Django view (`bench/baseline/`: no "
-        "auth, inserts one row, `django_rq.enqueue`) served the same way "
+        "auth, inserts one row, `django_rq.enqueue`) on its own database (`<prefix>_baseline`) and Redis db 14, "
+        "served two ways: as most teams deploy Django, `gunicorn -w 2 -k gthread --threads 4 "
+        "bench.baseline.wsgi:application`, and the way Conveyor is served "
         "(`python -m config.web --app bench.baseline.asgi:application --workers 2`: Django's WSGI handler on "
-        "a pool of threads with persistent connections, `CONN_MAX_AGE` 60) on its own database "
-        "(`bench_baseline`) and Redis db 14, and (2) Celery + Flower: one Flower process "
+        "a pool of threads behind uvicorn); both with persistent connections (`CONN_MAX_AGE` 60). The faster "
+        "of the two in the run is the baseline. (2) Celery + Flower: one Flower process "
         "(`celery -A bench.celeryapp flower --basic-auth=...`) answering `POST /api/task/async-apply/bench.noop` "
         "with the same kwargs, which publishes to a Redis broker (db 12; no result backend, no Celery worker). "
-        "The three take turns going first. CPU rows: CPU time of each part divided by the requests served "
+        "The four take turns going first. CPU rows: CPU time of each part divided by the requests served "
         "(PostgreSQL counts every database on the server, other tenants included).",
     ),
     "P2": (
@@ -210,7 +212,7 @@ def render(results: dict[str, Any], results_path: str) -> str:
         "shared with other users), 127.0.0.1:5432; one-row INSERT + commit: "
         f"{machine.get('pg_commit_ms', '?')} ms, new connection + `SELECT 1`: "
         f"{machine.get('pg_connect_ms', '?')} ms (medians) |",
-        f"| Redis | {machine['redis']}, 127.0.0.1:6379 (dbs 13, 14, 15) |",
+        f"| Redis | {machine['redis']}, {meta.get('redis_base', '127.0.0.1:6379')} (dbs 12-15) |",
         "| packages | " + ", ".join(f"{name} {ver}" for name, ver in versions.items()) + " |",
         f"| command | `{meta['command']}` |",
         "| processes | web: `python -m config.web --workers 2` (2 uvicorn processes on SO_REUSEPORT sockets; "

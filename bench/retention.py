@@ -19,7 +19,7 @@ import time
 import psycopg
 
 ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
-DB = "bench_retention"
+DB = f"{os.environ.get('BENCH_DB_PREFIX', 'bench')}_retention"  # see bench.services.DB_PREFIX
 
 JOB_COLUMNS = (
     "id, task, args, kwargs, queue, state, labels, timeout_seconds, max_retries, retry_intervals, attempt, "

@@ -28,11 +28,16 @@ VAR = ROOT / "var" / "bench"
 LOGS = VAR / "logs"
 
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
-APP_DB = "bench_conveyor"
-BASE_DB = "bench_baseline"
+# Where several people bench on one machine, each gives their databases a prefix of their own
+# (BENCH_DB_PREFIX=alice_bench) and a Redis server of their own (BENCH_REDIS_URL): the bench
+# drops and creates its databases and flushes dbs 12-15 of its Redis.
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "bench")
+APP_DB = f"{DB_PREFIX}_conveyor"
+BASE_DB = f"{DB_PREFIX}_baseline"
 FLOWER_REDIS_DB, APP_REDIS_DB, BASE_REDIS_DB, RAW_REDIS_DB = 12, 13, 14, 15
 FLOWER_USER, FLOWER_PASSWORD = "bench", "bench-flower"  # a local benchmark fixture
-REDIS_BASE = "redis://127.0.0.1:6379"
+REDIS_BASE = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+REDIS_PORT = urllib.parse.urlsplit(REDIS_BASE).port or 6379
 BENCH_USER = "bench"  # a superuser: the audit feed is staff-only
 BENCH_CLIENT = "bench-client"  # a plain user
 
@@ -200,6 +205,24 @@ def start_web(name: str, app: str, env: dict[str, str], ready_path: str, workers
     return service, port
 
 
+def start_gunicorn(name: str, app: str, env: dict[str, str], ready_path: str) -> tuple[Service, int]:
+    """On a free loopback port: a WSGI app the way most Django teams serve one, gunicorn with the
+    threaded worker (`gunicorn -w 2 -k gthread --threads 4`)."""
+    port = free_port()
+    argv = [str(VENV_BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}", "--workers", "2",
+            "--worker-class", "gthread", "--threads", "4"]  # fmt: skip
+    service = Service(name, argv, env)
+    try:
+        wait_http(port, ready_path, 60, service)
+        deadline = time.monotonic() + 30
+        while len(children(service.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    except BaseException:
+        service.stop()
+        raise
+    return service, port
+
+
 def start_flower() -> tuple[Service, int]:
     """On a free loopback port: one Flower process (`celery -A bench.celeryapp flower`) with basic
     auth, submitting to the Celery app's Redis broker (db 12)."""
@@ -323,12 +346,12 @@ def check_stores() -> None:
     try:
         redis.Redis.from_url(redis_url(APP_REDIS_DB), socket_timeout=3).ping()
     except redis.RedisError as exc:
-        raise RuntimeError(f"Redis is not reachable at 127.0.0.1:6379: {exc}") from None
+        raise RuntimeError(f"Redis is not reachable at {REDIS_BASE}: {exc}") from None
 
 
 def ensure_database(name: str, fresh: bool) -> None:
-    if not name.startswith("bench_"):
-        raise ValueError("the bench only creates databases named bench_*")
+    if not name.startswith(f"{DB_PREFIX}_") or "bench" not in DB_PREFIX:
+        raise ValueError(f"the bench only creates databases named {DB_PREFIX}_* (a prefix naming the bench)")
     with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if exists and fresh:
@@ -484,7 +507,7 @@ def cpu_snapshot(web_pid: int | None) -> dict[str, float]:
         "web": sum(cpu_seconds(p) for p in ([web_pid, *descendants(web_pid)] if web_pid else [])),
         "postgres": sum(cpu_seconds(p) for p in postgres)
         + (cpu_seconds(postmaster, with_reaped_children=True) - cpu_seconds(postmaster) if postmaster else 0.0),
-        "redis": sum(cpu_seconds(p) for p in _pids_named("redis-server") if ":6379" in _cmdline(p)),
+        "redis": sum(cpu_seconds(p) for p in _pids_named("redis-server") if f":{REDIS_PORT}" in _cmdline(p)),
         "machine_busy": busy,
         "machine_total": total,
     }

@@ -448,6 +448,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=1_048_576)
 
 # --- API tokens ---------------------------------------------------------------------------------
 TOKEN_DEFAULT_TTL_DAYS = env.int("TOKEN_DEFAULT_TTL_DAYS", default=90)
+# Seconds a web process reuses a token it looked up (accounts.tokencache; 0 turns it off).
+# Revocations and user changes reach every process at once; this bounds only what sends no notice.
+TOKEN_CACHE_SECONDS = env.float("TOKEN_CACHE_SECONDS", default=10.0)
 
 # --- Operations ---------------------------------------------------------------------------------
 # A bearer token Prometheus may use for /metrics (besides staff API tokens); unset = staff only.

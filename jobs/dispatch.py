@@ -103,12 +103,24 @@ def push(jobs: list[Job], *, submitted: bool = False, announce: bool = True) -> 
 
 
 def dispatch_now(jobs: list[Job], *, submitted: bool = False) -> None:
-    """After commit: push the queued ones among `jobs` and mark them dispatched; if Redis is
-    down they stay undispatched and the dispatch pass pushes them later. Fresh submits are not
-    announced: no client knows their ids before the response."""
-    ready = [job.pk for job in jobs if job.state == JobState.QUEUED]
-    if push(jobs, submitted=submitted, announce=not submitted) and ready:
-        Job.objects.filter(pk__in=ready).update(dispatched=True, enqueued_at=timezone.now(), version=F("version") + 1)
+    """After commit: push the queued ones among `jobs`. A fresh submit's queued rows were
+    written already marked pushed (`dispatched`, `enqueued_at`: jobs.services._save), so the
+    usual case costs no statement here; rows queued otherwise (released dependents) are marked
+    after the push. If Redis refuses, the rows marked ahead are marked back, and the dispatch
+    pass pushes them later; a process that dies before its push leaves a marked row that no
+    queue holds, which reconcile pushes again. Fresh submits are not announced: no client knows
+    their ids before the response."""
+    ready = [job for job in jobs if job.state == JobState.QUEUED]
+    pushed = push(jobs, submitted=submitted, announce=not submitted)
+    changed = [job for job in ready if job.dispatched != pushed]
+    if not changed:
+        return
+    enqueued_at = timezone.now() if pushed else None
+    Job.objects.filter(pk__in=[job.pk for job in changed]).update(
+        dispatched=pushed, enqueued_at=enqueued_at, version=F("version") + 1
+    )
+    for job in changed:  # what the caller's response shows
+        job.dispatched, job.enqueued_at, job.version = pushed, enqueued_at, job.version + 1
 
 
 def dispatch_due(limit: int = 500, grace: timedelta = FAST_PATH_GRACE) -> int:

@@ -33,6 +33,21 @@ def job_get(*, user: User, job_id: UUID | str) -> Job:
     return job
 
 
+def job_validator(*, user: User, job_id: UUID | str) -> tuple[int, str, str]:
+    """Return what a job's ETag is made of, (version, state, submitter's username), reading only
+    those columns; raise NotFound as `job_get` does."""
+    jobs = job_visible(user=user).filter(pk=job_id)
+    try:
+        if user.is_staff:
+            version, state, submitter = jobs.values_list("version", "state", "submitted_by__username").get()
+        else:  # their own job: the submitter is the asking user, no join needed
+            version, state = jobs.values_list("version", "state").get()
+            submitter = user.get_username()
+    except Job.DoesNotExist:
+        raise NotFound("job not found") from None
+    return version, state, submitter or ""
+
+
 def job_list(
     *,
     user: User,

@@ -112,6 +112,10 @@ def _save(built: list[tuple[Job, list[Job]]], attributions: list[Attribution] | 
     for job, parents in built:
         job.state = _initial_state(job, [locked[p.pk] for p in parents], now)
         job.version = 1  # what Job.save() would have counted
+        if job.state == JobState.QUEUED:
+            # Written as pushed, so that the push after commit needs no second statement
+            # (dispatch.dispatch_now marks it back if Redis refuses it).
+            job.dispatched, job.enqueued_at = True, now
         links += [Job.depends_on.through(from_job_id=job.pk, to_job_id=p.pk) for p in parents]
         _cache_parents(job, parents)
     created = bulk_create_audited(Job, [job for job, _ in built], attributions)

@@ -66,7 +66,9 @@ def test_worker_transitions_are_attributed_to_the_job_and_its_submitter(api, use
     job_id = submit(api, {"task": "demo.noop"}).json()["id"]
     run_worker()
     job = Job.objects.get(pk=job_id)
-    assert job.state == "succeeded" and job.result is None and job.version == 4  # created, pushed, running, done
+    assert (
+        job.state == "succeeded" and job.result is None and job.version == 3
+    )  # created (written as pushed), running, done
     rows = list(job.history.order_by("history_id"))
     assert [row.state for row in rows] == ["queued", "running", "succeeded"]
     assert [row.history_channel for row in rows] == ["api", "job", "job"]
@@ -109,6 +111,19 @@ def test_etag_changes_with_anything_the_representation_shows(api, staff_api, use
     renamed = get(api, job_id, HTTP_IF_NONE_MATCH=etag)
     assert renamed.status_code == 200 and renamed.json()["submitted_by"]["username"] == "alice2"
     assert get(staff_api, job_id).json()["submitted_by"] == {"id": user.id, "username": "alice2"}
+
+
+def test_a_conditional_get_is_a_304_only_for_whoever_may_see_the_job(api, other_api, staff_api):
+    job_id = submit(api, SLEEP).json()["id"]
+    etag, staff_etag = get(api, job_id)["ETag"], get(staff_api, job_id)["ETag"]
+    assert get(staff_api, job_id, HTTP_IF_NONE_MATCH=staff_etag).status_code == 304  # read with a join
+    assert get(staff_api, job_id, HTTP_IF_NONE_MATCH=etag).status_code == 200
+    assert_problem(get(other_api, job_id, HTTP_IF_NONE_MATCH="*"), 404)
+    assert_problem(get(other_api, job_id, HTTP_IF_NONE_MATCH=etag), 404)
+    Job.objects.filter(pk=job_id).update(state="canceled", version=F("version") + 1)
+    done = get(api, job_id)
+    unchanged = get(api, job_id, HTTP_IF_NONE_MATCH=done["ETag"])
+    assert unchanged.status_code == 304 and "Retry-After" not in unchanged
 
 
 FUTURE = (timezone.now() + timedelta(hours=1)).isoformat()
