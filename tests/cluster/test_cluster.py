@@ -1,0 +1,160 @@
+"""Conveyor on 2 web, 2 worker and 2 scheduler hosts, PostgreSQL, Redis with a replica and three
+Sentinels, under a steady submit load and 8 schedules; one fault at a time, then the ledger.
+
+`make test` runs the CI subset (a worker host lost, a Redis failover, a PostgreSQL restart);
+`make cluster` (CLUSTER_FULL=1) adds the rest. Figures go to var/cluster/figures.jsonl.
+"""
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.cluster.conftest import Cluster, Load, Submit, record, settle
+from tests.helpers import wait_until
+
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
+
+WARM_UP = 6  # seconds of load before each fault
+AFTER = 8  # seconds of load once the cluster has recovered
+full_set_only = pytest.mark.skipif(not os.environ.get("CLUSTER_FULL"), reason="in the full set only: make cluster")
+
+
+@pytest.fixture(scope="module")
+def schedules(cluster: Cluster) -> Iterator[list[str]]:
+    """6 interval schedules (every 10 s) and 2 cron ones (every minute), all active throughout."""
+    created = []
+    for n in range(8):
+        kind = {"kind": "interval", "every_seconds": 10} if n < 6 else {"kind": "cron", "cron": "* * * * *"}
+        body = {"name": f"tick-{n}", "task": "demo.sleep", "kwargs": {"seconds": 0}, **kind}
+        status, schedule, _ = cluster.api("web1", "POST", "/api/v1/schedules/", body)
+        assert status == 201, schedule
+        created.append(schedule["id"])
+    time.sleep(11)  # every interval schedule has fired once before the first window opens
+    yield created
+
+
+def running_job(cluster: Cluster, jobs: list[str]) -> tuple[str, str] | None:
+    """(job id, worker name) of a submitted job running now, if any."""
+    with cluster.connect() as db:
+        return db.execute(  # type: ignore[return-value]
+            "select id::text, worker from jobs_job where state = 'running' and id = any(%s::uuid[]) limit 1", [jobs]
+        ).fetchone()
+
+
+def ended(cluster: Cluster, job: str) -> bool:
+    with cluster.connect() as db:
+        row = db.execute("select state from jobs_job where id = %s", [job]).fetchone()
+    return row is not None and row[0] in ("succeeded", "failed", "canceled")
+
+
+def first_run_after(cluster: Cluster, load: Load, moment: float) -> bool:
+    """A job submitted after `moment` has succeeded."""
+    jobs = load.accepted(after=moment)
+    with cluster.connect() as db:
+        row = db.execute("select count(*) from jobs_job where state = 'succeeded' and id = any(%s::uuid[])", [jobs])
+        return row.fetchone()[0] > 0  # type: ignore[index]
+
+
+def server_errors(submits: list[Submit]) -> list[tuple[int | str, dict[str, object]]]:
+    """Every 5xx answer a submit got."""
+    answers = [(status, meta) for submit in submits for _, status, meta in submit.answers]
+    return [(status, meta) for status, meta in answers if isinstance(status, int) and status >= 500]
+
+
+def check(ledger_name: str, cluster: Cluster, load: Load, schedules: list[str], since: float, until: float):  # type: ignore[no-untyped-def]
+    """The ledger of a fault window; every submit got its 202 in the end."""
+    ledger = settle(cluster, load.accepted(), schedules, since, until)
+    unanswered = [s.key for s in load.submits if s.job is None]
+    assert not unanswered, f"{len(unanswered)} submits never accepted: {load.submits[0].answers}"
+    assert ledger.clean, ledger
+    assert ledger.jobs >= len(load.accepted()) and ledger.slots > 0
+    return ledger
+
+
+def test_worker_host_lost_mid_job(cluster: Cluster, schedules: list[str]) -> None:
+    """A worker host dies (every process SIGKILLed, its link cut) while one of its jobs runs: the
+    job is failed as WorkerLost by reconcile and retried on the other host (its max_retries=1);
+    every other job and slot as if nothing happened."""
+    since = time.time()
+    with Load(cluster) as load:
+        time.sleep(WARM_UP)
+        wait_until(lambda: running_job(cluster, load.accepted()) is not None, timeout=30)
+        job, worker = running_job(cluster, load.accepted())  # type: ignore[misc]
+        victim = worker.partition("-")[0]
+        lost_at = time.time()
+        cluster[victim].lose()
+        wait_until(lambda: ended(cluster, job), timeout=60, interval=0.2)  # fails: {job}
+        recovered = time.time() - lost_at
+        time.sleep(AFTER)
+    until = time.time() - 10  # a slot due before this has had 10 s to fire
+    ledger = check("worker", cluster, load, schedules, since, until)
+    with cluster.connect() as db:
+        state, attempt, worker_after = db.execute(
+            "select state, attempt, worker from jobs_job where id = %s", [job]
+        ).fetchone()  # type: ignore[misc]
+    assert (state, attempt) == ("succeeded", 2) and worker_after != worker, (state, attempt, worker_after)
+    record("worker host lost", job_recovered_s=round(recovered, 1), **vars(ledger), submits=len(load.submits))
+    cluster[victim].heal()
+    replacement = cluster.start_worker(victim)
+    wait_until(lambda: replacement in cluster.workers(), timeout=60, interval=0.5)
+
+
+def test_redis_primary_killed_sentinel_promotes_the_replica(cluster: Cluster, schedules: list[str]) -> None:
+    """The Redis primary is SIGKILLed: the sentinels promote the replica, every process follows it
+    (they ask the sentinels), and what the old primary had not replicated is pushed again."""
+    old, new = cluster["redis-a"], cluster["redis-b"]
+    assert cluster.master_address() == old.ip
+    since = time.time()
+    with Load(cluster) as load:
+        time.sleep(WARM_UP)
+        killed_at = time.time()
+        old.signal_all(signal.SIGKILL)
+        old.reap()
+        wait_until(lambda: cluster.master_address() == new.ip, timeout=60, interval=0.2)
+        promoted = time.time() - killed_at
+        wait_until(lambda: first_run_after(cluster, load, killed_at + promoted), timeout=60, interval=0.2)
+        recovered = time.time() - killed_at
+        time.sleep(AFTER)
+    until = time.time() - 10  # a slot due before this has had 10 s to fire
+    ledger = check("redis", cluster, load, schedules, since, until)
+    assert not server_errors(load.submits), server_errors(load.submits)
+    record("redis primary killed", promoted_s=round(promoted, 1), first_new_run_s=round(recovered, 1), **vars(ledger))
+    # The old primary comes back as an empty-handed replica of the new one: the pair is whole again.
+    cluster.start_redis("redis-a")
+    wait_until(cluster.sentinels_ready, timeout=60, interval=0.5)
+
+
+def test_postgres_restarted_under_load(cluster: Cluster, schedules: list[str]) -> None:
+    """PostgreSQL stops (fast shutdown) and starts again under load: submits meanwhile get 503
+    problem+json with Retry-After (never another 5xx), then 202 on retry; every job and slot as
+    the ledger wants."""
+    db = cluster["db"]
+    pid_file = cluster.workdir / "pg" / "postmaster.pid"
+    since = time.time()
+    with Load(cluster) as load:
+        time.sleep(WARM_UP)
+        stopped_at = time.time()
+        os.kill(int(pid_file.read_text().split()[0]), signal.SIGINT)  # PostgreSQL's fast shutdown
+        db.reap()
+        down = time.time() - stopped_at
+        cluster.start_postgres()
+        wait_until(cluster.database_answers, timeout=60, interval=0.2)
+        back = time.time()
+        wait_until(lambda: first_run_after(cluster, load, back), timeout=60, interval=0.2)
+        recovered = time.time() - stopped_at
+        time.sleep(AFTER)
+    until = time.time() - 10  # a slot due before this has had 10 s to fire
+    errors = server_errors(load.submits)
+    for status, meta in errors:
+        assert status == 503 and meta["content-type"] == "application/problem+json" and "retry-after" in meta, meta
+    ledger = check("postgres", cluster, load, schedules, since, until)
+    record(
+        "postgres restarted",
+        down_s=round(down, 1),
+        first_new_run_s=round(recovered, 1),
+        answered_503=len(errors),
+        **vars(ledger),
+    )
