@@ -143,6 +143,7 @@ def test_postgres_restarted_under_load(cluster: Cluster, schedules: list[str]) -
         cluster.start_postgres()
         wait_until(cluster.database_answers, timeout=60, interval=0.2)
         back = time.time()
+        outage = back - stopped_at
         wait_until(lambda: first_run_after(cluster, load, back), timeout=60, interval=0.2)
         recovered = time.time() - stopped_at
         time.sleep(AFTER)
@@ -153,7 +154,8 @@ def test_postgres_restarted_under_load(cluster: Cluster, schedules: list[str]) -
     ledger = check("postgres", cluster, load, schedules, since, until)
     record(
         "postgres restarted",
-        down_s=round(down, 1),
+        stopped_s=round(down, 1),
+        outage_s=round(outage, 1),
         first_new_run_s=round(recovered, 1),
         answered_503=len(errors),
         **vars(ledger),
