@@ -168,6 +168,7 @@ class Cluster:
         self.hosts = {name: Host(self, name, octet) for name, octet in LAYOUT.items()}
         self.token = ""
         self.starts = 0
+        self.worker_names: dict[str, str] = {}  # host -> the name of the worker last started there
 
     def __getitem__(self, name: str) -> Host:
         return self.hosts[name]
@@ -266,6 +267,7 @@ class Cluster:
         worker = f"{name}-{self.run}-{self.starts}"
         argv = (sys.executable, "manage.py", "rqworker", "--name", worker, "high", "default", "low")
         self[name].start("worker", *argv, env=self.env())
+        self.worker_names[name] = worker
         return worker
 
     def workers(self) -> set[str]:
@@ -370,7 +372,7 @@ class Cluster:
         self, name: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
     ) -> tuple[int, Any, dict[str, str]]:
         """One request to web host `name`: (status, JSON body or None, headers); OSError if no answer."""
-        connection = http.client.HTTPConnection(self[name].ip, 8000, timeout=10)
+        connection = http.client.HTTPConnection(self[name].ip, 8000, timeout=5)
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json", **(headers or {})}
         try:
             connection.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
@@ -480,10 +482,19 @@ class Ledger:
     missed_slots: list[str] = field(default_factory=list)
     # a schedule's run that no fire row owns: a slot fired twice
     extra_runs: list[str] = field(default_factory=list)
+    # a job no 202 told the client of (a retried submit that ran as a second job)
+    phantoms: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
-        return not (self.unfinished or self.ran_twice or self.other_ends or self.missed_slots or self.extra_runs)
+        return not (
+            self.unfinished
+            or self.ran_twice
+            or self.other_ends
+            or self.missed_slots
+            or self.extra_runs
+            or self.phantoms
+        )
 
 
 JOBS_SQL = """
@@ -494,6 +505,9 @@ from jobs_job j where j.id = any(%s::uuid[])
 """
 RUNS_SQL = "select id::text from jobs_job where schedule_id = any(%s::uuid[]) and created_at >= %s and created_at < %s"
 EXTRA_RUNS_SQL = RUNS_SQL + " and not exists (select 1 from jobs_schedulefire f where f.job_id = jobs_job.id)"
+PHANTOMS_SQL = (
+    "select id::text from jobs_job where schedule_id is null and created_at >= %s and not id = any(%s::uuid[])"
+)
 FIRES_SQL = """
 select f.schedule_id::text, coalesce(s.every_seconds, 60), f.fire_at
 from jobs_schedulefire f join jobs_schedule s on s.id = f.schedule_id
@@ -515,7 +529,8 @@ def ledger_of(cluster: Cluster, jobs: list[str], schedules: list[str], since: fl
         runs = [row[0] for row in db.execute(RUNS_SQL, [schedules, start, end]).fetchall()]
         rows = db.execute(JOBS_SQL, [[*jobs, *runs]]).fetchall()
         ledger_extra = [row[0] for row in db.execute(EXTRA_RUNS_SQL, [schedules, start, end]).fetchall()]
-    ledger = Ledger(jobs=len(rows), slots=len(fires), extra_runs=ledger_extra)
+        phantoms = [row[0] for row in db.execute(PHANTOMS_SQL, [start, jobs]).fetchall()]
+    ledger = Ledger(jobs=len(rows), slots=len(fires), extra_runs=ledger_extra, phantoms=phantoms)
     for job, state, attempt, max_retries, error, starts in rows:
         if state not in ("succeeded", "failed", "canceled"):
             ledger.unfinished.append(f"{job} {state}")

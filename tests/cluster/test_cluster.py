@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.cluster.conftest import Cluster, Load, Submit, record, settle
+from tests.cluster.conftest import Cluster, Load, Submit, ip, record, settle
 from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
@@ -64,9 +64,11 @@ def server_errors(submits: list[Submit]) -> list[tuple[int | str, dict[str, obje
     return [(status, meta) for status, meta in answers if isinstance(status, int) and status >= 500]
 
 
-def check(ledger_name: str, cluster: Cluster, load: Load, schedules: list[str], since: float, until: float):  # type: ignore[no-untyped-def]
-    """The ledger of a fault window; every submit got its 202 in the end."""
-    ledger = settle(cluster, load.accepted(), schedules, since, until)
+def check(  # type: ignore[no-untyped-def]
+    ledger_name: str, cluster: Cluster, load: Load, schedules: list[str], since: float, until: float, also=()
+):
+    """The ledger of a fault window (the load's jobs and `also`); every submit got its 202 in the end."""
+    ledger = settle(cluster, [*load.accepted(), *also], schedules, since, until)
     unanswered = [s.key for s in load.submits if s.job is None]
     assert not unanswered, f"{len(unanswered)} submits never accepted: {load.submits[0].answers}"
     assert ledger.clean, ledger
@@ -81,8 +83,13 @@ def test_worker_host_lost_mid_job(cluster: Cluster, schedules: list[str]) -> Non
     since = time.time()
     with Load(cluster) as load:
         time.sleep(WARM_UP)
-        wait_until(lambda: running_job(cluster, load.accepted()) is not None, timeout=30)
-        job, worker = running_job(cluster, load.accepted())  # type: ignore[misc]
+        # One longer job, so that the host surely dies while it runs (the load's last 0.2 s).
+        body = {**Load.BODY, "kwargs": {"seconds": 5, "steps": 5}}
+        status, submitted, _ = cluster.api("web2", "POST", "/api/v1/jobs/", body)
+        assert status == 202, submitted
+        job = submitted["id"]
+        wait_until(lambda: running_job(cluster, [job]) is not None, timeout=30)
+        _, worker = running_job(cluster, [job])  # type: ignore[misc]
         victim = worker.partition("-")[0]
         lost_at = time.time()
         cluster[victim].lose()
@@ -90,7 +97,7 @@ def test_worker_host_lost_mid_job(cluster: Cluster, schedules: list[str]) -> Non
         recovered = time.time() - lost_at
         time.sleep(AFTER)
     until = time.time() - 10  # a slot due before this has had 10 s to fire
-    ledger = check("worker", cluster, load, schedules, since, until)
+    ledger = check("worker", cluster, load, schedules, since, until, also=[job])
     with cluster.connect() as db:
         state, attempt, worker_after = db.execute(
             "select state, attempt, worker from jobs_job where id = %s", [job]
@@ -160,3 +167,86 @@ def test_postgres_restarted_under_load(cluster: Cluster, schedules: list[str]) -
         answered_503=len(errors),
         **vars(ledger),
     )
+
+
+@full_set_only
+def test_web_host_lost_mid_request(cluster: Cluster, schedules: list[str]) -> None:
+    """A web host dies (SIGKILL, link cut) with submits in flight: the client sends each again
+    with its Idempotency-Key to the other host; no submit is lost and none runs as two jobs."""
+    victim = cluster["web1"]
+    since = time.time()
+    with Load(cluster, every=0.3) as load:
+        time.sleep(WARM_UP)
+        lost_at = time.time()
+        victim.lose()
+        time.sleep(AFTER + 10)  # the ledger's window (up to 10 s before the end) holds a few slots
+    until = time.time() - 10
+    retried = [s for s in load.submits if s.at < lost_at + 1 and len(s.answers) > 1]
+    ledger = check("web", cluster, load, schedules, since, until)
+    record("web host lost", submits=len(load.submits), answered_by_the_other_host=len(retried), **vars(ledger))
+    victim.heal()
+    cluster.start_web("web1")
+    wait_until(lambda: cluster.web_answers("web1"), timeout=60, interval=0.5)
+
+
+@full_set_only
+def test_scheduler_host_frozen_then_lost(cluster: Cluster, schedules: list[str]) -> None:
+    """A scheduler host freezes (SIGSTOP, 15 s: past rq-scheduler's lock) and then dies: the other
+    scheduler fires every slot, once."""
+    victim = cluster["scheduler1"]
+    since = time.time()
+    with Load(cluster) as load:
+        time.sleep(WARM_UP)
+        victim.signal_all(signal.SIGSTOP)
+        time.sleep(15)
+        victim.lose()
+        time.sleep(AFTER)
+    until = time.time() - 10
+    ledger = check("scheduler", cluster, load, schedules, since, until)
+    with cluster.connect() as db:
+        latest = db.execute(
+            "select max(extract(epoch from fired_at - fire_at)) from jobs_schedulefire"
+            " where fire_at >= to_timestamp(%s)",
+            [since],
+        ).fetchone()[0]  # type: ignore[index]
+    record("scheduler host frozen then lost", latest_fire_s=round(float(latest), 1), **vars(ledger))
+    victim.heal()
+    cluster.start_scheduler("scheduler1")
+
+
+@full_set_only
+def test_worker_host_cut_off_from_redis_for_30_s(cluster: Cluster, schedules: list[str]) -> None:
+    """A worker host loses its routes to Redis and the sentinels for 30 s (a partition; the
+    database stays reachable), then they come back: the worker rides it out and serves again."""
+    victim = cluster["worker1"]
+    redis_hosts = [cluster[name].ip for name in ("redis-a", "redis-b", "sentinel")]
+    since = time.time()
+    with Load(cluster) as load:
+        time.sleep(WARM_UP)
+        cut_at = time.time()
+        for address in redis_hosts:
+            ip("-n", victim.ns, "route", "add", "blackhole", f"{address}/32")
+        time.sleep(30)
+        for address in redis_hosts:
+            ip("-n", victim.ns, "route", "del", "blackhole", f"{address}/32")
+        healed_at = time.time()
+        worker = cluster.worker_names["worker1"]
+        wait_until(lambda: ran_on(cluster, worker, healed_at), timeout=60, interval=0.5)
+        recovered = time.time() - healed_at
+        time.sleep(AFTER)
+    until = time.time() - 10
+    ledger = check("partition", cluster, load, schedules, since, until)
+    record(
+        "worker host cut from redis 30 s",
+        cut_s=round(healed_at - cut_at, 1),
+        back_s=round(recovered, 1),
+        **vars(ledger),
+    )
+
+
+def ran_on(cluster: Cluster, worker: str, after: float) -> bool:
+    """`worker` started a job after `after`."""
+    with cluster.connect() as db:
+        return db.execute(  # type: ignore[no-any-return]
+            "select exists(select 1 from jobs_job where worker = %s and started_at > to_timestamp(%s))", [worker, after]
+        ).fetchone()[0]  # type: ignore[index]
