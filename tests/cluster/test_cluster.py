@@ -36,6 +36,13 @@ def schedules(cluster: Cluster) -> Iterator[list[str]]:
     yield created
 
 
+@pytest.fixture(autouse=True)
+def whole_again(cluster: Cluster) -> Iterator[None]:
+    """After each fault, pass or fail, the cluster is whole again for the next one."""
+    yield
+    cluster.restore()
+
+
 def running_job(cluster: Cluster, jobs: list[str]) -> tuple[str, str] | None:
     """(job id, worker name) of a submitted job running now, if any."""
     with cluster.connect() as db:
@@ -104,9 +111,6 @@ def test_worker_host_lost_mid_job(cluster: Cluster, schedules: list[str]) -> Non
         ).fetchone()  # type: ignore[misc]
     assert (state, attempt) == ("succeeded", 2) and worker_after != worker, (state, attempt, worker_after)
     record("worker host lost", job_recovered_s=round(recovered, 1), **vars(ledger), submits=len(load.submits))
-    cluster[victim].heal()
-    replacement = cluster.start_worker(victim)
-    wait_until(lambda: replacement in cluster.workers(), timeout=60, interval=0.5)
 
 
 def test_redis_primary_killed_sentinel_promotes_the_replica(cluster: Cluster, schedules: list[str]) -> None:
@@ -129,9 +133,6 @@ def test_redis_primary_killed_sentinel_promotes_the_replica(cluster: Cluster, sc
     ledger = check("redis", cluster, load, schedules, since, until)
     assert not server_errors(load.submits), server_errors(load.submits)
     record("redis primary killed", promoted_s=round(promoted, 1), first_new_run_s=round(recovered, 1), **vars(ledger))
-    # The old primary comes back as an empty-handed replica of the new one: the pair is whole again.
-    cluster.start_redis("redis-a")
-    wait_until(cluster.sentinels_ready, timeout=60, interval=0.5)
 
 
 def test_postgres_restarted_under_load(cluster: Cluster, schedules: list[str]) -> None:
@@ -184,9 +185,6 @@ def test_web_host_lost_mid_request(cluster: Cluster, schedules: list[str]) -> No
     retried = [s for s in load.submits if s.at < lost_at + 1 and len(s.answers) > 1]
     ledger = check("web", cluster, load, schedules, since, until)
     record("web host lost", submits=len(load.submits), answered_by_the_other_host=len(retried), **vars(ledger))
-    victim.heal()
-    cluster.start_web("web1")
-    wait_until(lambda: cluster.web_answers("web1"), timeout=60, interval=0.5)
 
 
 @full_set_only
@@ -203,15 +201,7 @@ def test_scheduler_host_frozen_then_lost(cluster: Cluster, schedules: list[str])
         time.sleep(AFTER)
     until = time.time() - 10
     ledger = check("scheduler", cluster, load, schedules, since, until)
-    with cluster.connect() as db:
-        latest = db.execute(
-            "select max(extract(epoch from fired_at - fire_at)) from jobs_schedulefire"
-            " where fire_at >= to_timestamp(%s)",
-            [since],
-        ).fetchone()[0]  # type: ignore[index]
-    record("scheduler host frozen then lost", latest_fire_s=round(float(latest), 1), **vars(ledger))
-    victim.heal()
-    cluster.start_scheduler("scheduler1")
+    record("scheduler host frozen then lost", **vars(ledger))
 
 
 @full_set_only
@@ -231,7 +221,7 @@ def test_worker_host_cut_off_from_redis_for_30_s(cluster: Cluster, schedules: li
             ip("-n", victim.ns, "route", "del", "blackhole", f"{address}/32")
         healed_at = time.time()
         worker = cluster.worker_names["worker1"]
-        wait_until(lambda: ran_on(cluster, worker, healed_at), timeout=60, interval=0.5)
+        wait_until(lambda: ran_on(cluster, worker, healed_at), timeout=120, interval=0.5)
         recovered = time.time() - healed_at
         time.sleep(AFTER)
     until = time.time() - 10
