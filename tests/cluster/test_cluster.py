@@ -8,11 +8,11 @@ Sentinels, under a steady submit load and 8 schedules; one fault at a time, then
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 
-from tests.cluster.conftest import Cluster, Load, Submit, ip, record, settle
+from tests.cluster.conftest import Cluster, Ledger, Load, Submit, record, settle
 from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
@@ -71,13 +71,13 @@ def server_errors(submits: list[Submit]) -> list[tuple[int | str, dict[str, obje
     return [(status, meta) for status, meta in answers if isinstance(status, int) and status >= 500]
 
 
-def check(  # type: ignore[no-untyped-def]
-    ledger_name: str, cluster: Cluster, load: Load, schedules: list[str], since: float, until: float, also=()
-):
+def check(
+    cluster: Cluster, load: Load, schedules: list[str], since: float, until: float, also: Sequence[str] = ()
+) -> Ledger:
     """The ledger of a fault window (the load's jobs and `also`); every submit got its 202 in the end."""
     ledger = settle(cluster, [*load.accepted(), *also], schedules, since, until)
     unanswered = [s.key for s in load.submits if s.job is None]
-    assert not unanswered, f"{len(unanswered)} submits never accepted: {load.submits[0].answers}"
+    assert not unanswered, f"{len(unanswered)} submits never accepted"
     assert ledger.clean, ledger
     assert ledger.jobs >= len(load.accepted()) and ledger.slots > 0
     return ledger
@@ -104,7 +104,7 @@ def test_worker_host_lost_mid_job(cluster: Cluster, schedules: list[str]) -> Non
         recovered = time.time() - lost_at
         time.sleep(AFTER)
     until = time.time() - 10  # a slot due before this has had 10 s to fire
-    ledger = check("worker", cluster, load, schedules, since, until, also=[job])
+    ledger = check(cluster, load, schedules, since, until, also=[job])
     with cluster.connect() as db:
         state, attempt, worker_after = db.execute(
             "select state, attempt, worker from jobs_job where id = %s", [job]
@@ -130,7 +130,7 @@ def test_redis_primary_killed_sentinel_promotes_the_replica(cluster: Cluster, sc
         recovered = time.time() - killed_at
         time.sleep(AFTER)
     until = time.time() - 10  # a slot due before this has had 10 s to fire
-    ledger = check("redis", cluster, load, schedules, since, until)
+    ledger = check(cluster, load, schedules, since, until)
     assert not server_errors(load.submits), server_errors(load.submits)
     record("redis primary killed", promoted_s=round(promoted, 1), first_new_run_s=round(recovered, 1), **vars(ledger))
 
@@ -159,7 +159,7 @@ def test_postgres_restarted_under_load(cluster: Cluster, schedules: list[str]) -
     errors = server_errors(load.submits)
     for status, meta in errors:
         assert status == 503 and meta["content-type"] == "application/problem+json" and "retry-after" in meta, meta
-    ledger = check("postgres", cluster, load, schedules, since, until)
+    ledger = check(cluster, load, schedules, since, until)
     record(
         "postgres restarted",
         stopped_s=round(down, 1),
@@ -183,7 +183,7 @@ def test_web_host_lost_mid_request(cluster: Cluster, schedules: list[str]) -> No
         time.sleep(AFTER + 10)  # the ledger's window (up to 10 s before the end) holds a few slots
     until = time.time() - 10
     retried = [s for s in load.submits if s.at < lost_at + 1 and len(s.answers) > 1]
-    ledger = check("web", cluster, load, schedules, since, until)
+    ledger = check(cluster, load, schedules, since, until)
     record("web host lost", submits=len(load.submits), answered_by_the_other_host=len(retried), **vars(ledger))
 
 
@@ -200,43 +200,5 @@ def test_scheduler_host_frozen_then_lost(cluster: Cluster, schedules: list[str])
         victim.lose()
         time.sleep(AFTER)
     until = time.time() - 10
-    ledger = check("scheduler", cluster, load, schedules, since, until)
+    ledger = check(cluster, load, schedules, since, until)
     record("scheduler host frozen then lost", **vars(ledger))
-
-
-@full_set_only
-def test_worker_host_cut_off_from_redis_for_30_s(cluster: Cluster, schedules: list[str]) -> None:
-    """A worker host loses its routes to Redis and the sentinels for 30 s (a partition; the
-    database stays reachable), then they come back: the worker rides it out and serves again."""
-    victim = cluster["worker1"]
-    redis_hosts = [cluster[name].ip for name in ("redis-a", "redis-b", "sentinel")]
-    since = time.time()
-    with Load(cluster) as load:
-        time.sleep(WARM_UP)
-        cut_at = time.time()
-        for address in redis_hosts:
-            ip("-n", victim.ns, "route", "add", "blackhole", f"{address}/32")
-        time.sleep(30)
-        for address in redis_hosts:
-            ip("-n", victim.ns, "route", "del", "blackhole", f"{address}/32")
-        healed_at = time.time()
-        worker = cluster.worker_names["worker1"]
-        wait_until(lambda: ran_on(cluster, worker, healed_at), timeout=120, interval=0.5)
-        recovered = time.time() - healed_at
-        time.sleep(AFTER)
-    until = time.time() - 10
-    ledger = check("partition", cluster, load, schedules, since, until)
-    record(
-        "worker host cut from redis 30 s",
-        cut_s=round(healed_at - cut_at, 1),
-        back_s=round(recovered, 1),
-        **vars(ledger),
-    )
-
-
-def ran_on(cluster: Cluster, worker: str, after: float) -> bool:
-    """`worker` started a job after `after`."""
-    with cluster.connect() as db:
-        return db.execute(  # type: ignore[no-any-return]
-            "select exists(select 1 from jobs_job where worker = %s and started_at > to_timestamp(%s))", [worker, after]
-        ).fetchone()[0]  # type: ignore[index]
