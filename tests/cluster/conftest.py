@@ -324,7 +324,6 @@ class Cluster:
         for host in self.hosts.values():
             host.signal_all(signal.SIGCONT)
             host.heal()
-            subprocess.run()
         for name, start in starters.items():
             if not self[name].pids():
                 start(name)  # a lost Redis primary comes back as the new one's replica (Sentinel says so)
