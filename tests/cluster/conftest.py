@@ -340,6 +340,9 @@ class Cluster:
             for process in host.processes.values():
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(timeout=15)
+            # The peer first: deleting a namespace frees its links only once the kernel is done
+            # with it, which left peers on the bridge for minutes after a run here.
+            subprocess.run(["ip", "link", "del", host.peer], capture_output=True, check=False)
             subprocess.run(["ip", "netns", "del", host.ns], capture_output=True, check=False)
         subprocess.run(["ip", "link", "del", self.bridge], capture_output=True, check=False)
         logs = BASE_DIR / "var" / "cluster" / self.run  # every process's output, kept for a post-mortem
