@@ -12,7 +12,7 @@ PORT ?= 8000
 WEB_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser-deps run test check lint format typecheck schema schema-check client client-check sdk-check fuzz fuzz-smoke bench bench-smoke lock clean
+.PHONY: help install browser-deps run test cluster check lint format typecheck schema schema-check client client-check sdk-check fuzz fuzz-smoke bench bench-smoke lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ run: $(RUN_STAMP) ## Run API + worker + scheduler (+ embedded Redis without REDI
 
 test: install ## Run the whole test suite (DATABASE_URL switches it to PostgreSQL; browser tests need make browser-deps)
 	$(VENV)/bin/pytest
+
+cluster: install ## Every cluster fault (tests/cluster: hosts as network namespaces; root; ~4 min); make test runs 2 of them
+	CLUSTER_FULL=1 $(VENV)/bin/pytest -m cluster tests/cluster
 
 check: lint typecheck schema-check client-check ## Lint, format check, type check, OpenAPI and client drift checks
 

@@ -1,6 +1,7 @@
 """RFC 9457 problem+json for every error: DRF's, the domain's and Django's own 4xx/5xx."""
 
 import logging
+import sys
 from http import HTTPStatus
 from typing import Any
 
@@ -12,11 +13,15 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from jobs.errors import DomainError, FieldError, Invalid, RetryLater, Unauthenticated
+from jobs.outage import DATABASE_ERRORS
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:conveyor:problem:"
+# A request that met the database unreachable (a restart, a failover, the pool exhausted) is told
+# to come back: a PostgreSQL restart under load lasted about this long in tests/cluster.
+DATABASE_RETRY_AFTER = 5
 
 
 def problem_body(
@@ -109,7 +114,13 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonR
 
 
 def server_error(request: HttpRequest) -> JsonResponse:
-    """handler500: the traceback goes to the log, never to the client."""
+    """handler500: the traceback goes to the log, never to the client. The database being
+    unreachable passes with time: 503 `unavailable` with Retry-After instead (Django calls this
+    inside its `except`, for DRF's views and its own alike, so the error is `sys.exc_info()`'s)."""
+    if isinstance(sys.exc_info()[1], DATABASE_ERRORS):
+        response = _django_problem(request, 503, "unavailable", "the database is unavailable; retry later")
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response
     return _django_problem(request, 500, "server_error", "the server failed; the error has been logged")
 
 

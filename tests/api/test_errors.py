@@ -1,6 +1,7 @@
 """Every error is problem+json with a request id; bad bodies are refused cleanly."""
 
 import pytest
+from django.db import InterfaceError, OperationalError
 
 from accounts.services import token_create
 from tests.api.test_auth import assert_problem
@@ -15,6 +16,29 @@ def test_unknown_api_path_is_404_problem(api):
 
 def test_malformed_uuid_in_path_is_404(api):
     assert_problem(api.delete("/api/v1/auth/tokens/not-a-uuid/"), 404)
+
+
+@pytest.mark.parametrize("error", [OperationalError, InterfaceError])
+def test_the_database_unreachable_is_a_503_problem_with_retry_after(api, monkeypatch, error):
+    """As during a PostgreSQL restart (tests/cluster found 500s there): 503, never 500."""
+
+    def unreachable(*args, **kwargs):
+        raise error("terminating connection due to administrator command")
+
+    monkeypatch.setattr("api.views.jobs.job_list", unreachable)
+    api.raise_request_exception = False
+    response = api.get("/api/v1/jobs/")
+    body = assert_problem(response, 503)
+    assert body["type"].endswith(":unavailable") and response["Retry-After"] == "5"
+
+
+def test_other_server_errors_stay_500(api, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("api.views.jobs.job_list", broken)
+    api.raise_request_exception = False
+    assert_problem(api.get("/api/v1/jobs/"), 500)
 
 
 def test_method_not_allowed_is_problem(api):

@@ -1,0 +1,207 @@
+"""Conveyor on 2 web, 2 worker and 2 scheduler hosts, PostgreSQL, Redis with a replica and three
+Sentinels, under a steady submit load and 8 schedules; one fault at a time, then the ledger.
+
+`make test` runs the CI subset (a worker host lost, a Redis failover); `make cluster`
+(CLUSTER_FULL=1) adds the rest. The PostgreSQL restart is not in the subset: it found a schedule
+slot missed across the restart in 1 of 4 runs, a defect still open (docs/robustness.md).
+Figures go to var/cluster/figures.jsonl.
+"""
+
+import os
+import signal
+import time
+from collections.abc import Iterator, Sequence
+
+import pytest
+
+from tests.cluster.conftest import Cluster, Ledger, Load, Submit, record, settle
+from tests.helpers import wait_until
+
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
+
+WARM_UP = 6  # seconds of load before each fault
+AFTER = 15  # seconds of load once the cluster has recovered (the ledger window then holds a slot or more)
+full_set_only = pytest.mark.skipif(not os.environ.get("CLUSTER_FULL"), reason="in the full set only: make cluster")
+
+
+@pytest.fixture(scope="module")
+def schedules(cluster: Cluster) -> Iterator[list[str]]:
+    """6 interval schedules (every 10 s) and 2 cron ones (every minute), all active throughout."""
+    created = []
+    for n in range(8):
+        kind = {"kind": "interval", "every_seconds": 10} if n < 6 else {"kind": "cron", "cron": "* * * * *"}
+        body = {"name": f"tick-{n}", "task": "demo.sleep", "kwargs": {"seconds": 0}, **kind}
+        status, schedule, _ = cluster.api("web1", "POST", "/api/v1/schedules/", body)
+        assert status == 201, schedule
+        created.append(schedule["id"])
+    time.sleep(11)  # every interval schedule has fired once before the first window opens
+    yield created
+
+
+@pytest.fixture(autouse=True)
+def whole_again(cluster: Cluster) -> Iterator[None]:
+    """After each fault, pass or fail, the cluster is whole again for the next one."""
+    yield
+    cluster.restore()
+
+
+def running_job(cluster: Cluster, jobs: list[str]) -> tuple[str, str] | None:
+    """(job id, worker name) of a submitted job running now, if any."""
+    with cluster.connect() as db:
+        return db.execute(  # type: ignore[return-value]
+            "select id::text, worker from jobs_job where state = 'running' and id = any(%s::uuid[]) limit 1", [jobs]
+        ).fetchone()
+
+
+def ended(cluster: Cluster, job: str) -> bool:
+    with cluster.connect() as db:
+        row = db.execute("select state from jobs_job where id = %s", [job]).fetchone()
+    return row is not None and row[0] in ("succeeded", "failed", "canceled")
+
+
+def first_run_after(cluster: Cluster, load: Load, moment: float) -> bool:
+    """A job submitted after `moment` has succeeded."""
+    jobs = load.accepted(after=moment)
+    with cluster.connect() as db:
+        row = db.execute("select count(*) from jobs_job where state = 'succeeded' and id = any(%s::uuid[])", [jobs])
+        return row.fetchone()[0] > 0  # type: ignore[index]
+
+
+def server_errors(submits: list[Submit]) -> list[tuple[int | str, dict[str, object]]]:
+    """Every 5xx answer a submit got."""
+    answers = [(status, meta) for submit in submits for _, status, meta in submit.answers]
+    return [(status, meta) for status, meta in answers if isinstance(status, int) and status >= 500]
+
+
+def check(
+    cluster: Cluster, load: Load, schedules: list[str], since: float, until: float, also: Sequence[str] = ()
+) -> Ledger:
+    """The ledger of a fault window (the load's jobs and `also`); every submit got its 202 in the end."""
+    ledger = settle(cluster, [*load.accepted(), *also], schedules, since, until)
+    unanswered = [s.key for s in load.submits if s.job is None]
+    assert not unanswered, f"{len(unanswered)} submits never accepted"
+    assert ledger.clean, ledger
+    assert ledger.jobs >= len(load.accepted()) and ledger.slots > 0
+    return ledger
+
+
+def test_worker_host_lost_mid_job(cluster: Cluster, schedules: list[str]) -> None:
+    """A worker host dies (every process SIGKILLed, its link cut) while one of its jobs runs: the
+    job is failed as WorkerLost by reconcile and retried on the other host (its max_retries=1);
+    every other job and slot as if nothing happened."""
+    since = time.time()
+    with Load(cluster) as load:
+        time.sleep(WARM_UP)
+        # One longer job, so that the host surely dies while it runs (the load's last 0.2 s).
+        body = {**Load.BODY, "kwargs": {"seconds": 5, "steps": 5}}
+        status, submitted, _ = cluster.api("web2", "POST", "/api/v1/jobs/", body)
+        assert status == 202, submitted
+        job = submitted["id"]
+        wait_until(lambda: running_job(cluster, [job]) is not None, timeout=30)
+        _, worker = running_job(cluster, [job])  # type: ignore[misc]
+        victim = worker.partition("-")[0]
+        lost_at = time.time()
+        cluster[victim].lose()
+        wait_until(lambda: ended(cluster, job), timeout=60, interval=0.2)  # fails: {job}
+        recovered = time.time() - lost_at
+        time.sleep(AFTER)
+    until = time.time() - 10  # a slot due before this has had 10 s to fire
+    ledger = check(cluster, load, schedules, since, until, also=[job])
+    with cluster.connect() as db:
+        state, attempt, worker_after = db.execute(
+            "select state, attempt, worker from jobs_job where id = %s", [job]
+        ).fetchone()  # type: ignore[misc]
+    assert (state, attempt) == ("succeeded", 2) and worker_after != worker, (state, attempt, worker_after)
+    record("worker host lost", job_recovered_s=round(recovered, 1), **vars(ledger), submits=len(load.submits))
+
+
+def test_redis_primary_killed_sentinel_promotes_the_replica(cluster: Cluster, schedules: list[str]) -> None:
+    """The Redis primary is SIGKILLed: the sentinels promote the replica, every process follows it
+    (they ask the sentinels), and what the old primary had not replicated is pushed again."""
+    old, new = cluster["redis-a"], cluster["redis-b"]
+    assert cluster.master_address() == old.ip
+    since = time.time()
+    with Load(cluster) as load:
+        time.sleep(WARM_UP)
+        killed_at = time.time()
+        old.signal_all(signal.SIGKILL)
+        old.reap()
+        wait_until(lambda: cluster.master_address() == new.ip, timeout=60, interval=0.2)
+        promoted = time.time() - killed_at
+        wait_until(lambda: first_run_after(cluster, load, killed_at + promoted), timeout=60, interval=0.2)
+        recovered = time.time() - killed_at
+        time.sleep(AFTER)
+    until = time.time() - 10  # a slot due before this has had 10 s to fire
+    ledger = check(cluster, load, schedules, since, until)
+    assert not server_errors(load.submits), server_errors(load.submits)
+    record("redis primary killed", promoted_s=round(promoted, 1), first_new_run_s=round(recovered, 1), **vars(ledger))
+
+
+@full_set_only
+def test_postgres_restarted_under_load(cluster: Cluster, schedules: list[str]) -> None:
+    """PostgreSQL stops (fast shutdown) and starts again under load: submits meanwhile get 503
+    problem+json with Retry-After (never another 5xx), then 202 on retry; every job and slot as
+    the ledger wants."""
+    db = cluster["db"]
+    pid_file = cluster.workdir / "pg" / "postmaster.pid"
+    since = time.time()
+    with Load(cluster) as load:
+        time.sleep(WARM_UP)
+        stopped_at = time.time()
+        os.kill(int(pid_file.read_text().split()[0]), signal.SIGINT)  # PostgreSQL's fast shutdown
+        db.reap()
+        down = time.time() - stopped_at
+        cluster.start_postgres()
+        wait_until(cluster.database_answers, timeout=60, interval=0.2)
+        back = time.time()
+        outage = back - stopped_at
+        wait_until(lambda: first_run_after(cluster, load, back), timeout=60, interval=0.2)
+        recovered = time.time() - stopped_at
+        time.sleep(AFTER)
+    until = time.time() - 10  # a slot due before this has had 10 s to fire
+    errors = server_errors(load.submits)
+    for status, meta in errors:
+        assert status == 503 and meta["content-type"] == "application/problem+json" and "retry-after" in meta, meta
+    ledger = check(cluster, load, schedules, since, until)
+    record(
+        "postgres restarted",
+        stopped_s=round(down, 1),
+        outage_s=round(outage, 1),
+        first_new_run_s=round(recovered, 1),
+        answered_503=len(errors),
+        **vars(ledger),
+    )
+
+
+@full_set_only
+def test_web_host_lost_mid_request(cluster: Cluster, schedules: list[str]) -> None:
+    """A web host dies (SIGKILL, link cut) with submits in flight: the client sends each again
+    with its Idempotency-Key to the other host; no submit is lost and none runs as two jobs."""
+    victim = cluster["web1"]
+    since = time.time()
+    with Load(cluster, every=0.3) as load:
+        time.sleep(WARM_UP)
+        lost_at = time.time()
+        victim.lose()
+        time.sleep(AFTER + 10)  # the ledger's window (up to 10 s before the end) holds a few slots
+    until = time.time() - 10
+    retried = [s for s in load.submits if s.at < lost_at + 1 and len(s.answers) > 1]
+    ledger = check(cluster, load, schedules, since, until)
+    record("web host lost", submits=len(load.submits), answered_by_the_other_host=len(retried), **vars(ledger))
+
+
+@full_set_only
+def test_scheduler_host_frozen_then_lost(cluster: Cluster, schedules: list[str]) -> None:
+    """A scheduler host freezes (SIGSTOP, 15 s: past rq-scheduler's lock) and then dies: the other
+    scheduler fires every slot, once."""
+    victim = cluster["scheduler1"]
+    since = time.time()
+    with Load(cluster) as load:
+        time.sleep(WARM_UP)
+        victim.signal_all(signal.SIGSTOP)
+        time.sleep(15)
+        victim.lose()
+        time.sleep(AFTER)
+    until = time.time() - 10
+    ledger = check(cluster, load, schedules, since, until)
+    record("scheduler host frozen then lost", **vars(ledger))
