@@ -17,7 +17,7 @@ It samples the RSS of every process, the database's sessions (pg_stat_activity),
 clients on db 13 (CLIENT LIST), the queue depth and the jobs table, and reports errors, p99
 drift and growth between the first window after the warm-up and the last window. Exits 1 when
 a goal is missed by more than the plan's margin. `SOAK_INJECT_LEAK=1` makes the harness itself
-open (and keep) one PostgreSQL and one Redis connection per sample, to see the check go red.
+open (and keep) a PostgreSQL and a Redis connection every third of a window, to see it go red.
 Results: var/soak/soak-<plan>-<timestamp>.json; figures go into docs/robustness.md ("Soak").
 """
 
@@ -45,6 +45,7 @@ DB = "soak_conveyor"
 REDIS_DB = 13
 VAR = sv.ROOT / "var" / "soak"
 WEB_WORKERS = 2
+LEAK_MAX = 20  # connections of each kind SOAK_INJECT_LEAK=1 opens, one each a third of a window
 
 
 @dataclass(frozen=True)
@@ -208,10 +209,12 @@ class Load:
 class Sampler:
     """Every `every` seconds, in a thread: RSS of each process, sessions, clients, queue, rows."""
 
-    def __init__(self, processes: dict[str, int], every: float, leak: bool) -> None:
+    def __init__(self, processes: dict[str, int], every: float, leak_every: float, load: Load) -> None:
         self.processes = processes
+        self.load = load
         self.every = every
-        self.leak = leak
+        self.leak_every = leak_every  # 0: no leak
+        self.next_leak = 0.0
         self.leaked: list[Any] = []
         self.rows: list[dict[str, Any]] = []
         self.stop = threading.Event()
@@ -229,10 +232,20 @@ class Sampler:
                     self.rows.append(self.sample(admin, app))
                 except (psycopg.Error, redis.RedisError) as exc:
                     self.rows.append({"at": time.monotonic(), "error": f"{type(exc).__name__}: {exc}"})
+                if len(self.rows) % round(60 / self.every) == 0:  # a line a minute
+                    row = self.rows[-1]
+                    print(
+                        f"soak: {len(self.load.submits)} submits, {len(self.load.errors)} errors; "
+                        + ", ".join(f"{k} {v}" for k, v in row.items() if k not in ("at", "rss_kib")),
+                        flush=True,
+                    )
                 self.stop.wait(self.every)
 
     def sample(self, admin: psycopg.Connection[Any], app: psycopg.Connection[Any]) -> dict[str, Any]:
-        if self.leak:  # the deliberate break: connections the harness opens and never closes
+        if self.leak_every and time.monotonic() >= self.next_leak and len(self.leaked) < 2 * LEAK_MAX:
+            # The deliberate break: connections the harness opens and never closes (capped: the
+            # PostgreSQL server is shared).
+            self.next_leak = time.monotonic() + self.leak_every
             self.leaked.append(psycopg.connect(sv.pg_url(DB), connect_timeout=5))
             leaky = sv.redis_client(REDIS_DB)
             leaky.ping()
@@ -433,7 +446,7 @@ def soak(plan: Plan, leak: bool) -> dict[str, Any]:
             await asyncio.gather(*tasks, return_exceptions=True)
             return await polls
 
-        with Sampler(processes, plan.sample_every, leak) as sampler:
+        with Sampler(processes, plan.sample_every, plan.window / 3 if leak else 0, load) as sampler:
             polls = asyncio.run(everything())
         ended = stop_at
         samples = sampler.rows
