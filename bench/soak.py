@@ -27,6 +27,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import signal
 import statistics
 import sys
 import threading
@@ -526,6 +527,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="3 minutes, windows scaled down (CI)")
     args = parser.parse_args(argv)
     plan = SMOKE if args.smoke else FULL
+    # SIGTERM (a CI timeout) stops it as Ctrl-C does: every process it started is stopped.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     leak = os.environ.get("SOAK_INJECT_LEAK") == "1"
     result = soak(plan, leak)
     result["problems"] = verdict(plan, result)
