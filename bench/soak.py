@@ -219,6 +219,7 @@ class Sampler:
         self.leak_every = leak_every  # 0: no leak
         self.next_leak = 0.0
         self.leaked: list[Any] = []
+        self.backdated = 0  # jobs backdated past JOB_RETENTION_DAYS: only retention removes them
         self.rows: list[dict[str, Any]] = []
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.loop, daemon=True)
@@ -254,10 +255,10 @@ class Sampler:
             leaky.ping()
             self.leaked.append(leaky)
         # Backdate what finished over 10 s ago past JOB_RETENTION_DAYS, for the retention pass.
-        app.execute(
+        self.backdated += app.execute(
             "UPDATE jobs_job SET ended_at = ended_at - interval '2 days' "
             "WHERE ended_at > now() - interval '1 day' AND ended_at < now() - interval '10 seconds'"
-        )
+        ).rowcount
         row = app.execute(
             "SELECT count(*), count(*) FILTER (WHERE ended_at < now() - interval '1 day'), "
             "count(*) FILTER (WHERE state = 'failed') FROM jobs_job"
@@ -453,6 +454,7 @@ def soak(plan: Plan, leak: bool) -> dict[str, Any]:
             polls = asyncio.run(everything())
         ended = stop_at
         samples = sampler.rows
+        backdated = sampler.backdated
         runs = {s["name"]: s["run_count"] for s in api.call("GET", "/api/v1/schedules/?page_size=50")[0]["results"]}
         armed_for = time.monotonic() - armed
         api.close()
@@ -464,7 +466,6 @@ def soak(plan: Plan, leak: bool) -> dict[str, Any]:
     for text in polls["error_samples"]:
         load.error(f"idle long-poll: {text}")
     last_sample = samples[-1] if samples else {}
-    submitted = len(load.submits) + load.followed + load.streamed + sum(runs.values()) + int(burst["requests"])
     first = (started + plan.warmup, started + plan.warmup + plan.window)
     last = (ended - plan.window, ended)
     return {
@@ -489,7 +490,7 @@ def soak(plan: Plan, leak: bool) -> dict[str, Any]:
             for s in SCHEDULES
         },
         "jobs": {"failed": last_sample.get("jobs_failed", 0), "rows_at_end": last_sample.get("jobs_rows", 0)},
-        "retention": {"deleted": max(0, submitted - last_sample.get("jobs_rows", submitted))},
+        "retention": {"deleted": backdated - last_sample.get("jobs_awaiting_retention", 0)},
         "windows": window_stats(load, samples, first, last),
     }
 
