@@ -12,7 +12,7 @@ PORT ?= 8000
 WEB_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser-deps run test cluster check lint format typecheck schema schema-check client client-check sdk-check fuzz fuzz-smoke bench bench-smoke lock clean
+.PHONY: help install browser-deps run test cluster check lint format typecheck schema schema-check client client-check sdk-check fuzz fuzz-smoke bench bench-smoke soak soak-smoke lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -111,6 +111,12 @@ bench: $(BENCH_STAMP) ## Benchmarks against local PostgreSQL + Redis (< 15 min);
 
 bench-smoke: $(BENCH_STAMP) ## Every benchmark scenario, tiny (~1 min, 4 at most; CI runs it so the harness cannot rot)
 	$(PY) -m bench --smoke
+
+soak: install ## The soak: the full stack for 30 min at half of P1's capacity, on local PostgreSQL + Redis db 13
+	$(PY) -m bench.soak
+
+soak-smoke: install ## The soak for 3 minutes (CI runs it); fails when a goal is clearly missed
+	$(PY) -m bench.soak --smoke
 
 lock: ## Re-resolve constraints.txt from pyproject.toml in a scratch venv
 	rm -rf var/lockenv && $(PYTHON) -m venv var/lockenv
