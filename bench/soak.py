@@ -368,7 +368,9 @@ def verdict(plan: Plan, result: dict[str, Any]) -> list[str]:
         problems.append(f"{result['jobs']['failed']} jobs failed")
     if not result["retention"]["deleted"]:
         problems.append("the retention pass deleted nothing")
-    if result["windows"]["submits_per_s"]["last"] < 0.8 * result["rate"]:
+    # Whether the load was applied at all, not a goal: the capacity burst runs with an idle
+    # worker, and on 2 cores the worker's growing backlog takes CPU from the web processes.
+    if result["windows"]["submits_per_s"]["last"] < 0.5 * result["rate"]:
         problems.append(f"the load fell behind: {result['windows']['submits_per_s']['last']}/s of {result['rate']}/s")
     return problems
 
