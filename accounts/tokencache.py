@@ -88,13 +88,13 @@ def _drop(message: str) -> None:
 
 
 def _listen_once() -> None:
-    if _listener:
+    if _listener and _listener[0].is_alive():
         return
     with _start:
-        if not _listener:
+        if not (_listener and _listener[0].is_alive()):
             thread = threading.Thread(target=_listen, name="token-notices", daemon=True)
             thread.start()
-            _listener.append(thread)
+            _listener[:] = [thread]
 
 
 def _listen() -> None:
@@ -110,8 +110,8 @@ def _listen() -> None:
                         _subscribed.set()
                     elif message["type"] == "message":
                         _drop(message["data"].decode())
-        except (RedisError, OSError) as exc:
-            logger.warning("tokens.notices_disconnected", extra={"error": str(exc)})
+        except Exception as exc:  # noqa: BLE001 - the listener must outlive anything, or nothing is cached again
+            logger.warning("tokens.notices_disconnected", extra={"error": repr(exc)})
         finally:
             _subscribed.clear()
             _drop(EVERYTHING)  # a notice may have been missed

@@ -65,3 +65,22 @@ def test_a_cached_token_expires_with_the_cache(api, settings):
     settings.TOKEN_CACHE_SECONDS = 0.01
     time.sleep(0.02)
     assert_problem(api.get("/api/v1/me/"), 401)
+
+
+def test_the_listener_outlives_an_unexpected_error(api, redis, monkeypatch):
+    """Whatever breaks the subscription (here not a RedisError), caching resumes once it is back."""
+    cached(api)
+
+    class Broken:
+        def pubsub(self):  # type: ignore[no-untyped-def]
+            raise RuntimeError("not a Redis error")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(dispatch, "redis_connection", Broken)
+        redis.client_kill_filter(_type="pubsub")  # the listener reconnects, and meets the RuntimeError
+        deadline = time.monotonic() + 5
+        while tokencache._subscribed.is_set() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not tokencache._subscribed.is_set()
+        time.sleep(tokencache.RETRY_SECONDS * 2.5)
+    assert cached(api)
