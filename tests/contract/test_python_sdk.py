@@ -3,15 +3,11 @@ openapi/openapi.yaml by `make client`; `make client-check` fails when it is stal
 service through every operation of the schema, with at least one 4xx per tag, and a strict
 OpenAPI 3.1 validator (openapi-core) checks every response it sees against the committed schema."""
 
-import re
 import time
-from collections.abc import Iterator
 from typing import Any
 from uuid import UUID, uuid4
 
-import httpx
 import pytest
-import yaml
 from conveyor_client.api_client import AuthenticatedClient, Client, models
 from conveyor_client.api_client.api.audit import audit_events_list, audit_history
 from conveyor_client.api_client.api.auth import (
@@ -58,43 +54,9 @@ from conveyor_client.api_client.api.workers import workers_list
 from conveyor_client.api_client.models import JobStateEnum, JobSubmitInput, TaskEnum, TokenCreateInput
 from conveyor_client.api_client.types import UNSET
 
-from tests.contract.fuzz import live_service
-from tests.contract.strict import SCHEMA, validate_httpx_response
+from tests.contract.strict import Seen
 
 BASIC = {"Authorization": "Basic ZnV6emVyOmZ1enotcGFzc3dvcmQtMQ=="}  # live_service()'s staff user
-
-
-class Seen:
-    """Every response the clients receive: its operation, its status, and whether the strict
-    validator refused it (as an httpx response hook, so no call can skip it)."""
-
-    def __init__(self) -> None:
-        schema = yaml.safe_load(SCHEMA.read_text())
-        self.operations: dict[str, str] = {}  # operationId -> tag
-        self.routes: list[tuple[str, re.Pattern[str], str]] = []
-        for path, item in schema["paths"].items():
-            for method, operation in item.items():
-                self.operations[operation["operationId"]] = operation["tags"][0]
-                pattern = re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$")
-                self.routes.append((method.upper(), pattern, operation["operationId"]))
-        self.routes.sort(key=lambda route: route[1].pattern.count("[^/]+"))  # literal segments first
-        self.statuses: dict[str, set[int]] = {}
-        self.invalid: list[str] = []
-
-    def __call__(self, response: httpx.Response) -> None:
-        request, path = response.request, response.request.url.path
-        operation = next(op for method, route, op in self.routes if method == request.method and route.match(path))
-        self.statuses.setdefault(operation, set()).add(response.status_code)
-        try:
-            validate_httpx_response(response)
-        except Exception as error:  # every refusal is reported at the end, not just the first
-            self.invalid.append(f"{request.method} {path} {response.status_code}: {error!r} {error.__cause__!r}"[:2000])
-
-
-@pytest.fixture(scope="module")
-def service() -> Iterator[tuple[str, dict[str, str]]]:
-    with live_service() as started:
-        yield started
 
 
 # Starting the service and ~80 calls, jobs run by a real worker: about a minute on an idle 2-core
@@ -121,10 +83,7 @@ def test_the_generated_client_calls_every_operation_and_every_response_is_in_the
     _schedules(staff)
     _operations_and_audit(staff, plain, job_id)
 
-    assert not seen.invalid, "\n".join(seen.invalid)
-    assert not sorted(set(seen.operations) - set(seen.statuses)), "operations the scenario never called"
-    refused = {seen.operations[op] for op, statuses in seen.statuses.items() if any(400 <= s < 500 for s in statuses)}
-    assert not sorted(set(seen.operations.values()) - refused), "tags without a 4xx"
+    seen.assert_complete()
 
 
 def _auth(base: str, hooks: dict[str, Any], anonymous: Client) -> None:
