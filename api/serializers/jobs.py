@@ -13,7 +13,9 @@ from api.serializers.common import AwareDateTimeField, QueryInput, StrictInput, 
 from jobs.models import Job, JobState
 from jobs.services import BATCH_MAX
 
-LABEL_KEY = re.compile(r"^[A-Za-z](?:[A-Za-z0-9.-]|_(?!_)){0,62}$")
+LABEL_KEY = re.compile(r"^[A-Za-z](?:[A-Za-z0-9.-]|_(?!_)){0,62}$")  # no "__": Django's lookup separator
+LABELS_MAX = 20
+LABEL_VALUE_MAX = 256
 MAX_DELAY_SECONDS = 366 * 24 * 3600
 
 
@@ -34,11 +36,31 @@ class TaskOutput(serializers.Serializer):
 
 
 def _validate_labels(value: dict[str, str]) -> None:
-    if len(value) > 20:
-        raise serializers.ValidationError("at most 20 labels")
+    if len(value) > LABELS_MAX:
+        raise serializers.ValidationError(f"at most {LABELS_MAX} labels")
     for key in value:
-        if not LABEL_KEY.match(key):
+        # fullmatch: Python's $ also matches before a final newline, JSON Schema's (ECMA 262) does not.
+        if not LABEL_KEY.fullmatch(key):
             raise serializers.ValidationError(f"label key {key!r} must match {LABEL_KEY.pattern}")
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "maxProperties": LABELS_MAX,
+        "propertyNames": {"pattern": LABEL_KEY.pattern},
+        "additionalProperties": {"type": "string", "maxLength": LABEL_VALUE_MAX},
+    }
+)
+class LabelsField(serializers.DictField):
+    """Labels as a client sends them: the schema states every rule `_validate_labels` checks."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            child=serializers.CharField(max_length=LABEL_VALUE_MAX, allow_blank=True),
+            validators=[_validate_labels],
+            **kwargs,
+        )
 
 
 class JobSubmitInput(StrictInput):
@@ -54,12 +76,7 @@ class JobSubmitInput(StrictInput):
         child=serializers.IntegerField(min_value=0, max_value=24 * 3600), required=False, max_length=20
     )
     depends_on = serializers.ListField(child=serializers.UUIDField(), required=False, default=list, max_length=100)
-    labels = serializers.DictField(
-        child=serializers.CharField(max_length=256, allow_blank=True),
-        required=False,
-        default=dict,
-        validators=[_validate_labels],
-    )
+    labels = LabelsField(required=False, default=dict)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "run_at" in attrs and "delay_seconds" in attrs:
@@ -189,8 +206,9 @@ class JobListQuery(QueryInput):
     task = serializers.CharField(required=False, allow_blank=True, max_length=100)
     queue = serializers.CharField(required=False, allow_blank=True, max_length=50)
     label = serializers.ListField(  # type: ignore[assignment]  # a field, not Field.label: DRF pops it
-        child=serializers.RegexField(r"^[^:]+:.*$", max_length=300),
+        child=serializers.RegexField(LABEL_KEY.pattern.removesuffix("$") + ":", max_length=300),
         required=False,
+        max_length=LABELS_MAX,
         help_text="key:value; repeat to require several labels",
     )
     schedule = serializers.UUIDField(required=False)
@@ -198,7 +216,7 @@ class JobListQuery(QueryInput):
     created_before = AwareDateTimeField(required=False)
 
     def validate_label(self, value: list[str]) -> dict[str, str]:
-        pairs = dict(item.split(":", 1) for item in value)
+        pairs = dict(item.split(":", 1) for item in value)  # the pattern holds a key, its value may hold ":"
         _validate_labels(pairs)
         return pairs
 

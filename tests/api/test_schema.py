@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from drf_spectacular.generators import SchemaGenerator
+from jsonschema import Draft202012Validator
 
 from api.pagination import MAX_PAGE_SIZE
 from jobs.registry import all_tasks
@@ -134,3 +135,43 @@ def test_every_page_has_next_and_previous_present_and_nullable(schema):
 
 def test_request_components_carry_no_request_suffix(schema):
     assert not [name for name in schema["components"]["schemas"] if name.endswith("InputRequest")]
+
+
+LABELS = [
+    {"team": "a"},
+    {"a.b-c_d_": ""},
+    {f"k{i}": "v" for i in range(20)},
+    {f"k{i}": "v" for i in range(21)},
+    {"a__b": "x"},
+    {"__x": "y"},
+    {"1a": "x"},
+    {"": "x"},
+    {"a:b": "x"},
+    {"a" * 63: "x"},
+    {"a" * 64: "x"},
+    {"x": "v" * 256},
+    {"x": "v" * 257},
+]
+
+
+@pytest.mark.parametrize("labels", LABELS, ids=range(len(LABELS)))
+def test_the_schema_refuses_exactly_the_labels_the_server_refuses(schema, api, labels):
+    rule = schema["components"]["schemas"]["JobSubmitInput"]["properties"]["labels"]
+    body = {"task": "demo.sleep", "kwargs": {"seconds": 0}, "delay_seconds": 60, "labels": labels}
+    status = api.post("/api/v1/jobs/", body, format="json").status_code
+    assert status == (202 if Draft202012Validator(rule).is_valid(labels) else 400)
+
+
+@pytest.mark.parametrize(
+    "labels", [["team:a"], ["team:a:b"], ["team"], ["a__b:x"], ["1a:x"], [f"k{i}:v" for i in range(21)]]
+)
+def test_the_schema_refuses_exactly_the_label_filters_the_server_refuses(schema, api, labels):
+    (rule,) = [p["schema"] for p in _operations(schema)["jobs_list"]["parameters"] if p["name"] == "label"]
+    status = api.get("/api/v1/jobs/", {"label": labels}).status_code
+    assert status == (200 if Draft202012Validator(rule).is_valid(labels) else 400)
+
+
+def test_a_label_key_with_a_final_newline_is_refused(api):
+    # JSON Schema's $ (ECMA 262) does not match before a final newline, so the server's must not.
+    body = {"task": "demo.sleep", "kwargs": {"seconds": 0}, "labels": {"team\n": "a"}}
+    assert api.post("/api/v1/jobs/", body, format="json").status_code == 400
