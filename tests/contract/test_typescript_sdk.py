@@ -41,7 +41,7 @@ def _response(exchange: dict[str, Any]) -> httpx.Response:
 # Starting the service (~15 s) and ~90 calls, jobs run by a real worker: under a minute on an idle
 # 2-core machine, more while it is shared.
 @pytest.mark.timeout(360)
-def test_the_typescript_client_calls_every_operation_and_every_response_is_in_the_schema(service, scenario, tmp_path):
+def test_the_typescript_client_calls_every_operation_and_every_response_is_in_the_schema(scenario, service, tmp_path):
     base, tokens = service
     exchanges = tmp_path / "exchanges.json"
     env = {
