@@ -547,36 +547,35 @@ EXTRA_RUNS_SQL = RUNS_SQL + " and not exists (select 1 from jobs_schedulefire f 
 PHANTOMS_SQL = (
     "select id::text from jobs_job where schedule_id is null and created_at >= %s and not id = any(%s::uuid[])"
 )
+PERIODS_SQL = "select id::text, coalesce(every_seconds, 60) from jobs_schedule where id = any(%s::uuid[])"
 FIRES_SQL = """
-select f.schedule_id::text, coalesce(s.every_seconds, 60), extract(epoch from f.fire_at),
-       extract(epoch from f.fired_at - f.fire_at)
-from jobs_schedulefire f join jobs_schedule s on s.id = f.schedule_id
+select f.schedule_id::text, extract(epoch from f.fire_at), extract(epoch from f.fired_at - f.fire_at)
+from jobs_schedulefire f
 where f.schedule_id = any(%s::uuid[]) and f.fire_at >= %s and f.fire_at < %s order by 1, 3
 """
 
 
 @dataclass(frozen=True)
 class Fire:
-    """One fire row as the ledger reads it: its schedule, the schedule's period, the slot's due
-    time and how late it fired (seconds)."""
+    """One fire row as the ledger reads it: its schedule, the slot's due time (epoch seconds)
+    and how late it fired (seconds)."""
 
     schedule: str
-    period: float
     at: float
     late: float
 
 
-def missed_slots(schedules: list[str], fires: list[Fire], since: float, until: float) -> list[str]:
-    """The slots of `schedules`' grids due in [since, until) that no fire covers: a gap longer
-    than a period between two fires, or between a window's end and the fire nearest it.
+def missed_slots(periods: dict[str, float], fires: list[Fire], since: float, until: float) -> list[str]:
+    """The slots due in [since, until) that no fire covers, of the schedules `periods` gives the
+    period of: a gap longer than a period between two fires, or between a window's end and the
+    fire nearest it (a schedule that never fired misses every slot of the window).
 
     The window is exact to the microsecond: a fire due just before `until` counts (a window
     cut to whole seconds dropped it, and the gap it left read as a slot never fired).
     """
     missed = []
-    for schedule in schedules:
+    for schedule, period in periods.items():
         slots = [fire for fire in fires if fire.schedule == schedule and since <= fire.at < until]
-        period = slots[0].period if slots else 60.0
         times = [since, *sorted(fire.at for fire in slots), until]
         for earlier, later in itertools.pairwise(times):
             if later - earlier > period + 0.5:  # a grid point between two fires (or the window's ends)
@@ -595,7 +594,8 @@ def ledger_of(cluster: Cluster, jobs: list[str], schedules: list[str], since: fl
     start, end = (datetime.fromtimestamp(t, UTC) for t in (since, until))
     with cluster.connect() as db:
         fire_rows = db.execute(FIRES_SQL, [schedules, start, end]).fetchall()
-        fires = [Fire(schedule, float(period), float(at), float(late)) for schedule, period, at, late in fire_rows]
+        fires = [Fire(schedule, float(at), float(late)) for schedule, at, late in fire_rows]
+        periods = {schedule: float(period) for schedule, period in db.execute(PERIODS_SQL, [schedules]).fetchall()}
         runs = [row[0] for row in db.execute(RUNS_SQL, [schedules, start, end]).fetchall()]
         rows = db.execute(JOBS_SQL, [[*jobs, *runs]]).fetchall()
         ledger_extra = [row[0] for row in db.execute(EXTRA_RUNS_SQL, [schedules, start, end]).fetchall()]
@@ -613,7 +613,7 @@ def ledger_of(cluster: Cluster, jobs: list[str], schedules: list[str], since: fl
         if attempt != starts or starts > max_retries + 1:
             ledger.ran_twice.append(f"{job} attempt {attempt}, {starts} starts")
     ledger.latest_fire_s = round(max((fire.late for fire in fires), default=0.0), 1)
-    ledger.missed_slots = missed_slots(schedules, fires, since, until)
+    ledger.missed_slots = missed_slots(periods, fires, since, until)
     return ledger
 
 
