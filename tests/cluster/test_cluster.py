@@ -4,7 +4,8 @@ Sentinels, under a steady submit load and 8 schedules; one fault at a time, then
 `make test` runs the CI subset (a worker host lost, a Redis failover); `make cluster`
 (CLUSTER_FULL=1) adds the rest. The PostgreSQL restart is not in the subset: in 1 of 6 runs a
 submit retried after its 503 got 409 "still in progress" until the client gave up (its
-Idempotency-Key claim outlived the failed request), a defect still open (docs/robustness.md).
+Idempotency-Key claim outlived the failed request); fixed since, but not yet through enough
+restarts to call it reliable (docs/robustness.md).
 Figures go to var/cluster/figures.jsonl.
 """
 
