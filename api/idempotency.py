@@ -1,5 +1,6 @@
 """The Idempotency-Key header for creating POSTs (submit, batch, retry, schedule create...)."""
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -7,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -15,6 +16,8 @@ from rest_framework.response import Response
 
 from jobs.errors import Invalid
 from jobs.idempotency import idempotency_begin, idempotency_finish, idempotency_release
+from jobs.models import IdempotencyRecord
+from jobs.outage import DATABASE_ERRORS
 
 KEY_MAX_LENGTH = 200
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -58,8 +61,20 @@ def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
                 else:
                     idempotency_release(record)
         except BaseException:
-            idempotency_release(record)
+            _release(record)
             raise
         return response
 
     return wrapper
+
+
+def _release(record: IdempotencyRecord) -> None:
+    """Free the key of a request that failed. When the database broke this request's connection
+    (a restart, a failover), the release fails on it too: try once more on a fresh connection,
+    or the claim would answer every retry 409 "in progress" until IN_FLIGHT_TIMEOUT."""
+    try:
+        idempotency_release(record)
+    except DATABASE_ERRORS:
+        connection.close()
+        with contextlib.suppress(DatabaseError):
+            idempotency_release(record)

@@ -10,10 +10,13 @@ succeeding, every UNSERVED_CHECK_EVERY seconds the one for queues with jobs wait
 worker (jobs.monitoring.unserved_queues), and every RETENTION_EVERY_SECONDS (a setting) one
 retention batch (jobs.retention).
 
-An outage of Redis or the database does not end the process: the loop waits it out
-(jobs.outage) and goes on; reconcile then waits for workers to vouch for themselves again.
+An outage of Redis or the database does not end the process: the loop releases the lock (so
+another scheduler can fire meanwhile), waits the outage out (jobs.outage) and goes on; slots whose
+fire failed are armed again at once, so the next pass fires them. Reconcile then waits for
+workers to vouch for themselves again.
 """
 
+import contextlib
 import logging
 import math
 import os
@@ -46,6 +49,8 @@ ALERT_EVERY = 300.0
 UNSERVED_CHECK_EVERY = 30.0  # seconds between checks for queues with waiting jobs and no worker
 FIRE_BATCH = 500  # slots per transaction
 TICK_DELAY = 0.005  # seconds after the whole multiple of the interval
+# Delete the lock only if it still holds this process's pid: it may have expired and been taken.
+RELEASE_LOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 
 
 def _slot_time(job: Any) -> datetime | None:
@@ -82,6 +87,9 @@ class ConveyorScheduler(Scheduler):  # type: ignore[misc]
                         self.heartbeat()
                         self.remove_lock()
                 except OUTAGE_ERRORS as exc:
+                    # Let another scheduler (or this one, once the stores answer) fire now
+                    # rather than when the lock expires (interval + LOCK_GRACE seconds).
+                    self.release_lock()
                     self.outage.ride_out(exc)
                     # Workers could not renew their liveness keys meanwhile: give those still
                     # alive time to vouch again before reconcile fails their jobs as orphans.
@@ -104,6 +112,15 @@ class ConveyorScheduler(Scheduler):  # type: ignore[misc]
         )
         return self._lock_acquired
 
+    def release_lock(self) -> None:
+        """Delete the lock if this process still holds it (best effort: Redis may be the store
+        that is down, and then the lock expires)."""
+        if not self._lock_acquired:
+            return
+        self._lock_acquired = False
+        with contextlib.suppress(RedisError):
+            self.connection.eval(RELEASE_LOCK, 1, self.scheduler_lock_key, os.getpid())
+
     def get_jobs_to_queue(self, with_times: bool = False) -> list[Any]:
         """The due entries, read in one round trip (rq-scheduler reads them one at a time).
 
@@ -125,6 +142,15 @@ class ConveyorScheduler(Scheduler):  # type: ignore[misc]
                 ready.append(job)
         return ready
 
+    def _put_back(self, fires: list[Any]) -> None:
+        """Arm again the slots a failed fire took out, so the next pass fires them (a slot that
+        did fire is then stale, and its schedule re-armed from the database). A slot armed
+        meanwhile is left alone; if Redis is down too, the re-arm pass restores them."""
+        with contextlib.suppress(RedisError):
+            scores = {job.id: to_unix(slot) for job in fires if (slot := _slot_time(job)) is not None}
+            if scores:
+                self.connection.zadd(self.scheduled_jobs_key, scores, nx=True)
+
     def enqueue_jobs(self) -> list[Any]:
         close_old_connections()
         try:
@@ -138,9 +164,13 @@ class ConveyorScheduler(Scheduler):  # type: ignore[misc]
                 # this process dies in between, the re-arm pass restores the slots and the fire
                 # rows dedupe.
                 self.connection.zrem(self.scheduled_jobs_key, *(job.id for job in fires))
-                with attribute(channel="schedule"):
-                    for chunk in batched(fires, FIRE_BATCH, strict=False):
-                        schedule_fire_many([tuple(job.args) for job in chunk])
+                try:
+                    with attribute(channel="schedule"):
+                        for chunk in batched(fires, FIRE_BATCH, strict=False):
+                            schedule_fire_many([tuple(job.args) for job in chunk])
+                except (DatabaseError, RedisError):
+                    self._put_back(fires)
+                    raise
             with attribute(channel="system", reason="scheduler pass"):
                 dispatch_due()
                 if time.monotonic() >= self._reconcile_at:

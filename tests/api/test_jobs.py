@@ -6,11 +6,12 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from jobs import dispatch, registry
+from jobs.idempotency import idempotency_release
 from jobs.models import Job
 from jobs.runtime import PermanentFailure
 from jobs.services import JobSpec, job_submit
@@ -424,6 +425,32 @@ def test_failed_request_does_not_burn_the_key(api):
     key = {"HTTP_IDEMPOTENCY_KEY": "k1"}
     assert_problem(submit(api, {"task": "nope"}, **key), 400)
     assert submit(api, SLEEP, **key).status_code == 202
+    assert Job.objects.count() == 1
+
+
+def test_a_submit_that_met_the_database_down_leaves_its_key_free(api, monkeypatch):
+    """The database restarts under a submit with an Idempotency-Key: the request answers 503, and
+    freeing its key fails on the connection the restart broke (tests/cluster saw it). The key
+    is freed on a fresh connection, so the retry is a new attempt, not a 409 for minutes."""
+    key = {"HTTP_IDEMPOTENCY_KEY": "k2"}
+    releases: list[object] = []
+
+    def restarted(*args, **kwargs):
+        raise OperationalError("terminating connection due to administrator command")
+
+    def release(record):
+        releases.append(record)
+        if len(releases) == 1:  # on the connection the restart broke
+            raise OperationalError("the connection is lost")
+        idempotency_release(record)
+
+    monkeypatch.setattr("api.views.jobs.job_submit", restarted)
+    monkeypatch.setattr("api.idempotency.idempotency_release", release)
+    api.raise_request_exception = False
+    assert_problem(submit(api, SLEEP, **key), 503)
+    monkeypatch.setattr("api.views.jobs.job_submit", job_submit)
+    retried = submit(api, SLEEP, **key)
+    assert retried.status_code == 202 and "Idempotent-Replayed" not in retried
     assert Job.objects.count() == 1
 
 

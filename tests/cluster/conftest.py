@@ -31,6 +31,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +144,16 @@ class Host:
 
     def heal(self) -> None:
         ip("-n", self.ns, "link", "set", self.link, "up")
+
+    @contextlib.contextmanager
+    def deaf_to(self, other: "Host") -> Iterator[None]:
+        """Nothing this host sends reaches `other` (a blackhole route), while `other` still
+        reaches it: a request arrives and is handled, its answer is lost."""
+        ip("-n", self.ns, "route", "add", "blackhole", f"{other.ip}/32")
+        try:
+            yield
+        finally:
+            ip("-n", self.ns, "route", "del", "blackhole", f"{other.ip}/32")
 
     @contextlib.contextmanager
     def entered(self) -> Iterator[None]:
@@ -275,7 +286,8 @@ class Cluster:
         return {worker["name"] for worker in self.api("web1", "GET", "/api/v1/workers/")[1]}
 
     def start_scheduler(self, name: str) -> None:
-        self[name].start("scheduler", sys.executable, "manage.py", "conveyor_scheduler", env=self.env())
+        # INFO: every fire is logged (schedule.fired), for a post-mortem of a slot the ledger misses.
+        self[name].start("scheduler", sys.executable, "manage.py", "conveyor_scheduler", env=self.env(LOG_LEVEL="INFO"))
 
     def up(self) -> None:
         """Start every process and return once the cluster serves (call from the client host)."""
@@ -364,6 +376,10 @@ class Cluster:
 
     def sentinel(self, port: int = SENTINEL_PORTS[0]) -> redis.Redis:
         return redis.Redis(self["sentinel"].ip, port, socket_timeout=2, decode_responses=True)
+
+    def redis(self) -> redis.Redis:
+        """A client of the Redis master the sentinels name now (database 0, Conveyor's)."""
+        return redis.Redis(self.master_address(), 6379, socket_timeout=2)
 
     def master_address(self) -> str | None:
         """The master's address as the sentinels agree on it (None while they disagree or fail)."""
@@ -531,11 +547,40 @@ EXTRA_RUNS_SQL = RUNS_SQL + " and not exists (select 1 from jobs_schedulefire f 
 PHANTOMS_SQL = (
     "select id::text from jobs_job where schedule_id is null and created_at >= %s and not id = any(%s::uuid[])"
 )
+PERIODS_SQL = "select id::text, coalesce(every_seconds, 60) from jobs_schedule where id = any(%s::uuid[])"
 FIRES_SQL = """
-select f.schedule_id::text, coalesce(s.every_seconds, 60), f.fire_at, extract(epoch from f.fired_at - f.fire_at)
-from jobs_schedulefire f join jobs_schedule s on s.id = f.schedule_id
+select f.schedule_id::text, extract(epoch from f.fire_at), extract(epoch from f.fired_at - f.fire_at)
+from jobs_schedulefire f
 where f.schedule_id = any(%s::uuid[]) and f.fire_at >= %s and f.fire_at < %s order by 1, 3
 """
+
+
+@dataclass(frozen=True)
+class Fire:
+    """One fire row as the ledger reads it: its schedule, the slot's due time (epoch seconds)
+    and how late it fired (seconds)."""
+
+    schedule: str
+    at: float
+    late: float
+
+
+def missed_slots(periods: dict[str, float], fires: list[Fire], since: float, until: float) -> list[str]:
+    """The slots due in [since, until) that no fire covers, of the schedules `periods` gives the
+    period of: a gap longer than a period between two fires, or between a window's end and the
+    fire nearest it (a schedule that never fired misses every slot of the window).
+
+    The window is exact to the microsecond: a fire due just before `until` counts (a window
+    cut to whole seconds dropped it, and the gap it left read as a slot never fired).
+    """
+    missed = []
+    for schedule, period in periods.items():
+        slots = [fire for fire in fires if fire.schedule == schedule and since <= fire.at < until]
+        times = [since, *sorted(fire.at for fire in slots), until]
+        for earlier, later in itertools.pairwise(times):
+            if later - earlier > period + 0.5:  # a grid point between two fires (or the window's ends)
+                missed.append(f"{schedule} after {earlier:.3f}")
+    return missed
 
 
 def ledger_of(cluster: Cluster, jobs: list[str], schedules: list[str], since: float, until: float) -> Ledger:
@@ -546,9 +591,11 @@ def ledger_of(cluster: Cluster, jobs: list[str], schedules: list[str], since: fl
     fire, and every job must end `succeeded`, or `failed` with WorkerLost after its last attempt,
     with as many recorded starts as attempts.
     """
-    start, end = (time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(t)) for t in (since, until))
+    start, end = (datetime.fromtimestamp(t, UTC) for t in (since, until))
     with cluster.connect() as db:
-        fires = db.execute(FIRES_SQL, [schedules, start, end]).fetchall()
+        fire_rows = db.execute(FIRES_SQL, [schedules, start, end]).fetchall()
+        fires = [Fire(schedule, float(at), float(late)) for schedule, at, late in fire_rows]
+        periods = {schedule: float(period) for schedule, period in db.execute(PERIODS_SQL, [schedules]).fetchall()}
         runs = [row[0] for row in db.execute(RUNS_SQL, [schedules, start, end]).fetchall()]
         rows = db.execute(JOBS_SQL, [[*jobs, *runs]]).fetchall()
         ledger_extra = [row[0] for row in db.execute(EXTRA_RUNS_SQL, [schedules, start, end]).fetchall()]
@@ -565,17 +612,8 @@ def ledger_of(cluster: Cluster, jobs: list[str], schedules: list[str], since: fl
             ledger.other_ends.append(f"{job} {state} {error}")
         if attempt != starts or starts > max_retries + 1:
             ledger.ran_twice.append(f"{job} attempt {attempt}, {starts} starts")
-    by_schedule: dict[str, list[tuple[int, Any]]] = {}
-    ledger.latest_fire_s = round(max((float(late) for *_, late in fires), default=0.0), 1)
-    for schedule, period, fire_at, _ in fires:
-        by_schedule.setdefault(schedule, []).append((period, fire_at))
-    for schedule in schedules:
-        slots = by_schedule.get(schedule, [])
-        period = slots[0][0] if slots else 60
-        times = [since, *(fire_at.timestamp() for _, fire_at in slots), until]
-        for earlier, later in itertools.pairwise(times):
-            if later - earlier > period + 0.5:  # a grid point between two fires (or the window's ends)
-                ledger.missed_slots.append(f"{schedule} after {earlier:.0f}")
+    ledger.latest_fire_s = round(max((fire.late for fire in fires), default=0.0), 1)
+    ledger.missed_slots = missed_slots(periods, fires, since, until)
     return ledger
 
 

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import Error, connection
+from django.db import Error, OperationalError, connection
 from django.db.models import Count
 from django.utils import timezone
 
 from config import redis_server
 from jobs import dispatch, reconcile, schedules
+from jobs import scheduler as scheduler_module
 from jobs.models import TERMINAL_STATES, Job, Schedule, ScheduleFire
 from jobs.scheduler import ConveyorScheduler
 from tests.conftest import client_for, run_worker, subprocess_env
@@ -283,6 +284,34 @@ def test_two_schedulers_firing_one_slot_together_make_one_job(api, monkeypatch):
     assert ScheduleFire.objects.filter(schedule=schedule).count() == 1
     assert Job.objects.filter(schedule=schedule).count() == 1
     assert Schedule.objects.get(pk=schedule.pk).run_count == 1
+
+
+def test_a_fire_that_meets_the_database_down_fires_as_soon_as_it_answers(api, monkeypatch):
+    """The database fails exactly at a slot's fire, then answers again: the same
+    scheduler fires that slot at its next pass, once, without waiting for its own lock to
+    expire or for the re-arm pass (which an outage puts off by 3 worker heartbeats)."""
+    created = api.post("/api/v1/schedules/", {"name": "met", "task": "demo.sleep", "kwargs": {"seconds": 0},
+                                              "kind": "interval", "every_seconds": 60}, format="json")  # fmt: skip
+    slot = timezone.now().replace(microsecond=0) - timedelta(seconds=1)  # due now
+    Schedule.objects.filter(pk=created.json()["id"]).update(next_run_at=slot)
+    schedule = Schedule.objects.get(pk=created.json()["id"])
+    schedules.schedule_arm(schedule)
+    fire = scheduler_module.schedule_fire_many
+    calls: list[int] = []
+
+    def down_at_the_first_fire(slots):  # type: ignore[no-untyped-def]
+        calls.append(len(slots))
+        if len(calls) == 1:
+            raise OperationalError("connection refused")
+        return fire(slots)
+
+    monkeypatch.setattr(scheduler_module, "schedule_fire_many", down_at_the_first_fire)
+    scheduler = ConveyorScheduler(connection=dispatch.redis_connection())
+    monkeypatch.setattr(scheduler, "_install_signal_handlers", lambda: None)  # pytest keeps its own
+    scheduler.run(burst=True)  # ends after its first pass that met no outage
+    assert calls == [1, 1]
+    assert list(ScheduleFire.objects.filter(schedule=schedule).values_list("fire_at", "outcome")) == [(slot, "fired")]
+    assert Job.objects.filter(schedule=schedule).count() == 1
 
 
 def test_fifty_concurrent_submits_with_one_key(user):
