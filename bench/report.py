@@ -78,13 +78,23 @@ SCENARIOS: dict[str, tuple[str, str]] = {
         "and no database connection. A client counts as waiting once the server has held its "
         "request for over a second. Smoke mode uses 5 clients.",
     ),
+    "P10": (
+        "P10 — Django's task API, in-process",
+        "`noop_task.enqueue(n)` of a `@django.tasks.task` function on Conveyor's backend (`jobs.backend`: a "
+        "durable, audited job row per call, pushed to Redis after its commit; as the bench's superuser) "
+        "against `django_rq.enqueue(noop, n)` of the same function (RQ's job hash and queue entry: no row), "
+        "one by one in one `manage.py shell` process (`bench/enqueue.py`), the two taking turns; and, for "
+        "reference, `enqueue` on one `django_rq.get_queue()` object kept for the whole round "
+        "(`django_rq.enqueue` builds a queue and a Redis connection on every call). Nothing runs the jobs. "
+        "P9 (cost as data grows) has its own page: [benchmarks-scale.md](benchmarks-scale.md).",
+    ),
     "AUDIT": (
         "Audit write costs",
         "Median cost of one save on PostgreSQL, each in its own transaction (so the commit counts), "
         "measured in a `manage.py shell` script (`bench/djtasks.py`).",
     ),
 }
-ORDER = ["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "AUDIT"]
+ORDER = ["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P10", "AUDIT"]
 
 
 def validate(results: dict[str, Any], expected: set[str] | None = None) -> list[str]:
