@@ -30,6 +30,7 @@ if a figure is missing; it checks the harness, not the targets.
 import argparse
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 import time
@@ -464,6 +465,18 @@ class Scale:
 # --- the page -----------------------------------------------------------------------------------
 
 
+def what_runs() -> list[str]:
+    """The module docstring's description of the run, as Markdown: its intro, then its list."""
+    body = (__doc__ or "").split("\n\n", 1)[1].split("\n\nBoth databases")[0]
+    items: list[list[str]] = [[]]
+    for line in body.splitlines():
+        if re.match(r"\d+\. ", line):
+            items.append([])
+        items[-1].append(line.strip())
+    intro, *steps = (" ".join(item) for item in items)
+    return [f"**What runs.** {intro}", "", *steps]
+
+
 def render(results: dict[str, Any], results_path: str) -> str:
     """docs/benchmarks-scale.md from a results file."""
     meta, entry = results["meta"], results["scenarios"]["P9"]
@@ -481,7 +494,7 @@ def render(results: dict[str, Any], results_path: str) -> str:
         f"{machine['redis']}. Figures are the median of {plan['runs']} runs (min\u2013max in brackets), the "
         "loaded and the baseline database taking turns going first.",
         "",
-        "**What runs.** " + (__doc__ or "").split("\n\n", 1)[1].split("\n\nBoth databases")[0].replace("\n", " "),
+        *what_runs(),
         "",
     ]
     if entry.get("status") != "ok":
@@ -489,13 +502,14 @@ def render(results: dict[str, Any], results_path: str) -> str:
     loaded = entry["load"]
     seconds = loaded["seconds"]
     retention = entry["retention"]
+    deleted = ", ".join(f"{count:,} {table}" for table, count in retention["deleted"].items() if count)
     out += [
         f"**Loaded**: {loaded['rows']['jobs_job']:,} jobs and {loaded['rows']['jobs_historicaljob']:,} history "
         f"rows ({loaded['history_per_job']} per job), {loaded['database_gib']} GiB, in "
         f"{sum(seconds.values()):.0f} s (jobs {seconds['jobs_s']:.0f} s, history {seconds['history_s']:.0f} s, "
         f"indexes {seconds['indexes_s']:.0f} s, VACUUM ANALYZE {seconds['analyze_s']:.0f} s). **Retention**: "
         f"`JOB_RETENTION_DAYS={retention['job_retention_days']}`, {retention['p1_runs_during']} P1 runs during "
-        f"the drain; deleted {retention['deleted'] or 'see the rows below'}.",
+        f"the drain; it deleted {deleted or 'what the rows below count'}.",
         "",
         *table(entry["rows"]),
         "",
@@ -510,7 +524,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--history", type=int, help=f"job history rows to load (default {FULL.history:,})")
     parser.add_argument("--retention-rows", type=int, help=f"rows retention expires (default {FULL.retention_rows:,})")
     parser.add_argument("--no-docs", action="store_true", help="do not render docs/benchmarks-scale.md")
+    parser.add_argument("--render", metavar="RESULTS_JSON", help="only re-render docs/benchmarks-scale.md from a file")
     args = parser.parse_args(argv)
+    if args.render:
+        source = sv.ROOT / args.render
+        DOC.write_text(render(json.loads(source.read_text()), results_path=str(source.relative_to(sv.ROOT))))
+        print(f"scale: rendered {DOC.relative_to(sv.ROOT)} from {source.relative_to(sv.ROOT)}")
+        return 0
     plan = SMOKE if args.smoke else FULL
     sizes = {"jobs": args.jobs, "history": args.history, "retention_rows": args.retention_rows}
     plan = replace(plan, **{key: value for key, value in sizes.items() if value is not None})
