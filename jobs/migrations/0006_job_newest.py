@@ -33,6 +33,6 @@ class Migration(migrations.Migration):
     operations = [
         AddIndexConcurrentlyOnPostgres(
             model_name="job",
-            index=models.Index(fields=["-created_at"], name="job_newest"),
+            index=models.Index(fields=["-created_at", "submitted_by"], name="job_newest"),
         ),
     ]
