@@ -12,7 +12,7 @@ PORT ?= 8000
 WEB_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser-deps run test cluster check lint format typecheck schema schema-check client client-check sdk-build sdk-check fuzz fuzz-smoke bench bench-smoke soak soak-smoke lock clean
+.PHONY: help install browser-deps run test cluster check lint format typecheck schema schema-check client client-check sdk-build sdk-check fuzz fuzz-smoke bench bench-smoke bench-scale soak soak-smoke lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -122,8 +122,12 @@ fuzz-smoke: install ## Contract fuzzing, bounded (a few minutes, split between s
 bench: $(BENCH_STAMP) ## Benchmarks against local PostgreSQL + Redis (< 15 min); writes docs/benchmarks.md
 	$(PY) -m bench
 
-bench-smoke: $(BENCH_STAMP) ## Every benchmark scenario, tiny (~1 min, 4 at most; CI runs it so the harness cannot rot)
+bench-smoke: $(BENCH_STAMP) ## Every benchmark scenario, tiny, P9 included (~1.5 min, 6 at most; CI runs it so the harness cannot rot)
 	$(PY) -m bench --smoke
+	$(PY) -m bench.scale --smoke
+
+bench-scale: $(BENCH_STAMP) ## P9: 2 M jobs + 10 M history rows loaded into PostgreSQL and dropped (~25 min); writes docs/benchmarks-scale.md
+	$(PY) -m bench.scale
 
 soak: install ## The soak: the full stack for 30 min at half of P1's capacity, on local PostgreSQL + Redis db 13
 	$(PY) -m bench.soak

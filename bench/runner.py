@@ -2,7 +2,8 @@
 
 Scenarios (docs/benchmarks.md explains each): P1 submit, P2 batch submit, P3 status reads
 (200/304), P4 worker throughput, P5 submit→running latency, P6 schedule lateness (full mode
-only), P7 audit reads, P8 long-polls during P1, memory, audit write costs.
+only), P7 audit reads, P8 long-polls during P1, memory, audit write costs, P10 `django.tasks`
+`.enqueue()` in-process. P9 (cost as data grows) is `python -m bench.scale` (bench/scale.py).
 """
 
 import base64
@@ -115,7 +116,7 @@ SMOKE = Plan(
 )
 
 # Rough seconds each scenario needs in full mode (to skip what no longer fits the budget).
-ESTIMATES = {"P1": 90, "P3": 60, "P2": 30, "P8": 120, "P4": 150, "P5": 90, "P7": 120, "AUDIT": 20, "P6": 240}
+ESTIMATES = {"P10": 40, "P1": 90, "P3": 60, "P2": 30, "P8": 120, "P4": 150, "P5": 90, "P7": 120, "AUDIT": 20, "P6": 240}
 
 
 # --- small helpers ------------------------------------------------------------------------------
@@ -1252,6 +1253,42 @@ class Bench:
             rows.append(row(label, value, baseline=baseline, baseline_label="plain save" if base else "", unit="µs"))
         return {"rows": rows, "costs": costs}
 
+    # -- P10 ---------------------------------------------------------------------------------
+
+    def p10(self) -> dict[str, Any]:
+        """Django's task API in-process: `.enqueue()` through Conveyor's backend against
+        `django_rq.enqueue` of the same function, in one `manage.py shell` (bench/enqueue.py)."""
+        jobs = 1000 if self.plan.name == "full" else 30
+        spec = {"jobs": jobs, "rounds": self.plan.runs, "username": sv.BENCH_USER}
+        env = sv.app_env(BENCH_ENQUEUE=json.dumps(spec))
+        out = sv.manage(["shell", "-c", "from bench.enqueue import main; main()"], timeout=600, env=env)
+        found = [line for line in out.splitlines() if line.startswith("BENCH_RESULT ")]
+        if not found:
+            raise RuntimeError(f"bench.enqueue printed no result:\n{out[-2000:]}")
+        rates = json.loads(found[-1].removeprefix("BENCH_RESULT "))["rates"]
+        self.reset_jobs()  # nothing runs them: the rows are canceled, the Redis db emptied
+        value, baseline = stat(rates["django_tasks"]), stat(rates["django_rq"])
+        return {
+            "rows": [
+                row(
+                    f"`.enqueue()` jobs/s, {jobs} one by one",
+                    value,
+                    baseline=baseline,
+                    baseline_label="`django_rq.enqueue`",
+                    target=">= 0.5x",
+                    met=(ratio(value, baseline) or 0) >= 0.5,
+                ),
+                row(
+                    "`.enqueue()` jobs/s vs one kept queue",
+                    value,
+                    baseline=stat(rates["django_rq_shared"]),
+                    baseline_label="`django_rq.get_queue()` once, then `.enqueue` on it",
+                ),
+            ],
+            "rates": rates,
+            "jobs": jobs,
+        }
+
     # -- P6 ----------------------------------------------------------------------------------
 
     def p6(self) -> dict[str, Any]:
@@ -1398,6 +1435,7 @@ class Bench:
             self.scenario("P5", self.p5)
             self.scenario("P7", self.p7)
             self.scenario("AUDIT", self.audit)
+            self.scenario("P10", self.p10)
             if self.plan.p6_minutes:
                 self.scenario("P6", self.p6)
         except Exception as exc:

@@ -74,6 +74,11 @@ class Job(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
+            # Staff's job list (every job, newest first): its first page read from the index, not
+            # a sort of the whole table (P9 in docs/benchmarks-scale.md; tests/jobs/test_list_plan.py).
+            # submitted_by second: when PostgreSQL reads a user's list through this index (it may),
+            # it skips other users' jobs in the index, without reading their rows.
+            models.Index(fields=["-created_at", "submitted_by"], name="job_newest"),
             models.Index(fields=["submitted_by", "-created_at"]),
             models.Index(fields=["state", "-created_at"]),
             models.Index(fields=["task", "-created_at"]),
