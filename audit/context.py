@@ -62,6 +62,16 @@ def attribute(**changes: Any) -> Iterator[Attribution]:
         _current.reset(token)
 
 
+@contextmanager
+def restored(ctx: Attribution) -> Iterator[Attribution]:
+    """Run a block under `ctx`, an attribution taken with `current()` in another thread."""
+    token = _current.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _current.reset(token)
+
+
 class LogContextFilter(logging.Filter):
     """Adds request_id, job_id and channel to every log record."""
 

@@ -236,6 +236,9 @@ if unknown := set(QUEUE_MAX_DEPTHS) - set(QUEUE_NAMES):
     raise ImproperlyConfigured(f"QUEUE_MAX_DEPTHS names unknown queues: {sorted(unknown)}")
 # How often a fork worker heartbeats while its job runs; 3 missed beats = the worker is gone.
 WORKER_MONITORING_INTERVAL = env.int("WORKER_MONITORING_INTERVAL", default=5)
+# A run that ends within this many milliseconds is recorded as one change (queued -> succeeded
+# or failed); one still going then is marked running first (jobs.running, jobs.worker).
+WORKER_RUNNING_AFTER_MS = env.int("WORKER_RUNNING_AFTER_MS", default=20)
 # The scheduler's reconcile pass: how often it runs, and how old a push or a start must be
 # before it touches the job (jobs.reconcile).
 RECONCILE_EVERY_SECONDS = env.float("RECONCILE_EVERY_SECONDS", default=5.0)

@@ -2,12 +2,17 @@
 
 Every transition locks the row, checks the state it starts from and saves through the model
 (so history records it); a transition that no longer applies does nothing. That is what makes a
-duplicate push, a late worker write after a cancel, or a second scheduler harmless.
+late worker write after a cancel, or a second scheduler harmless. A worker claims a queued job
+(`job_claim`, one Redis key per attempt, so a duplicate push does not run it twice) and writes
+nothing until the run ends: a short job is one audited change queued → succeeded (or failed);
+`running` is written only for a run still going after WORKER_RUNNING_AFTER_MS, or at its first
+progress report (`job_mark_running`), and its end then starts from running.
 """
 
 import json
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -17,13 +22,17 @@ from django.db.models import F
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from audit.context import attribute
+from audit.context import attribute, current
 from jobs import dispatch, metrics
 from jobs.models import TERMINAL_STATES, Job, JobState
 
 logger = logging.getLogger(__name__)
 
 RESULT_MAX_BYTES = 64 * 1024
+CLAIM_KEY = "conveyor:claim:{}:{}"  # job id, attempt; value: "<claimed at, ISO> <worker name>"
+CLAIM_TTL = 24 * 3600  # seconds; outlives any wait for reconcile to judge a dead worker's claim
+MERGED_REASON = "started and ended in one change"
+START_FIELDS = ["state", "attempt", "started_at", "ended_at", "progress", "worker"]
 
 
 def transition(job_id: UUID | str, allowed: Iterable[str], **fields: Any) -> Job | None:
@@ -39,62 +48,138 @@ def transition(job_id: UUID | str, allowed: Iterable[str], **fields: Any) -> Job
     return job
 
 
-def job_start(job_id: str, *, worker: str) -> Job | None:
-    """Mark a queued job running (attempt + 1); None means it must not run (canceled, duplicate)."""
+@dataclass(frozen=True)
+class Run:
+    """One attempt of a job that a worker claimed: what its start will record."""
+
+    job_id: str
+    attempt: int
+    started_at: datetime
+    worker: str
+
+
+def job_claim(job_id: str, *, worker: str) -> tuple[Job, Run] | None:
+    """Claim a queued job for its next attempt; None means it must not run (not queued, or a
+    duplicate push another worker already claimed).
+
+    Nothing is written to the database: the row stays `queued` until the run ends (one audited
+    change) or is marked running. The claim is a Redis key per attempt, set only if absent,
+    naming the worker, so reconcile can tell a run whose worker died (jobs.reconcile).
+    """
+    job = Job.objects.select_related("submitted_by").filter(pk=job_id).first()
+    if job is None or job.state != JobState.QUEUED:
+        return None
+    run = Run(str(job.pk), job.attempt + 1, timezone.now(), worker[:200])
+    key = CLAIM_KEY.format(run.job_id, run.attempt)
+    if not dispatch.redis_connection().set(key, f"{run.started_at.isoformat()} {run.worker}", nx=True, ex=CLAIM_TTL):
+        return None
+    return job, run
+
+
+def claimed_run(job: Job, value: str) -> Run:
+    """The run a claim key's value describes (for reconcile)."""
+    at, worker = value.split(" ", 1)
+    return Run(str(job.pk), job.attempt + 1, datetime.fromisoformat(at), worker)
+
+
+def _apply_start(job: Job, run: Run) -> None:
+    job.state = JobState.RUNNING
+    job.attempt = run.attempt
+    job.started_at = run.started_at
+    job.ended_at = None
+    job.progress = None
+    job.worker = run.worker
+
+
+def job_mark_running(run: Run) -> bool:
+    """Write `running` for a claimed run that is still going; False if the job is no longer
+    queued or running this attempt (canceled meanwhile)."""
     with transaction.atomic():
-        job = Job.objects.select_for_update(of=("self",)).select_related("submitted_by").filter(pk=job_id).first()
-        if job is None or job.state != JobState.QUEUED:
-            return None
-        job.state = JobState.RUNNING
-        job.attempt += 1
-        job.started_at = timezone.now()
-        job.ended_at = None
-        job.progress = None
-        job.worker = worker[:200]
-        with attribute(user=job.submitted_by):
-            job.save(update_fields=["state", "attempt", "started_at", "ended_at", "progress", "worker"])
+        job = Job.objects.select_for_update().filter(pk=run.job_id).first()
+        if job is None:
+            return False
+        if job.state == JobState.RUNNING:
+            return job.attempt == run.attempt
+        if job.state != JobState.QUEUED:
+            return False
+        _apply_start(job, run)
+        job.save(update_fields=START_FIELDS)
         transaction.on_commit(lambda: announce(job))
-    return job
+    return True
 
 
-def announce(job: Job) -> None:
-    """After commit: tell waiting clients, and count the start or the end, in one round trip."""
+def _lock_for_end(job_id: str, run: Run | None) -> tuple[Job | None, bool]:
+    """Lock the job a run ends: a running one, or a queued one `run` claimed (then the start is
+    applied too and the second value is True: one merged change)."""
+    job = Job.objects.select_for_update().filter(pk=job_id).first()
+    if job is not None and job.state == JobState.RUNNING:
+        return job, False
+    if job is not None and job.state == JobState.QUEUED and run is not None:
+        _apply_start(job, run)
+        return job, True
+    return None, False
+
+
+def _save_end(job: Job, merged: bool, fields: list[str]) -> None:
+    if merged:
+        reason = f"{current().reason or 'job execution'}: {MERGED_REASON}"[:100]
+        with attribute(reason=reason):
+            job.save(update_fields=[*START_FIELDS, *fields])
+    else:
+        job.save(update_fields=fields)
+    transaction.on_commit(lambda: announce(job, started=merged))
+
+
+def announce(job: Job, *, started: bool = False) -> None:
+    """After commit: tell waiting clients, and count the start or the end (both for a merged
+    change, `started`), in one round trip."""
     try:
         with dispatch.redis_connection().pipeline(transaction=False) as pipe:
             dispatch.add_notices(pipe, [job.pk])
-            if job.state == JobState.RUNNING:
+            if job.state == JobState.RUNNING or started:
                 metrics.record_started(pipe, job)
-            elif job.done:
+            if job.done:
                 metrics.record_finished(pipe, job)
             pipe.execute()
     except RedisError:
         logger.warning("job.announce_failed", extra={"job_id": str(job.pk)})
 
 
-def job_succeed(job_id: str, result: Any) -> Job | None:
-    """Record a successful run; results that are not JSON or too large fail the job instead."""
+def result_error(result: Any) -> dict[str, str] | None:
+    """Why `result` cannot be stored (not JSON, or too large), or None if it can."""
     try:
         size = len(json.dumps(result))
     except (TypeError, ValueError):
-        return job_fail(job_id, {"type": "ResultNotSerializable", "message": "the task returned a non-JSON value"})
+        return {"type": "ResultNotSerializable", "message": "the task returned a non-JSON value"}
     if size > RESULT_MAX_BYTES:
-        message = f"the result is {size} bytes; the limit is {RESULT_MAX_BYTES}"
-        return job_fail(job_id, {"type": "ResultTooLarge", "message": message})
+        return {"type": "ResultTooLarge", "message": f"the result is {size} bytes; the limit is {RESULT_MAX_BYTES}"}
+    return None
+
+
+def job_succeed(job_id: str, result: Any, *, run: Run | None = None) -> Job | None:
+    """Record a successful run (of a running job, or of `run` in one change if the job is still
+    queued); results that are not JSON or too large fail the job instead."""
+    if (error := result_error(result)) is not None:
+        return job_fail(job_id, error, run=run)
     with transaction.atomic():
-        # An earlier attempt's error no longer describes the job; the history keeps it.
-        job = transition(
-            job_id, [JobState.RUNNING], state=JobState.SUCCEEDED, result=result, error=None, ended_at=timezone.now()
-        )
-        if job is not None:
-            release_dependents(job)
+        job, merged = _lock_for_end(job_id, run)
+        if job is None:
+            return None
+        job.state = JobState.SUCCEEDED
+        job.result = result
+        job.error = None  # an earlier attempt's error no longer describes the job; history keeps it
+        job.ended_at = timezone.now()
+        _save_end(job, merged, ["state", "result", "error", "ended_at"])
+        release_dependents(job)
     return job
 
 
-def job_fail(job_id: str, error: dict[str, str], *, retry: bool = True) -> Job | None:
-    """Record a failed run: schedule the next attempt if the policy allows, else fail for good."""
+def job_fail(job_id: str, error: dict[str, str], *, retry: bool = True, run: Run | None = None) -> Job | None:
+    """Record a failed run (of a running job, or of `run` in one change if the job is still
+    queued): schedule the next attempt if the policy allows, else fail for good."""
     with transaction.atomic():
-        job = Job.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.state != JobState.RUNNING:
+        job, merged = _lock_for_end(job_id, run)
+        if job is None:
             return None
         now = timezone.now()
         job.error = error
@@ -109,16 +194,15 @@ def job_fail(job_id: str, error: dict[str, str], *, retry: bool = True) -> Job |
             job.dispatched = False
         else:
             job.state = JobState.FAILED
-        job.save(update_fields=["error", "ended_at", "state", "run_at", "dispatched"])
-        transaction.on_commit(lambda: announce(job))
+        _save_end(job, merged, ["error", "ended_at", "state", "run_at", "dispatched"])
     if job.state == JobState.FAILED:
         cancel_dependents(job, reason=f"job {job.pk} failed")
     return job
 
 
-def job_lost(job_id: str, detail: str) -> Job | None:
+def job_lost(job_id: str, detail: str, *, run: Run | None = None) -> Job | None:
     """A worker lost the job (its process died): fail or retry it like any failure."""
-    return job_fail(job_id, {"type": "WorkerLost", "message": detail[:1000]})
+    return job_fail(job_id, {"type": "WorkerLost", "message": detail[:1000]}, run=run)
 
 
 def job_report_progress(job_id: str, progress: dict[str, Any], *, at: datetime) -> bool:

@@ -1,9 +1,12 @@
 """Reconciliation: make Redis agree with the database after Redis lost state or a worker died.
 
 - queued jobs the database says were pushed but that no RQ queue holds any more are pushed
-  again: at once when Redis lost them, and when a worker took them and died before starting
-  them, once a second pass finds them still missing (a job still only starts from `queued`, so
-  it cannot run twice);
+  again: at once when Redis lost them, and when a worker took them and died before claiming
+  them, once a second pass finds them still missing (a job runs only under a claim, one per
+  attempt, so it cannot run twice);
+- queued jobs a worker claimed (and so started running: a short run writes nothing before its
+  end) whose worker is gone are failed with WorkerLost, or retried by their policy, and their
+  dependents released or canceled as for any end; never pushed again blindly;
 - running jobs whose worker stopped vouching for itself are failed, or retried by their policy;
 - active schedules whose next fire is missing from rq-scheduler are re-armed.
 (Expired idempotency records are deleted by the retention pass, jobs.retention.)
@@ -48,7 +51,8 @@ def _missing_key(job: Job) -> str:
 
 
 def redispatch_lost() -> int:
-    """Push again the queued jobs that no RQ queue holds any more; returns how many.
+    """Push again the queued jobs that no RQ queue holds any more, and end as lost those a dead
+    worker claimed; returns how many jobs it did either to.
 
     A job whose RQ hash is gone (Redis lost it) is pushed at once. A job whose hash is there but
     that no queue's list holds was taken by a worker: it is pushed again only if a pass at least
@@ -71,10 +75,14 @@ def redispatch_lost() -> int:
             pipe.lpos(dispatch.queue(job.queue).key, str(job.pk))
             pipe.exists(JsonJob.key_for(str(job.pk)))
             pipe.get(_missing_key(job))
+            pipe.get(lifecycle.CLAIM_KEY.format(job.pk, job.attempt + 1))
         replies = pipe.execute()
     now = time.time()
-    lost, missing = [], []
-    for job, (position, hashed, missed_at) in zip(jobs, batched(replies, 3, strict=True), strict=True):
+    lost, missing, claimed = [], [], []
+    for job, (position, hashed, missed_at, claimer) in zip(jobs, batched(replies, 4, strict=True), strict=True):
+        if claimer is not None:  # a worker runs it (or ran it and died): never push it again
+            claimed.append(lifecycle.claimed_run(job, claimer.decode() if isinstance(claimer, bytes) else claimer))
+            continue
         if position is not None:
             continue
         # Between its BLPOP and marking the job started a live worker holds the job in no list
@@ -98,7 +106,30 @@ def redispatch_lost() -> int:
         logger.warning("job.redispatch", extra={"job_id": str(job.pk)})
     if lost:
         dispatch.dispatch_due(grace=timedelta(0))
-    return len(lost)
+    return len(lost) + _end_dead_claims(claimed)
+
+
+def _end_dead_claims(claimed: list[lifecycle.Run]) -> int:
+    """End the claimed runs whose worker stopped vouching for itself, as lost; returns how many."""
+    if not claimed:
+        return 0
+    with dispatch.redis_connection().pipeline(transaction=False) as pipe:
+        for run in claimed:
+            pipe.exists(ALIVE_KEY.format(run.worker))
+        alive = pipe.execute()
+    dead = [run for run, is_alive in zip(claimed, alive, strict=True) if not is_alive]
+    return sum(_end_lost(run.job_id, run, run.worker) for run in dead)
+
+
+def _end_lost(job_id: str, run: lifecycle.Run | None, worker: str) -> bool:
+    with attribute(reason=f"reconcile: worker {worker} is gone"):
+        lost = lifecycle.job_lost(job_id, f"worker {worker} stopped while running the job", run=run)
+    if lost is None:
+        return False
+    logger.warning("job.orphaned", extra={"job_id": job_id, "worker": worker, "state": lost.state})
+    if lost.state == JobState.FAILED:
+        job_failed(lost)
+    return True
 
 
 def fail_orphans() -> int:
@@ -110,18 +141,8 @@ def fail_orphans() -> int:
         for job in jobs:
             pipe.exists(ALIVE_KEY.format(job.worker))
         alive = pipe.execute()
-    count = 0
-    for job, is_alive in zip(jobs, alive, strict=True):
-        if is_alive:
-            continue
-        with attribute(reason=f"reconcile: worker {job.worker} is gone"):
-            lost = lifecycle.job_lost(str(job.pk), f"worker {job.worker} stopped while running the job")
-        if lost is not None:
-            count += 1
-            logger.warning("job.orphaned", extra={"job_id": str(job.pk), "worker": job.worker, "state": lost.state})
-            if lost.state == JobState.FAILED:
-                job_failed(lost)
-    return count
+    dead = [job for job, is_alive in zip(jobs, alive, strict=True) if not is_alive]
+    return sum(_end_lost(str(job.pk), None, job.worker) for job in dead)
 
 
 def reconcile() -> dict[str, int]:

@@ -3,8 +3,12 @@
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from jobs.lifecycle import Run
 
 
 class JobCanceled(Exception):
@@ -18,7 +22,9 @@ class PermanentFailure(Exception):
 @dataclass
 class _Running:
     job_id: str
+    run: "Run | None" = None
     last_write: float = 0.0
+    marked: bool = False  # whether this process saw the row marked running
 
 
 _running: ContextVar[_Running | None] = ContextVar("running_job", default=None)
@@ -44,8 +50,13 @@ def progress(current: int, total: int | None = None, message: str = "", *, force
     if not force and now - running.last_write < PROGRESS_INTERVAL and (total is None or current < total):
         return
     running.last_write = now
-    from jobs.lifecycle import job_report_progress
+    from jobs.lifecycle import job_mark_running, job_report_progress
 
+    # The first report marks the run running, if the worker's timer has not yet.
+    if not running.marked and running.run is not None:
+        if not job_mark_running(running.run):
+            raise JobCanceled(running.job_id)
+        running.marked = True
     percent = round(100 * current / total, 1) if total else None
     data = {"current": current, "total": total, "percent": percent, "message": message[:500]}
     if not job_report_progress(running.job_id, data, at=timezone.now()):

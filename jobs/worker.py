@@ -1,9 +1,12 @@
 """Conveyor's RQ workers: they keep Django's DB connections sane and report lost jobs.
 
 `ForkWorker` (default) runs each job in a forked child: a crash or leak in a task cannot take
-the worker down, at ~10 ms per job. `SimpleWorker` runs jobs in-process, ~4x faster, without
-that isolation and without hard-stopping a running job (cancel is then cooperative, through
-`progress()`). Choose with CONVEYOR_WORKER=fork|simple.
+the worker down. The parent claims the job, marks it running if the horse outlasts
+WORKER_RUNNING_AFTER_MS, and records the outcome the horse hands back, all on its persistent
+connection: a horse whose task does not use the database opens none (jobs.runner).
+`SimpleWorker` runs jobs in-process, faster, without that isolation and without hard-stopping a
+running job (cancel is then cooperative, through `progress()`). Choose with
+CONVEYOR_WORKER=fork|simple.
 
 Both ride out an outage of Redis or the database (jobs.outage): every step of RQ's work loop
 waits for the stores to come back instead of ending the process, and a job whose outcome could
@@ -12,9 +15,13 @@ dies with its worker (`ForkWorker.main_work_horse`).
 """
 
 import ctypes
+import json
 import os
+import select
 import signal
 import sys
+import tempfile
+from dataclasses import asdict
 from typing import Any
 
 from django import db
@@ -25,8 +32,10 @@ from rq.job import Job as RQJob
 from rq.queue import Queue
 from rq.serializers import JSONSerializer
 
-from jobs import alerts, lifecycle
+from audit.context import attribute
+from jobs import alerts, lifecycle, runner
 from jobs.engine import JsonJob
+from jobs.lifecycle import Run
 from jobs.models import JobState
 from jobs.outage import BACKOFF_MAX, OUTAGE_ERRORS, Outage
 
@@ -62,20 +71,32 @@ class _ConveyorWorker(rq_worker.BaseWorker):
         retried by its policy) once the stores are back. Not repeated: the task may have run."""
         try:
             super().execute_job(job, queue)
+            self.outage.call(self.record_outcome)
             if not self.outcome_unrecorded():
                 return
         except OUTAGE_ERRORS as exc:
             self.outage.ride_out(exc)
-        # A no-op unless the row still says running (the work horse died, or could not write).
+        # A no-op unless the row still says running, or queued with this worker's claim (the
+        # work horse died, or the outcome could not be written).
         self.outage.call(
             lifecycle.job_lost,
             job.id,
             "the job's outcome was not recorded (its run lost a store, or the work horse died)",
+            run=self.run_of(job.id),
         )
+
+    def record_outcome(self) -> None:
+        """Record the outcome of the job just executed, if the worker (not the task's own code
+        path) is the one to record it."""
 
     def outcome_unrecorded(self) -> bool:
         """Whether the job just executed may have ended without recording its outcome."""
         return False
+
+    def run_of(self, job_id: str) -> Run | None:
+        """This worker's claim on job `job_id`, if it holds one."""
+        claimed = runner.last_claim
+        return claimed if claimed is not None and claimed.job_id == job_id else None
 
     def _pubsub_exception_handler(self, exc: Exception, pubsub: Any, pubsub_thread: Any) -> None:
         # RQ logs every reconnection attempt of its command listener; the main loop already
@@ -110,9 +131,12 @@ class _ConveyorWorker(rq_worker.BaseWorker):
         exc_string: str = "",
         execution: Any = None,
     ) -> None:
-        """RQ gave up on an execution; if the row still says running, the task never reported."""
+        """RQ gave up on an execution; if the row still says running (or queued with this
+        worker's claim), the task never reported. A work horse leaves that to its parent."""
         super().handle_job_failure(job, queue, started_job_registry, exc_string, execution)
-        lost = lifecycle.job_lost(job.id, exc_string or "the worker lost the job")
+        if self.is_horse:
+            return
+        lost = lifecycle.job_lost(job.id, exc_string or "the worker lost the job", run=self.run_of(job.id))
         if lost is not None and lost.state == JobState.FAILED:
             alerts.job_failed(lost)
 
@@ -120,6 +144,8 @@ class _ConveyorWorker(rq_worker.BaseWorker):
 class ForkWorker(_ConveyorWorker, rq_worker.Worker):
     _horse_status: int | None = None  # the last work horse's wait status
     _worker_pid = 0  # this worker's pid, as its horse knows it
+    _claimed: tuple[Any, Run] | None = None  # the job row and run of the job being executed
+    _outcomes: int | None = None  # a file the horse writes its job's outcome to (runner.Outcome)
 
     def alive_ttl(self, timeout: int | None) -> int:
         # The parent heartbeats every job_monitoring_interval while its horse works, so three
@@ -136,9 +162,23 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
         else:
             self.outage.up("redis")
 
+    def run_of(self, job_id: str) -> Run | None:
+        run = self._claimed[1] if self._claimed is not None else None
+        return run if run is not None and run.job_id == job_id else None
+
+    def execute_job(self, job: RQJob, queue: Queue) -> None:
+        """Claim the job here, in the parent, so the horse needs no database to start it."""
+        self._claimed = self.outage.call(lifecycle.job_claim, job.id, worker=self.name)
+        if self._outcomes is None:
+            self._outcomes = _scratch_file()
+        os.ftruncate(self._outcomes, 0)
+        os.lseek(self._outcomes, 0, os.SEEK_SET)
+        try:
+            super().execute_job(job, queue)
+        finally:
+            self._claimed = None
+
     def fork_work_horse(self, job: RQJob, queue: Queue) -> None:
-        # The child must not share the parent's database socket.
-        db.connections.close_all()
         self._worker_pid = os.getpid()
         self._horse_status = None
         super().fork_work_horse(job, queue)
@@ -155,7 +195,58 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
             if os.getppid() != self._worker_pid:
                 os._exit(1)
+        _detach_inherited_connections()
+        runner.handoff = runner.Handoff(self._claimed, self._send_outcome)
         super().main_work_horse(job, queue)
+
+    def _send_outcome(self, outcome: runner.Outcome) -> None:
+        """In the horse: hand the outcome to the parent (which writes it to the row)."""
+        if outcome.error is None and (error := lifecycle.result_error(outcome.result)) is not None:
+            outcome = runner.Outcome(error=error)
+        assert self._outcomes is not None
+        os.write(self._outcomes, json.dumps(asdict(outcome)).encode())
+
+    def monitor_work_horse(self, job: RQJob, queue: Queue, execution: Any) -> None:
+        if self._claimed is not None and self._horse_outlasts(settings.WORKER_RUNNING_AFTER_MS / 1000):
+            self._mark_running()
+        super().monitor_work_horse(job, queue, execution)
+
+    def _horse_outlasts(self, seconds: float) -> bool:
+        try:
+            pidfd = os.pidfd_open(self.horse_pid)
+        except OSError:  # already reaped, or no pidfd: nothing to wait for
+            return False
+        try:
+            ready, _, _ = select.select([pidfd], [], [], seconds)
+        finally:
+            os.close(pidfd)
+        return not ready
+
+    def _attribution(self) -> Any:
+        assert self._claimed is not None
+        job, run = self._claimed
+        return attribute(channel="job", job_id=run.job_id, reason=runner.REASON, user=job.submitted_by)
+
+    def _mark_running(self) -> None:
+        """The horse still works: write `running`; stop the horse if the job was canceled."""
+        assert self._claimed is not None
+        try:
+            with self._attribution():
+                marked = lifecycle.job_mark_running(self._claimed[1])
+        except OUTAGE_ERRORS as exc:
+            self.outage.down(exc)  # the run's end is still recorded, from queued, in one change
+            return
+        if not marked:
+            self.kill_horse()
+
+    def record_outcome(self) -> None:
+        """Write the outcome the horse handed back (none: it skipped, was stopped or died)."""
+        if self._claimed is None or self._outcomes is None:
+            return
+        data = os.pread(self._outcomes, os.fstat(self._outcomes).st_size, 0)
+        if data:
+            with self._attribution():
+                runner.record(self._claimed[1], runner.Outcome(**json.loads(data)))
 
     def wait_for_horse(self) -> Any:
         pid, status, rusage = super().wait_for_horse()
@@ -164,8 +255,8 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
         return pid, status, rusage
 
     def outcome_unrecorded(self) -> bool:
-        # A horse that recorded its job's outcome exits 0 (a task's own failure included); one
-        # that met an outage while writing it exits 1 (RQ's `main_work_horse`).
+        # A horse that handed back its job's outcome exits 0 (a task's own failure included);
+        # one that met an outage exits 1 (RQ's `main_work_horse`).
         return self._horse_status is not None and self._horse_status != 0
 
     def perform_job(self, job: RQJob, queue: Queue, execution: Any) -> bool:
@@ -173,7 +264,29 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
             return super().perform_job(job, queue, execution)
         finally:
             if self.is_horse:
-                db.connections.close_all()
+                db.connections.close_all()  # only what the task opened (see below)
+
+
+def _scratch_file() -> int:
+    """An unnamed file (in memory on Linux) that the parent and its horses share."""
+    if hasattr(os, "memfd_create"):
+        return os.memfd_create("conveyor-outcome")
+    fd, path = tempfile.mkstemp(prefix="conveyor-outcome-")
+    os.unlink(path)
+    return fd
+
+
+_inherited: list[Any] = []  # the parent's connection objects, kept from garbage collection
+
+
+def _detach_inherited_connections() -> None:
+    """In a work horse: forget the parent's database connections without closing them. The
+    socket is shared with the parent; closing it here would end the parent's session. The horse
+    exits with os._exit, so nothing finalizes them; a task that uses the database connects anew."""
+    for connection in db.connections.all(initialized_only=True):
+        if connection.connection is not None:
+            _inherited.append(connection.connection)
+            connection.connection = None
 
 
 class SimpleWorker(_ConveyorWorker, rq_worker.SimpleWorker):

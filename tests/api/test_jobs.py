@@ -63,18 +63,31 @@ def test_submit_run_and_read_the_result(api, user):
     assert done["attempt"] == 1 and done["started_at"] and done["ended_at"] and done["enqueued_at"]
 
 
-def test_worker_transitions_are_attributed_to_the_job_and_its_submitter(api, user):
+def test_a_short_run_is_one_change_attributed_to_the_job_and_its_submitter(api, user, settings):
+    settings.WORKER_RUNNING_AFTER_MS = 60_000  # whatever the machine's load: this run is short
     job_id = submit(api, {"task": "demo.noop"}).json()["id"]
     run_worker()
     job = Job.objects.get(pk=job_id)
-    assert (
-        job.state == "succeeded" and job.result is None and job.version == 3
-    )  # created (written as pushed), running, done
+    assert job.state == "succeeded" and job.result is None and job.version == 2  # created, done
+    assert job.attempt == 1 and job.started_at <= job.ended_at and job.worker
+    rows = list(job.history.order_by("history_id"))
+    assert [row.state for row in rows] == ["queued", "succeeded"]
+    assert rows[-1].history_change_reason == "job execution: started and ended in one change"
+    assert [row.history_channel for row in rows] == ["api", "job"]
+    assert all(row.history_user == user and row.history_username == "alice" for row in rows)
+    assert [row.history_job_id for row in rows] == [None, job.pk]
+
+
+def test_a_run_that_reports_progress_is_marked_running_first(api, user, settings):
+    settings.WORKER_RUNNING_AFTER_MS = 60_000  # only the progress report can mark it
+    job_id = submit(api, {"task": "demo.sleep", "kwargs": {"seconds": 0, "steps": 1}}).json()["id"]
+    run_worker()
+    job = Job.objects.get(pk=job_id)
     rows = list(job.history.order_by("history_id"))
     assert [row.state for row in rows] == ["queued", "running", "succeeded"]
-    assert [row.history_channel for row in rows] == ["api", "job", "job"]
-    assert all(row.history_user == user and row.history_username == "alice" for row in rows)
-    assert [row.history_job_id for row in rows] == [None, job.pk, job.pk]
+    assert [row.attempt for row in rows] == [0, 1, 1]
+    assert [row.history_change_reason for row in rows[1:]] == ["job execution", "job execution"]
+    assert all(row.history_user == user and row.history_channel in ("api", "job") for row in rows)
 
 
 def test_result_outlives_the_rq_job(api, redis):
