@@ -15,7 +15,8 @@ from simple_history.models import HistoricalRecords
 from audit.context import Attribution, current
 
 
-def _context_columns(ctx: Attribution, actor: Any) -> dict[str, Any]:
+def context_columns(ctx: Attribution, actor: Any) -> dict[str, Any]:
+    """The attribution context columns of a history row written under `ctx` by `actor`."""
     return {
         "history_username": actor.get_username() if actor is not None else "",
         "history_channel": ctx.channel,
@@ -41,7 +42,7 @@ class HistoryContext(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self._state.adding:
-            for name, value in _context_columns(current(), getattr(self, "history_user", None)).items():
+            for name, value in context_columns(current(), getattr(self, "history_user", None)).items():
                 setattr(self, name, value)
         super().save(*args, **kwargs)
 
@@ -65,7 +66,7 @@ def bulk_create_audited(
                 history_change_reason=ctx.reason or None,
                 history_type="+",
                 **{field.attname: getattr(obj, field.attname) for field in history.tracked_fields},
-                **_context_columns(ctx, actor),
+                **context_columns(ctx, actor),
             )
         )
     history.objects.bulk_create(rows)

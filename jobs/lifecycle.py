@@ -22,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from audit import sql
 from audit.context import attribute, current
 from jobs import dispatch, metrics
 from jobs.models import TERMINAL_STATES, Job, JobState
@@ -32,6 +33,8 @@ RESULT_MAX_BYTES = 64 * 1024
 CLAIM_KEY = "conveyor:claim:{}:{}"  # job id, attempt; value: "<claimed at, ISO> <worker name>"
 CLAIM_TTL = 24 * 3600  # seconds; outlives any wait for reconcile to judge a dead worker's claim
 MERGED_REASON = "started and ended in one change"
+BUMP = ('"version" = "version" + 1',)  # what Job.save() does to `version`, in SQL
+HAS_DEPENDENTS = "EXISTS (SELECT 1 FROM jobs_job_depends_on d WHERE d.to_job_id = changed.id)"
 START_FIELDS = ["state", "attempt", "started_at", "ended_at", "progress", "worker"]
 
 
@@ -83,17 +86,30 @@ def claimed_run(job: Job, value: str) -> Run:
 
 
 def _apply_start(job: Job, run: Run) -> None:
-    job.state = JobState.RUNNING
-    job.attempt = run.attempt
-    job.started_at = run.started_at
-    job.ended_at = None
-    job.progress = None
-    job.worker = run.worker
+    for name, value in _start_values(run).items():
+        setattr(job, name, value)
+
+
+def _start_values(run: Run) -> dict[str, Any]:
+    return {
+        "state": JobState.RUNNING,
+        "attempt": run.attempt,
+        "started_at": run.started_at,
+        "ended_at": None,
+        "progress": None,
+        "worker": run.worker,
+    }
 
 
 def job_mark_running(run: Run) -> bool:
     """Write `running` for a claimed run that is still going; False if the job is no longer
     queued or running this attempt (canceled meanwhile)."""
+    if sql.supported():
+        marked = sql.transition_audited(Job, run.job_id, [JobState.QUEUED], _start_values(run), raw=BUMP)
+        if marked is not None:
+            transaction.on_commit(lambda: announce(marked[0]))
+            return True
+        return Job.objects.filter(pk=run.job_id, state=JobState.RUNNING, attempt=run.attempt).exists()
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(pk=run.job_id).first()
         if job is None:
@@ -161,6 +177,8 @@ def job_succeed(job_id: str, result: Any, *, run: Run | None = None) -> Job | No
     queued); results that are not JSON or too large fail the job instead."""
     if (error := result_error(result)) is not None:
         return job_fail(job_id, error, run=run)
+    if sql.supported():
+        return _succeed_in_one_statement(job_id, result, run)
     with transaction.atomic():
         job, merged = _lock_for_end(job_id, run)
         if job is None:
@@ -170,6 +188,34 @@ def job_succeed(job_id: str, result: Any, *, run: Run | None = None) -> Job | No
         job.error = None  # an earlier attempt's error no longer describes the job; history keeps it
         job.ended_at = timezone.now()
         _save_end(job, merged, ["state", "result", "error", "ended_at"])
+        release_dependents(job)
+    return job
+
+
+def _succeed_in_one_statement(job_id: str, result: Any, run: Run | None) -> Job | None:
+    """job_succeed on PostgreSQL: one UPDATE-and-history statement (the merged change first:
+    most runs are short), then the dependents only if the job has any."""
+    end = {"state": JobState.SUCCEEDED, "result": result, "error": None, "ended_at": timezone.now()}
+    done, merged = None, False
+    if run is not None:
+        reason = f"{current().reason or 'job execution'}: {MERGED_REASON}"[:100]
+        values = {**_start_values(run), **end}
+        done, merged = (
+            sql.transition_audited(
+                Job, job_id, [JobState.QUEUED], values, raw=BUMP, reason=reason, extra=HAS_DEPENDENTS
+            ),
+            True,
+        )
+    if done is None:
+        done, merged = (
+            sql.transition_audited(Job, job_id, [JobState.RUNNING], end, raw=BUMP, extra=HAS_DEPENDENTS),
+            False,
+        )
+    if done is None:
+        return None
+    job, has_dependents = done
+    transaction.on_commit(lambda: announce(job, started=merged))
+    if has_dependents:
         release_dependents(job)
     return job
 

@@ -96,20 +96,22 @@ def anon() -> APIClient:
     return APIClient()
 
 
-def run_worker(*, dispatch_due: bool = True) -> None:
-    """Run a real RQ worker (in-process, burst) over every queue until they are empty.
+def run_worker(*, dispatch_due: bool = True, fork: bool = False) -> None:
+    """Run a real RQ worker (in-process, burst; a SimpleWorker, or with `fork` a ForkWorker
+    whose work horses this process forks) over every queue until they are empty.
 
     First runs the dispatch pass, as the scheduler process would, so due and retried jobs get
     pushed. Needs a `transactional_db` test: the worker commits like production does.
     """
     from jobs.dispatch import dispatch_due as pass_due
     from jobs.dispatch import queue, redis_connection
-    from jobs.worker import SimpleWorker
+    from jobs.worker import ForkWorker, SimpleWorker
 
     if dispatch_due:
         pass_due()
     queues = [queue(name) for name in settings.QUEUE_NAMES]
-    SimpleWorker(queues, connection=redis_connection()).work(burst=True, logging_level="WARNING")
+    worker_class = ForkWorker if fork else SimpleWorker
+    worker_class(queues, connection=redis_connection()).work(burst=True, logging_level="WARNING")
 
 
 def subprocess_env() -> dict[str, str]:

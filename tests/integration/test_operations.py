@@ -16,13 +16,15 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.core import mail
 from django.test import AsyncClient
+from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 from rq.queue import Queue
 
 from accounts.services import token_create
-from jobs import dispatch, metrics
+from jobs import dispatch, lifecycle, metrics
 from jobs.models import Job
 from jobs.reconcile import reconcile
+from jobs.worker import ALIVE_KEY
 from tests.api.test_auth import assert_problem
 from tests.conftest import run_worker, subprocess_env
 from tests.integration.test_worker_process import wait_until
@@ -183,6 +185,34 @@ def test_reconcile_leaves_alone_a_job_a_live_worker_took_but_has_not_started(api
     assert dispatch.queue("default").count == 0
     history = api.get(f"{job['url']}history/").json()["results"]
     assert not [entry for entry in history if (entry["reason"] or "").startswith("reconcile")], history
+
+
+@pytest.mark.parametrize("alive", [False, True], ids=["worker-gone", "worker-alive"])
+def test_reconcile_ends_a_queued_job_a_gone_worker_claimed_and_never_pushes_it_again(api, redis, alive):
+    """A worker claimed a job (a short run writes nothing before its end) and died: the row still
+    says queued and no queue holds it. Reconcile fails it as WorkerLost (its only attempt) and
+    cancels its dependent, instead of pushing it again; a live worker's claim is left alone."""
+    job = api.post("/api/v1/jobs/", {"task": "demo.noop"}, format="json").json()
+    child = api.post("/api/v1/jobs/", {"task": "demo.noop", "depends_on": [job["id"]]}, format="json").json()
+    assert redis.lpop(dispatch.queue("default").key) == job["id"].encode()
+    assert lifecycle.job_claim(job["id"], worker="gone-1") is not None
+    if alive:
+        redis.set(ALIVE_KEY.format("gone-1"), 1, ex=60)
+    Job.objects.filter(pk=job["id"]).update(enqueued_at=timezone.now() - timedelta(days=1))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("jobs.reconcile.CONFIRM_AFTER", timedelta(0))  # a pass long after the first
+        reconcile()
+        reconcile()
+    assert dispatch.queue("default").count == 0  # never pushed again
+    lost, dependent = Job.objects.get(pk=job["id"]), Job.objects.get(pk=child["id"])
+    if alive:
+        assert lost.state == "queued" and dependent.state == "deferred"
+        return
+    assert lost.state == "failed" and lost.error["type"] == "WorkerLost" and lost.attempt == 1
+    assert lost.worker == "gone-1" and lost.started_at and lost.ended_at
+    assert dependent.state == "canceled"
+    reasons = [row.history_change_reason for row in lost.history.order_by("history_id")]
+    assert reasons[1:] == ["reconcile: worker gone-1 is gone: started and ended in one change"]
 
 
 def test_killed_worker_leaves_no_job_running(api):
