@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from redis.client import Pipeline
 
@@ -109,5 +110,8 @@ def test_a_fork_work_horse_using_the_database_leaves_its_worker_s_session_alone(
     with the horse by the fork, must outlive the horse for the next job."""
     settings.WORKER_RUNNING_AFTER_MS = SHORT
     ids = [submit(api, {"task": "demo.sleep", "kwargs": {"seconds": 0, "steps": 1}}) for _ in range(3)]
+    connection.ensure_connection()
+    session = connection.connection
     run_worker(fork=True)
     assert Job.objects.filter(pk__in=ids, state="succeeded", attempt=1).count() == 3
+    assert connection.connection is session  # never lost (the outage path would have reconnected)
