@@ -25,7 +25,10 @@ logger = logging.getLogger(__name__)
 
 # A fresh row is left to its request's own push for this long before the pass takes it over.
 FAST_PATH_GRACE = timedelta(seconds=5)
-RQ_RESULT_TTL = 300  # seconds; results live in the database, RQ only needs them briefly
+# Results live in the database: RQ deletes a finished job's hash at once and keeps no result
+# nor finished registry. Failures stay a day in RQ's failed registry (a horse killed, a refused
+# planted job): rare, and what an operator looks at in django-rq's dashboard.
+RQ_RESULT_TTL = 0
 RQ_FAILURE_TTL = 24 * 3600
 
 

@@ -163,8 +163,8 @@ def _delete_jobs(cutoff: datetime, batch_size: int, *, dry_run: bool) -> dict[st
 
 
 def _forget_in_redis(ids: list[Any]) -> None:
-    """Best effort: drop RQ's hashes of deleted jobs. Most have expired already (results after
-    RQ_RESULT_TTL, failures after RQ_FAILURE_TTL), but a job canceled while it waited is only
+    """Best effort: drop RQ's hashes of deleted jobs. Most are gone already (a success's at
+    once, RQ_RESULT_TTL = 0; failures after RQ_FAILURE_TTL), but a job canceled while it waited is only
     taken out of its queue, and its hash would stay for ever."""
     try:
         dispatch.redis_connection().unlink(*(JsonJob.key_for(str(pk)) for pk in ids))

@@ -67,7 +67,7 @@ def execute(job_id: str) -> None:
                 _run(job, run, handoff.sink)
                 return
             with running.timer.watching(run, current()):
-                _run(job, run, lambda outcome: record(run, outcome))
+                _run(job, run, lambda outcome: record(job_id, run, outcome))
 
 
 def _claim(job_id: str, worker: str) -> tuple[Job, Run] | None:
@@ -77,11 +77,12 @@ def _claim(job_id: str, worker: str) -> tuple[Job, Run] | None:
     return claimed
 
 
-def record(run: Run, outcome: Outcome) -> Job | None:
-    """Write how `run` ended to its row (one change if it was never marked running)."""
+def record(job_id: str, run: Run | None, outcome: Outcome) -> Job | None:
+    """Write how a run of job `job_id` ended to its row: from running, or with `run` from
+    queued in one change if it was never marked running."""
     if outcome.error is None:
-        return lifecycle.job_succeed(run.job_id, outcome.result, run=run)
-    failed = lifecycle.job_fail(run.job_id, outcome.error, retry=outcome.retry, run=run)
+        return lifecycle.job_succeed(job_id, outcome.result, run=run)
+    failed = lifecycle.job_fail(job_id, outcome.error, retry=outcome.retry, run=run)
     if failed is not None and failed.state == JobState.FAILED:
         alerts.job_failed(failed)
     return failed

@@ -15,6 +15,7 @@ dies with its worker (`ForkWorker.main_work_horse`).
 """
 
 import ctypes
+import gc
 import json
 import os
 import select
@@ -146,6 +147,7 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
     _worker_pid = 0  # this worker's pid, as its horse knows it
     _claimed: tuple[Any, Run] | None = None  # the job row and run of the job being executed
     _outcomes: int | None = None  # a file the horse writes its job's outcome to (runner.Outcome)
+    _marked = False  # whether this parent marked the current run running
 
     def alive_ttl(self, timeout: int | None) -> int:
         # The parent heartbeats every job_monitoring_interval while its horse works, so three
@@ -181,7 +183,14 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
     def fork_work_horse(self, job: RQJob, queue: Queue) -> None:
         self._worker_pid = os.getpid()
         self._horse_status = None
-        super().fork_work_horse(job, queue)
+        self._marked = False
+        # The horse starts with everything the parent holds out of the collector's sight, so a
+        # collection in the horse does not touch (and copy) the parent's pages.
+        gc.freeze()
+        try:
+            super().fork_work_horse(job, queue)
+        finally:
+            gc.unfreeze()
 
     def main_work_horse(self, job: RQJob, queue: Queue) -> None:
         """Run in the forked horse: first make it die with its worker.
@@ -236,6 +245,7 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
         except OUTAGE_ERRORS as exc:
             self.outage.down(exc)  # the run's end is still recorded, from queued, in one change
             return
+        self._marked = marked
         if not marked:
             self.kill_horse()
 
@@ -245,8 +255,10 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
             return
         data = os.pread(self._outcomes, os.fstat(self._outcomes).st_size, 0)
         if data:
+            # A run marked running ends from running: no merged attempt first.
+            run = None if self._marked else self._claimed[1]
             with self._attribution():
-                runner.record(self._claimed[1], runner.Outcome(**json.loads(data)))
+                runner.record(str(self._claimed[0].pk), run, runner.Outcome(**json.loads(data)))
 
     def wait_for_horse(self) -> Any:
         pid, status, rusage = super().wait_for_horse()
