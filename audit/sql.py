@@ -47,7 +47,9 @@ def _quote(name: str | None) -> str:
 
 
 @functools.cache
-def _transition_sql(model: type[models.Model], assigned: tuple[str, ...], raw: tuple[str, ...], extra: str) -> str:
+def _transition_sql(
+    model: type[models.Model], assigned: tuple[str, ...], raw: tuple[str, ...], matched: tuple[str, ...], extra: str
+) -> str:
     meta = model._meta
     history = model.history.model  # type: ignore[attr-defined]
     returned = [str(field.column) for field in meta.concrete_fields]
@@ -59,7 +61,7 @@ def _transition_sql(model: type[models.Model], assigned: tuple[str, ...], raw: t
     # Identifiers come from model metadata, quoted; every value is a parameter.
     return (
         f"WITH changed AS (UPDATE {_quote(meta.db_table)} SET {', '.join(sets)} "  # noqa: S608
-        f"WHERE {_quote(pk)} = %s AND {_quote('state')} = ANY(%s) "
+        f"WHERE {_quote(pk)} = %s AND {_quote('state')} = ANY(%s){''.join(f' AND {_quote(c)} = %s' for c in matched)} "
         f"RETURNING {', '.join(_quote(column) for column in returned)}), "
         f"audited AS (INSERT INTO {_quote(history._meta.db_table)} ({', '.join(map(_quote, written))}) "
         f"SELECT {', '.join(_quote(column) for column in tracked)}, {placeholders} FROM changed) "
@@ -76,17 +78,22 @@ def transition_audited(
     raw: tuple[str, ...] = (),
     reason: str | None = None,
     extra: str = "NULL",
+    match: dict[str, Any] | None = None,
 ) -> tuple[Any, Any] | None:
     """If the row `pk` of `model` (which has a `state` column) is in one of the `allowed`
     states, set `values` (by field name) and the `raw` SQL assignments and write its "~" history
     row, in one statement; return the changed instance and the value of the SQL expression
-    `extra` over the changed row (`changed`), or None if the row was not in an allowed state."""
+    `extra` over the changed row (`changed`), or None if the row was not in an allowed state
+    (or does not have the `match` values, by field name)."""
     fields = {field.name: field for field in model._meta.concrete_fields}
     assigned = tuple(fields[name].column for name in values)
     params = [fields[name].get_db_prep_save(value, connection) for name, value in values.items()]
-    sql = _transition_sql(model, assigned, raw, extra)
+    match = match or {}
+    matched = tuple(fields[name].column for name in match)
+    conditions = [fields[name].get_db_prep_value(value, connection) for name, value in match.items()]
+    sql = _transition_sql(model, assigned, raw, matched, extra)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, pk, list(allowed), *history_values("~", reason)])
+        cursor.execute(sql, [*params, pk, list(allowed), *conditions, *history_values("~", reason)])
         row = cursor.fetchone()
     if row is None:
         return None

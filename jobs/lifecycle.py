@@ -105,7 +105,8 @@ def job_mark_running(run: Run) -> bool:
     """Write `running` for a claimed run that is still going; False if the job is no longer
     queued or running this attempt (canceled meanwhile)."""
     if sql.supported():
-        marked = sql.transition_audited(Job, run.job_id, [JobState.QUEUED], _start_values(run), raw=BUMP)
+        before = {"attempt": run.attempt - 1}
+        marked = sql.transition_audited(Job, run.job_id, [JobState.QUEUED], _start_values(run), raw=BUMP, match=before)
         if marked is not None:
             transaction.on_commit(lambda: announce(marked[0]))
             return True
@@ -116,7 +117,7 @@ def job_mark_running(run: Run) -> bool:
             return False
         if job.state == JobState.RUNNING:
             return job.attempt == run.attempt
-        if job.state != JobState.QUEUED:
+        if job.state != JobState.QUEUED or job.attempt != run.attempt - 1:
             return False
         _apply_start(job, run)
         job.save(update_fields=START_FIELDS)
@@ -130,7 +131,7 @@ def _lock_for_end(job_id: str, run: Run | None) -> tuple[Job | None, bool]:
     job = Job.objects.select_for_update().filter(pk=job_id).first()
     if job is not None and job.state == JobState.RUNNING:
         return job, False
-    if job is not None and job.state == JobState.QUEUED and run is not None:
+    if job is not None and job.state == JobState.QUEUED and run is not None and job.attempt == run.attempt - 1:
         _apply_start(job, run)
         return job, True
     return None, False
@@ -202,7 +203,14 @@ def _succeed_in_one_statement(job_id: str, result: Any, run: Run | None) -> Job 
         values = {**_start_values(run), **end}
         done, merged = (
             sql.transition_audited(
-                Job, job_id, [JobState.QUEUED], values, raw=BUMP, reason=reason, extra=HAS_DEPENDENTS
+                Job,
+                job_id,
+                [JobState.QUEUED],
+                values,
+                raw=BUMP,
+                reason=reason,
+                extra=HAS_DEPENDENTS,
+                match={"attempt": run.attempt - 1},
             ),
             True,
         )

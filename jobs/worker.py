@@ -292,13 +292,20 @@ _inherited: list[Any] = []  # the parent's connection objects, kept from garbage
 
 
 def _detach_inherited_connections() -> None:
-    """In a work horse: forget the parent's database connections without closing them. The
-    socket is shared with the parent; closing it here would end the parent's session. The horse
-    exits with os._exit, so nothing finalizes them; a task that uses the database connects anew."""
+    """In a work horse: forget the parent's database connections, and any connection pool it
+    holds, without closing them. Their sockets are shared with the parent; closing one here (or
+    using a pooled one) would end or garble the parent's session. The horse exits with
+    os._exit, so nothing finalizes them; a task that uses the database connects anew.
+    (Worker processes run without a pool, config.settings; a ForkWorker run in a pooled
+    process, as in tests, meets one.)"""
     for connection in db.connections.all(initialized_only=True):
         if connection.connection is not None:
             _inherited.append(connection.connection)
             connection.connection = None
+        pools = getattr(type(connection), "_connection_pools", None)
+        if pools:
+            _inherited.append(dict(pools))
+            pools.clear()
 
 
 class SimpleWorker(_ConveyorWorker, rq_worker.SimpleWorker):

@@ -5,6 +5,7 @@ import os
 import pytest
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils import timezone
 from redis.client import Pipeline
 
 from jobs import lifecycle
@@ -115,3 +116,15 @@ def test_a_fork_work_horse_using_the_database_leaves_its_worker_s_session_alone(
     run_worker(fork=True)
     assert Job.objects.filter(pk__in=ids, state="succeeded", attempt=1).count() == 3
     assert connection.connection is session  # never lost (the outage path would have reconnected)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stale_run_does_not_start_or_end_the_next_attempt_waiting_in_the_queue(api):
+    job_id = submit(api, {"task": "demo.noop", "max_retries": 1})
+    Job.objects.filter(pk=job_id).update(attempt=1)  # attempt 1 ran and failed; attempt 2 waits
+    stale = lifecycle.Run(job_id, 1, timezone.now(), "old-worker")  # a late write of attempt 1
+    assert not lifecycle.job_mark_running(stale)
+    assert lifecycle.job_succeed(job_id, None, run=stale) is None
+    assert lifecycle.job_lost(job_id, "late", run=stale) is None
+    job = Job.objects.get(pk=job_id)
+    assert job.state == "queued" and job.attempt == 1 and job.history.count() == 1
