@@ -20,7 +20,7 @@ from django.tasks.base import TaskError
 from django.tasks.exceptions import InvalidTask, TaskResultDoesNotExist
 
 from audit.context import current
-from jobs import registry
+from jobs import registry, runtime
 from jobs.models import Job, JobState
 from jobs.services import JobSpec, job_submit
 
@@ -94,6 +94,7 @@ def _runner(task: Task) -> Any:
 
     def run(*args: Any, **kwargs: Any) -> Any:
         if task.takes_context:
+            runtime.mark_running()  # the context describes this run: its row says so first
             context = TaskContext(task_result=task.get_backend().get_result(current().job_id or ""))
             return task.call(context, *args, **kwargs)
         return task.call(*args, **kwargs)

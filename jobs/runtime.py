@@ -38,6 +38,19 @@ def current_job_id() -> str | None:
     return running.job_id if running else None
 
 
+def mark_running() -> None:
+    """Make the row of the running job say `running` (a short run's row says `queued` until it
+    ends); raise JobCanceled if it was canceled. For code that reads its own job's row."""
+    running = _running.get()
+    if running is None or running.marked or running.run is None:
+        return
+    from jobs.lifecycle import job_mark_running
+
+    if not job_mark_running(running.run):
+        raise JobCanceled(running.job_id)
+    running.marked = True
+
+
 def progress(current: int, total: int | None = None, message: str = "", *, force: bool = False) -> None:
     """Report progress of the running job (throttled); raise JobCanceled if it was canceled.
 
@@ -50,13 +63,10 @@ def progress(current: int, total: int | None = None, message: str = "", *, force
     if not force and now - running.last_write < PROGRESS_INTERVAL and (total is None or current < total):
         return
     running.last_write = now
-    from jobs.lifecycle import job_mark_running, job_report_progress
+    from jobs.lifecycle import job_report_progress
 
     # The first report marks the run running, if the worker's timer has not yet.
-    if not running.marked and running.run is not None:
-        if not job_mark_running(running.run):
-            raise JobCanceled(running.job_id)
-        running.marked = True
+    mark_running()
     percent = round(100 * current / total, 1) if total else None
     data = {"current": current, "total": total, "percent": percent, "message": message[:500]}
     if not job_report_progress(running.job_id, data, at=timezone.now()):
