@@ -57,25 +57,28 @@ def _array(field: Field, connection: Any) -> str:  # type: ignore[type-arg]
     return f"%s::{field.db_type(connection)}[]"
 
 
+def _names(fields: list[Any], quote: Any, prefix: str = "") -> str:
+    return ", ".join(prefix + quote(field.column) for field in fields)
+
+
 @cache
 def _insert_statement(model: type[Model], alias: str) -> str:
     """INSERT rows given as one array per column, and a "created" history row for each, joined
     to its own attribution by primary key: one statement for one row or a thousand."""
     connection = connections[alias]
     quote = connection.ops.quote_name
-    fields = model._meta.concrete_fields
-    copied, own = tracked_fields(model), history_own_fields(model)
-    pk = quote(model._meta.pk.column)  # type: ignore[union-attr]
-    history_table = quote(model.history.model._meta.db_table)  # type: ignore[attr-defined]
-    own_names = [quote(f.column) for f in own]
+    fields, copied, own = list(model._meta.concrete_fields), tracked_fields(model), history_own_fields(model)
+    pk = model._meta.pk
+    table, history_table = model._meta.db_table, model.history.model._meta.db_table  # type: ignore[attr-defined]
+    rows = ", ".join(_array(field, connection) for field in fields)
+    attributions = ", ".join(_array(field, connection) for field in [pk, *own])
+    # Only names from the models' metadata, quoted, are formatted in; every value is a parameter.
     return (
-        f"WITH j AS (INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"SELECT * FROM UNNEST({', '.join(_array(f, connection) for f in fields)}) "
-        f"RETURNING {', '.join(quote(f.column) for f in copied)}) "
-        f"INSERT INTO {history_table} ({', '.join([*(quote(f.column) for f in copied), *own_names])}) "
-        f"SELECT {', '.join([*(f'j.{quote(f.column)}' for f in copied), *(f'h.{n}' for n in own_names)])} "
-        f"FROM j JOIN UNNEST({_array(model._meta.pk, connection)}, "  # type: ignore[arg-type]
-        f"{', '.join(_array(f, connection) for f in own)}) AS h(pk, {', '.join(own_names)}) ON h.pk = j.{pk}"
+        f"WITH j AS (INSERT INTO {quote(table)} ({_names(fields, quote)}) SELECT * FROM UNNEST({rows}) "  # noqa: S608
+        f"RETURNING {_names(copied, quote)}) "
+        f"INSERT INTO {quote(history_table)} ({_names(copied, quote)}, {_names(own, quote)}) "
+        f"SELECT {_names(copied, quote, 'j.')}, {_names(own, quote, 'h.')} "
+        f"FROM j JOIN UNNEST({attributions}) AS h(pk, {_names(own, quote)}) ON h.pk = j.{quote(pk.column)}"  # type: ignore[union-attr]
     )
 
 
