@@ -6,6 +6,7 @@ history rows are the ones simple-history's ORM path writes, column for column
 (tests/audit/test_sql.py holds the two equal).
 """
 
+import json
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -53,50 +54,50 @@ def history_values(ctx: Attribution, *, at: datetime, history_type: str) -> dict
     }
 
 
-def _array(field: Field, connection: Any) -> str:  # type: ignore[type-arg]
-    return f"%s::{field.db_type(connection)}[]"
-
-
 def _names(fields: list[Any], quote: Any, prefix: str = "") -> str:
     return ", ".join(prefix + quote(field.column) for field in fields)
 
 
 @cache
 def _insert_statement(model: type[Model], alias: str) -> str:
-    """INSERT rows given as one array per column, and a "created" history row for each, joined
-    to its own attribution by primary key: one statement for one row or a thousand."""
-    connection = connections[alias]
-    quote = connection.ops.quote_name
+    """INSERT rows given as one JSON array of objects keyed by column, and a "created" history
+    row for each, joined to its own attribution (a second array) by primary key: one statement
+    with two parameters for one row or a thousand; PostgreSQL converts each value to its
+    column's type (jsonb_populate_recordset on the tables' own row types)."""
+    quote = connections[alias].ops.quote_name
     fields, copied, own = list(model._meta.concrete_fields), tracked_fields(model), history_own_fields(model)
-    pk = model._meta.pk
     table, history_table = model._meta.db_table, model.history.model._meta.db_table  # type: ignore[attr-defined]
-    rows = ", ".join(_array(field, connection) for field in fields)
-    attributions = ", ".join(_array(field, connection) for field in [pk, *own])
-    # Only names from the models' metadata, quoted, are formatted in; every value is a parameter.
+    pk = quote(model._meta.pk.column)  # type: ignore[union-attr]
+    # Only names from the models' metadata, quoted, are formatted in; the rows are parameters.
     return (
-        f"WITH j AS (INSERT INTO {quote(table)} ({_names(fields, quote)}) SELECT * FROM UNNEST({rows}) "  # noqa: S608
+        f"WITH j AS (INSERT INTO {quote(table)} ({_names(fields, quote)}) "  # noqa: S608
+        f"SELECT {_names(fields, quote)} FROM jsonb_populate_recordset(NULL::{quote(table)}, %s::jsonb) "
         f"RETURNING {_names(copied, quote)}) "
         f"INSERT INTO {quote(history_table)} ({_names(copied, quote)}, {_names(own, quote)}) "
-        f"SELECT {_names(copied, quote, 'j.')}, {_names(own, quote, 'h.')} "
-        f"FROM j JOIN UNNEST({attributions}) AS h(pk, {_names(own, quote)}) ON h.pk = j.{quote(pk.column)}"  # type: ignore[union-attr]
+        f"SELECT {_names(copied, quote, 'j.')}, {_names(own, quote, 'h.')} FROM j "
+        f"JOIN jsonb_populate_recordset(NULL::{quote(history_table)}, %s::jsonb) AS h ON h.{pk} = j.{pk}"
     )
 
 
 def insert_audited(model: type[Model], objs: list[Any], attributions: list[Attribution], *, at: datetime) -> None:
     """INSERT `objs` and their "created" history rows (the i-th attributed to `attributions[i]`,
-    dated `at`) in one statement, values prepared as the ORM's bulk_create prepares them."""
+    dated `at`) in one statement. Values are taken as the ORM's bulk_create takes them
+    (`pre_save`: auto_now_add) and sent as JSON: dates, UUIDs and addresses as text, JSON
+    fields as their JSON (None is SQL NULL, as the ORM stores it)."""
     alias = router.db_for_write(model)
     connection = connections[alias]
-    columns = [
-        [field.get_db_prep_save(field.pre_save(obj, True), connection) for obj in objs]
-        for field in model._meta.concrete_fields
+    fields, own = model._meta.concrete_fields, history_own_fields(model)
+    pk = model._meta.pk.column  # type: ignore[union-attr]
+    rows = [{field.column: field.pre_save(obj, True) for field in fields} for obj in objs]
+    history = [
+        {pk: row[pk], **{field.column: values[field.attname] for field in own}}
+        for row, values in zip(
+            rows, (history_values(ctx, at=at, history_type="+") for ctx in attributions), strict=True
+        )
     ]
-    own = history_own_fields(model)
-    rows = [history_values(ctx, at=at, history_type="+") for ctx in attributions]
-    pk = model._meta.pk
-    columns.append([pk.get_db_prep_save(obj.pk, connection) for obj in objs])  # type: ignore[union-attr]
-    columns += [[field.get_db_prep_save(row[field.attname], connection) for row in rows] for field in own]
     with connection.cursor() as cursor:
-        cursor.execute(_insert_statement(model, alias), columns)
+        cursor.execute(
+            _insert_statement(model, alias), [json.dumps(rows, default=str), json.dumps(history, default=str)]
+        )
     for obj in objs:
         obj._state.adding, obj._state.db = False, alias
