@@ -67,7 +67,7 @@ def _insert_statement(model: type[Model], alias: str) -> str:
     quote = connections[alias].ops.quote_name
     fields, copied, own = list(model._meta.concrete_fields), tracked_fields(model), history_own_fields(model)
     table, history_table = model._meta.db_table, model.history.model._meta.db_table  # type: ignore[attr-defined]
-    pk = quote(model._meta.pk.column)  # type: ignore[union-attr]
+    pk = quote(model._meta.pk.column)  # type: ignore[union-attr,arg-type]
     # Only names from the models' metadata, quoted, are formatted in; the rows are parameters.
     return (
         f"WITH j AS (INSERT INTO {quote(table)} ({_names(fields, quote)}) "  # noqa: S608

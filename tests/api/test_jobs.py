@@ -142,13 +142,13 @@ def test_the_304_path_reads_through_job_visible(api, other_api, monkeypatch):
     assert_problem(get(other_api, job_id, HTTP_IF_NONE_MATCH="*"), 404)
 
 
-
 def test_a_batch_answer_reads_no_job_back(api, django_assert_max_num_queries):
     body = {"jobs": [SLEEP] * 50}
     with django_assert_max_num_queries(10):  # the token, the waiting count, the inserts: not 50
         response = api.post("/api/v1/jobs/batch/", body, format="json")
     assert response.status_code == 202
     assert all(job["depends_on"] == [] for job in response.json()["jobs"])
+
 
 FUTURE = (timezone.now() + timedelta(hours=1)).isoformat()
 

@@ -48,7 +48,7 @@ def _jobs(ids: list[uuid.UUID], user: Any) -> list[Job]:
 
 
 def _written(ids: list[uuid.UUID]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    jobs = list(Job.objects.filter(pk__in=ids).order_by("pk").values())
+    jobs: list[dict[str, Any]] = list(Job.objects.filter(pk__in=ids).order_by("pk").values())  # type: ignore[arg-type]
     history = list(Job.history.filter(id__in=ids).order_by("id").values())  # type: ignore[attr-defined]
     for row in history:
         row.pop("history_id")
