@@ -455,6 +455,9 @@ TOKEN_CACHE_SECONDS = env.float("TOKEN_CACHE_SECONDS", default=10.0)
 # --- Operations ---------------------------------------------------------------------------------
 # A bearer token Prometheus may use for /metrics (besides staff API tokens); unset = staff only.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Each web process sums its HTTP request metrics and adds them to Redis every this many seconds
+# (and at exit) instead of once per request (api.middleware); 0 adds them on every request.
+HTTP_METRICS_FLUSH_SECONDS = env.float("HTTP_METRICS_FLUSH_SECONDS", default=1.0)
 
 # --- Security -----------------------------------------------------------------------------------
 # Browser sessions (the console, SPAs): cookies are Secure outside development. SameSite=Lax

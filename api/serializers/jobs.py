@@ -1,7 +1,9 @@
 """Serializers for tasks and jobs."""
 
 import re
+import uuid
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -101,6 +103,7 @@ class JobErrorOutput(serializers.Serializer):
     traceback = serializers.CharField(required=False, help_text="Staff only")
 
 
+_URL_STAND_IN = uuid.UUID(int=0)
 _DATETIME = serializers.DateTimeField()  # its to_representation needs no binding
 
 
@@ -172,8 +175,14 @@ class JobOutput(serializers.Serializer):
             "version": job.version,
         }
 
+    @cached_property
+    def _url_template(self) -> str:
+        """The job URL with a stand-in id: reversed once per serializer (a batch's list shares
+        one child), not once per job."""
+        return reverse("job-detail", kwargs={"id": _URL_STAND_IN}, request=self.context.get("request"))
+
     def get_url(self, job: Job) -> str:
-        return reverse("job-detail", kwargs={"id": job.pk}, request=self.context.get("request"))
+        return self._url_template.replace(str(_URL_STAND_IN), str(job.pk))
 
     @extend_schema_field(JobErrorOutput(allow_null=True))
     def get_error(self, job: Job) -> dict[str, Any] | None:

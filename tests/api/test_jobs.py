@@ -10,7 +10,7 @@ from django.db import OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from jobs import dispatch, registry
+from jobs import dispatch, registry, selectors
 from jobs.idempotency import idempotency_release
 from jobs.models import Job
 from jobs.runtime import PermanentFailure
@@ -125,6 +125,29 @@ def test_a_conditional_get_is_a_304_only_for_whoever_may_see_the_job(api, other_
     done = get(api, job_id)
     unchanged = get(api, job_id, HTTP_IF_NONE_MATCH=done["ETag"])
     assert unchanged.status_code == 304 and "Retry-After" not in unchanged
+
+
+def test_the_304_path_reads_through_job_visible(api, other_api, monkeypatch):
+    """The conditional GET's one statement is compiled from jobs.selectors.job_visible: change
+    the ownership rule there and that path follows (here: everyone may see every job)."""
+    job_id = submit(api, SLEEP).json()["id"]
+    assert_problem(get(other_api, job_id, HTTP_IF_NONE_MATCH="*"), 404)
+    monkeypatch.setattr(selectors, "job_visible", lambda *, user: Job.objects.all())
+    selectors._validator_statement.cache_clear()
+    try:
+        assert get(other_api, job_id, HTTP_IF_NONE_MATCH="*").status_code == 304
+    finally:
+        monkeypatch.undo()
+        selectors._validator_statement.cache_clear()
+    assert_problem(get(other_api, job_id, HTTP_IF_NONE_MATCH="*"), 404)
+
+
+def test_a_batch_answer_reads_no_job_back(api, django_assert_max_num_queries):
+    body = {"jobs": [SLEEP] * 50}
+    with django_assert_max_num_queries(10):  # the token, the waiting count, the inserts: not 50
+        response = api.post("/api/v1/jobs/batch/", body, format="json")
+    assert response.status_code == 202
+    assert all(job["depends_on"] == [] for job in response.json()["jobs"])
 
 
 FUTURE = (timezone.now() + timedelta(hours=1)).isoformat()

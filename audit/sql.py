@@ -1,0 +1,103 @@
+"""Audited writes as single SQL statements on PostgreSQL: a row and its history row together.
+
+The building blocks come first (which columns a model's history copies, which it adds, the
+values of the attribution columns); every audited SQL statement is built from them, so its
+history rows are the ones simple-history's ORM path writes, column for column
+(tests/audit/test_sql.py holds the two equal).
+"""
+
+import json
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from django.db import connections, router
+from django.db.models import Field, Model
+
+from audit.context import Attribution
+
+
+def tracked_fields(model: type[Model]) -> list[Field]:  # type: ignore[type-arg]
+    """The model's fields its history copies, in the history model's order."""
+    return list(model.history.model.tracked_fields)  # type: ignore[attr-defined]
+
+
+def history_own_fields(model: type[Model]) -> list[Field]:  # type: ignore[type-arg]
+    """The history model's columns beyond the copied ones (when, who, why, through what),
+    its auto-incremented key left out."""
+    history = model.history.model  # type: ignore[attr-defined]
+    copied = {field.attname for field in history.tracked_fields}
+    return [f for f in history._meta.concrete_fields if f.attname not in copied and not f.primary_key]
+
+
+def context_columns(ctx: Attribution, actor: Any) -> dict[str, Any]:
+    """The attribution columns every history row carries (see audit.history.HistoryContext)."""
+    return {
+        "history_username": actor.get_username() if actor is not None else "",
+        "history_channel": ctx.channel,
+        "history_request_id": ctx.request_id or "",
+        "history_job_id": ctx.job_id,
+        "history_schedule_id": ctx.schedule_id,
+        "history_client_ip": ctx.client_ip,
+    }
+
+
+def history_values(ctx: Attribution, *, at: datetime, history_type: str) -> dict[str, Any]:
+    """The values of `history_own_fields` for a history row written under `ctx` at `at`."""
+    actor = ctx.actor
+    return {
+        "history_date": at,
+        "history_user_id": actor.pk if actor is not None else None,
+        "history_change_reason": ctx.reason or None,
+        "history_type": history_type,
+        **context_columns(ctx, actor),
+    }
+
+
+def _names(fields: list[Any], quote: Any, prefix: str = "") -> str:
+    return ", ".join(prefix + quote(field.column) for field in fields)
+
+
+@cache
+def _insert_statement(model: type[Model], alias: str) -> str:
+    """INSERT rows given as one JSON array of objects keyed by column, and a "created" history
+    row for each, joined to its own attribution (a second array) by primary key: one statement
+    with two parameters for one row or a thousand; PostgreSQL converts each value to its
+    column's type (jsonb_populate_recordset on the tables' own row types)."""
+    quote = connections[alias].ops.quote_name
+    fields, copied, own = list(model._meta.concrete_fields), tracked_fields(model), history_own_fields(model)
+    table, history_table = model._meta.db_table, model.history.model._meta.db_table  # type: ignore[attr-defined]
+    pk = quote(model._meta.pk.column)  # type: ignore[union-attr,arg-type]
+    # Only names from the models' metadata, quoted, are formatted in; the rows are parameters.
+    return (
+        f"WITH j AS (INSERT INTO {quote(table)} ({_names(fields, quote)}) "  # noqa: S608
+        f"SELECT {_names(fields, quote)} FROM jsonb_populate_recordset(NULL::{quote(table)}, %s::jsonb) "
+        f"RETURNING {_names(copied, quote)}) "
+        f"INSERT INTO {quote(history_table)} ({_names(copied, quote)}, {_names(own, quote)}) "
+        f"SELECT {_names(copied, quote, 'j.')}, {_names(own, quote, 'h.')} FROM j "
+        f"JOIN jsonb_populate_recordset(NULL::{quote(history_table)}, %s::jsonb) AS h ON h.{pk} = j.{pk}"
+    )
+
+
+def insert_audited(model: type[Model], objs: list[Any], attributions: list[Attribution], *, at: datetime) -> None:
+    """INSERT `objs` and their "created" history rows (the i-th attributed to `attributions[i]`,
+    dated `at`) in one statement. Values are taken as the ORM's bulk_create takes them
+    (`pre_save`: auto_now_add) and sent as JSON: dates, UUIDs and addresses as text, JSON
+    fields as their JSON (None is SQL NULL, as the ORM stores it)."""
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    fields, own = model._meta.concrete_fields, history_own_fields(model)
+    pk = model._meta.pk.column  # type: ignore[union-attr]
+    rows = [{field.column: field.pre_save(obj, True) for field in fields} for obj in objs]
+    history = [
+        {pk: row[pk], **{field.column: values[field.attname] for field in own}}
+        for row, values in zip(
+            rows, (history_values(ctx, at=at, history_type="+") for ctx in attributions), strict=True
+        )
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _insert_statement(model, alias), [json.dumps(rows, default=str), json.dumps(history, default=str)]
+        )
+    for obj in objs:
+        obj._state.adding, obj._state.db = False, alias
