@@ -46,6 +46,7 @@ SUBNET = "10.77.0"
 PG_BINS = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
 SENTINEL_PORTS = (26379, 26380, 26381)
 MASTER = "conveyor"
+BACKLOG = 5  # jobs waiting in Redis below which the cluster is idle enough for the next fault
 # Fast liveness and reconcile, as tests/faults uses: the bounds of docs/operations.md, shortened.
 FAST = {"WORKER_MONITORING_INTERVAL": "1", "RECONCILE_EVERY_SECONDS": "1", "RECONCILE_GRACE_SECONDS": "2"}
 # host name -> last octet of its address
@@ -355,6 +356,13 @@ class Cluster:
         wait_until(self.sentinels_ready, timeout=60, interval=0.5)
         wait_until(lambda: all(self.web_answers(name) for name in ("web1", "web2")), timeout=90, interval=0.5)
         wait_until(lambda: set(self.worker_names.values()) <= self.workers(), timeout=90, interval=0.5)
+        # A backlog the fault left (one worker host for a while) is worked off before the next fault.
+        wait_until(lambda: self.backlog() < BACKLOG, timeout=120, interval=0.5)
+
+    def backlog(self) -> int:
+        """Jobs waiting in Redis on every queue now."""
+        redis = self.redis()
+        return sum(int(redis.llen(f"rq:queue:{queue}")) for queue in ("high", "default", "low"))
 
     def down(self) -> None:
         """Kill every process of every host, delete the namespaces, the bridge and the files."""
