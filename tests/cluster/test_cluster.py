@@ -350,7 +350,11 @@ def test_worker_host_partitioned_from_redis_for_30_s(cluster: Cluster, schedules
     with Load(cluster) as load:
         time.sleep(WARM_UP)
         master = cluster.redis()
-        wait_until(lambda: blocked_in_blpop(master, victim), timeout=30, interval=0.05)
+        try:
+            wait_until(lambda: blocked_in_blpop(master, victim), timeout=30, interval=0.05)
+        except AssertionError:
+            clients = [c for c in master.client_list() if c["addr"].startswith(f"{victim.ip}:")]
+            raise AssertionError(f"{victim.name} never waited in BLPOP; its clients: {clients}") from None
         with victim.partitioned_from([cluster[name] for name in ("redis-a", "redis-b", "sentinel")]):
             cut_at = time.time()
             time.sleep(PARTITION)
