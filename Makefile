@@ -52,7 +52,7 @@ run: $(RUN_STAMP) ## Run API + worker + scheduler (+ embedded Redis without REDI
 test: install ## Run the whole test suite (DATABASE_URL switches it to PostgreSQL; browser tests need make browser-deps)
 	$(VENV)/bin/pytest
 
-cluster: install ## Every cluster fault (tests/cluster: hosts as network namespaces; root; ~5 min); make test runs 2 of them
+cluster: install ## Every cluster fault (tests/cluster: hosts as network namespaces; root; ~5 min); make test runs 3 of them
 	CLUSTER_FULL=1 $(VENV)/bin/pytest -m cluster tests/cluster
 
 check: lint typecheck schema-check client-check ## Lint, format check, type check, OpenAPI and client drift checks
