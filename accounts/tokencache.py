@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from redis.exceptions import RedisError
 
-from jobs import dispatch
+from core.redis import redis_connection
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def changed(message: str) -> None:
     they subscribe again."""
     _drop(message)
     try:
-        dispatch.redis_connection().publish(CHANNEL, message)
+        redis_connection().publish(CHANNEL, message)
     except RedisError as exc:
         logger.warning("tokens.notice_failed", extra={"error": str(exc)})
 
@@ -100,7 +100,7 @@ def _listen_once() -> None:
 def _listen() -> None:
     while True:
         try:
-            with dispatch.redis_connection().pubsub() as pubsub:
+            with redis_connection().pubsub() as pubsub:
                 pubsub.subscribe(CHANNEL)
                 while True:
                     message = pubsub.get_message(timeout=5.0)

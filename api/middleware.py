@@ -7,12 +7,13 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
 from redis.exceptions import RedisError
 
-from jobs import dispatch, metrics
+from core.redis import redis_connection
+from jobs import metrics
 
 
 def _record(request: HttpRequest, status: int, seconds: float) -> None:
     try:
-        with dispatch.redis_connection().pipeline(transaction=False) as pipe:
+        with redis_connection().pipeline(transaction=False) as pipe:
             metrics.count(pipe, "http_requests", (request.method or "", f"{status // 100}xx"))
             metrics.observe(pipe, "http_duration", (request.method or "",), seconds, metrics.DURATION_BUCKETS)
             pipe.execute()

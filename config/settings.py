@@ -14,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from config.csp import inline_block_hashes
-from config.redis_config import connection_config
+from core.redis import connection_config
 
 
 def _env_limit(name: str, default: int) -> int:
@@ -192,7 +192,7 @@ STORAGES = {
 # Without REDIS_URL, `make run` and the test suite start a private redis-server (config.redis_server)
 # listening on this unix socket.
 EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
-# Sentinel and TLS (config.redis_config, docs/operations.md#redis-sentinel-and-tls): with
+# Sentinel and TLS (core.redis, docs/operations.md#redis-sentinel-and-tls): with
 # REDIS_SENTINELS, REDIS_URL gives only the scheme, credentials and database of the master.
 REDIS_SENTINELS = env.list("REDIS_SENTINELS", default=[])
 REDIS_SENTINEL_MASTER = env.str("REDIS_SENTINEL_MASTER", default="mymaster")

@@ -16,7 +16,7 @@ from prometheus_client.registry import Collector
 from redis.client import Pipeline
 from rq import Worker
 
-from jobs import dispatch
+from core.redis import redis_connection
 from jobs.models import UNFINISHED_STATES, Job, JobState
 
 PREFIX = "conveyor:metrics:"
@@ -76,7 +76,7 @@ class ConveyorCollector(Collector):
     """Reads the Redis counters and the live gauges when Prometheus scrapes."""
 
     def collect(self) -> Iterator[Metric]:
-        connection = dispatch.redis_connection()
+        connection = redis_connection()
         with connection.pipeline(transaction=False) as pipe:
             for name in ("jobs_submitted", "jobs_finished", "job_duration", "queue_wait", "schedule_lateness",
                          "http_requests", "http_duration", "jobs_refused"):  # fmt: skip

@@ -23,9 +23,10 @@ from rq_scheduler import Scheduler
 
 from audit.context import Attribution, attribute, current
 from audit.revisions import restore_point
-from jobs import dispatch, metrics, scheduling
+from core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from core.redis import redis_connection
+from jobs import metrics, scheduling
 from jobs.engine import FIRE_SCHEDULE, JsonJob
-from jobs.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from jobs.models import (
     SCHEDULE_CONFIG_FIELDS,
     TERMINAL_STATES,
@@ -59,7 +60,7 @@ def arm_id(schedule_id: object) -> str:
 
 
 def _rq_scheduler() -> Scheduler:
-    return Scheduler(connection=dispatch.redis_connection(), job_class=JsonJob)
+    return Scheduler(connection=redis_connection(), job_class=JsonJob)
 
 
 def _spec(schedule: Schedule) -> dict[str, Any]:
@@ -168,7 +169,7 @@ def schedule_arm_many(schedules: list[Schedule]) -> None:
     if not schedules:
         return
     try:
-        with dispatch.redis_connection().pipeline(transaction=False) as pipe:
+        with redis_connection().pipeline(transaction=False) as pipe:
             # rq-scheduler only writes through its connection here, so a pipeline batches it.
             scheduler = Scheduler(connection=pipe, job_class=JsonJob)
             for schedule in schedules:
@@ -428,7 +429,7 @@ def _record_fires(fires: list[ScheduleFire], now: datetime) -> None:
         lateness_by_kind[fire.schedule.kind].append(lateness)
         logger.info("schedule.fired", extra={"schedule_id": str(fire.schedule.pk), "outcome": fire.outcome,
                                              "lateness_ms": round(lateness * 1000)})  # fmt: skip
-    with dispatch.redis_connection().pipeline(transaction=False) as pipe:
+    with redis_connection().pipeline(transaction=False) as pipe:
         for kind, values in lateness_by_kind.items():
             metrics.observe_many(pipe, "schedule_lateness", (kind,), values, metrics.LATENESS_BUCKETS)
         pipe.execute()
@@ -495,7 +496,7 @@ def schedule_rearm_missing() -> int:
     if not schedules:
         return 0
     scheduler = _rq_scheduler()
-    with dispatch.redis_connection().pipeline(transaction=False) as pipe:
+    with redis_connection().pipeline(transaction=False) as pipe:
         for schedule in schedules:
             pipe.zscore(scheduler.scheduled_jobs_key, arm_id(schedule.pk))
         scores = pipe.execute()

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from reversion.models import Version
 
-from jobs.errors import NotFound
+from core.errors import NotFound
 from jobs.models import Job, JobLog, Schedule, ScheduleState
 
 

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.services import token_create
 from config import redis_server
+from core.redis import redis_connection
 from jobs import dispatch
 
 
@@ -28,7 +29,7 @@ def real_redis() -> Iterator[str]:
         url = f"unix://{socket}?db=0"
     settings.REDIS_URL = url
     settings.RQ_QUEUES = {name: {**cfg, "URL": url} for name, cfg in settings.RQ_QUEUES.items()}
-    dispatch.redis_connection.cache_clear()
+    redis_connection.cache_clear()
     dispatch.queue.cache_clear()
     yield url
     if process is not None:
@@ -47,7 +48,7 @@ def static_files() -> None:
 @pytest.fixture
 def redis(real_redis: str):  # type: ignore[no-untyped-def]
     """The real Redis, emptied before and after the test."""
-    connection = dispatch.redis_connection()
+    connection = redis_connection()
     connection.flushdb()
     yield connection
     connection.flushdb()

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from api.serializers.common import AwareDateTimeField, QueryInput, StrictInput, TaskNameField, UserRef
-from jobs.errors import Invalid
+from core.errors import Invalid
 from jobs.models import MisfirePolicy, OverlapPolicy, Schedule, ScheduleKind, ScheduleState
 from jobs.schedules import schedule_upcoming
 from jobs.scheduling import MAX_INTERVAL_SECONDS

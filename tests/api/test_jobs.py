@@ -10,6 +10,7 @@ from django.db import OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.redis import redis_connection
 from jobs import dispatch, registry
 from jobs.idempotency import idempotency_release
 from jobs.models import Job
@@ -370,13 +371,13 @@ def test_dependent_is_canceled_when_its_parent_fails(api):
 def test_submit_while_redis_is_down_runs_exactly_once(api, settings, tmp_path):
     real_url = settings.REDIS_URL
     settings.REDIS_URL = f"unix://{tmp_path}/down.sock"
-    dispatch.redis_connection.cache_clear()
+    redis_connection.cache_clear()
     dispatch.queue.cache_clear()
     try:
         response = submit(api, SLEEP)
     finally:
         settings.REDIS_URL = real_url
-        dispatch.redis_connection.cache_clear()
+        redis_connection.cache_clear()
         dispatch.queue.cache_clear()
     assert response.status_code == 202
     job_id = response.json()["id"]

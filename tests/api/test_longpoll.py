@@ -15,7 +15,8 @@ from accounts.services import token_create
 from api.longpoll import long_poll, wait_seconds
 from api.notices import NOTICES_CLIENT_NAME, job_notices
 from config.asgi import application, plain
-from jobs import dispatch
+from core import notices
+from core.redis import redis_connection
 from jobs.models import Job
 from jobs.services import job_cancel
 from tests.api.test_auth import assert_problem
@@ -82,7 +83,7 @@ def test_wait_times_out_with_the_same_representation(api, bearer):
 
 def test_a_notice_that_changes_nothing_the_client_sees_keeps_waiting(api, bearer):
     job_id = api.post("/api/v1/jobs/", LATER, format="json").json()["id"]
-    later(0.3, lambda: dispatch.redis_connection().publish(f"{dispatch.NOTICE_CHANNEL}{job_id}", "changed"))
+    later(0.3, lambda: redis_connection().publish(f"{notices.NOTICE_CHANNEL}{job_id}", "changed"))
     response, seconds = asgi_get(f"/api/v1/jobs/{job_id}/?wait=2", headers=bearer)
     assert response.status_code == 200 and response.json()["state"] == "scheduled"
     assert seconds > 1.9
@@ -142,7 +143,7 @@ def test_a_client_that_leaves_ends_its_wait(api, bearer):
 
 def test_many_waiting_requests_share_one_subscription(api, user, bearer):
     job_ids = [api.post("/api/v1/jobs/", LATER, format="json").json()["id"] for _ in range(5)]
-    connection = dispatch.redis_connection()
+    connection = redis_connection()
 
     def listeners() -> int:
         return sum(1 for c in connection.client_list(_type="pubsub") if c["name"] == NOTICES_CLIENT_NAME)
@@ -163,7 +164,7 @@ def test_many_waiting_requests_share_one_subscription(api, user, bearer):
 def test_waiters_look_again_when_the_subscription_breaks(api, user, bearer):
     """A notice lost while the subscription is down must not leave a waiter on stale state."""
     job_id = api.post("/api/v1/jobs/", LATER, format="json").json()["id"]
-    connection = dispatch.redis_connection()
+    connection = redis_connection()
 
     def cancel_silently() -> None:
         # The change lands without a notice (as if published while disconnected), then the

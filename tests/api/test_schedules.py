@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 from reversion.models import Version
 from rq_scheduler import Scheduler
 
-from jobs import dispatch
+from core.redis import redis_connection
 from jobs.engine import JsonJob
 from jobs.models import Job, Schedule, ScheduleFire
 from jobs.scheduler import ConveyorScheduler
@@ -29,8 +29,8 @@ def later(**delta) -> str:
 
 def armed_at(schedule_id):
     """When rq-scheduler will fire the schedule, or None if it is not armed."""
-    scheduler = Scheduler(connection=dispatch.redis_connection(), job_class=JsonJob)
-    score = dispatch.redis_connection().zscore(scheduler.scheduled_jobs_key, arm_id(schedule_id))
+    scheduler = Scheduler(connection=redis_connection(), job_class=JsonJob)
+    score = redis_connection().zscore(scheduler.scheduled_jobs_key, arm_id(schedule_id))
     return None if score is None else int(score)
 
 
@@ -131,7 +131,7 @@ def test_a_slot_is_not_taken_before_its_time(api):
     slot = timezone.now().replace(microsecond=999_000)
     Schedule.objects.filter(pk=body["id"]).update(next_run_at=slot)
     schedule_arm(Schedule.objects.get(pk=body["id"]))
-    scheduler = ConveyorScheduler(connection=dispatch.redis_connection())
+    scheduler = ConveyorScheduler(connection=redis_connection())
     assert scheduler.get_jobs_to_queue() == []
     assert scheduler._next_due == slot.timestamp()  # the loop wakes up for it
     time.sleep(slot.timestamp() - time.time() + 0.01)

@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 
 from config import redis_server
+from core.redis import redis_connection
 from jobs import dispatch
 from tests.conftest import subprocess_env
 
@@ -77,12 +78,12 @@ def private_redis(settings) -> Iterator[PrivateRedis]:  # type: ignore[no-untype
     server.start()
     settings.REDIS_URL = server.url
     settings.RQ_QUEUES = {name: {**cfg, "URL": server.url} for name, cfg in settings.RQ_QUEUES.items()}
-    dispatch.redis_connection.cache_clear()
+    redis_connection.cache_clear()
     dispatch.queue.cache_clear()
     try:
         yield server
     finally:
         server.kill()
-        dispatch.redis_connection.cache_clear()
+        redis_connection.cache_clear()
         dispatch.queue.cache_clear()
         shutil.rmtree(server.workdir, ignore_errors=True)

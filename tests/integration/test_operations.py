@@ -20,6 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from rq.queue import Queue
 
 from accounts.services import token_create
+from core.redis import redis_connection
 from jobs import dispatch, metrics
 from jobs.models import Job
 from jobs.reconcile import reconcile
@@ -256,7 +257,7 @@ def test_histogram_of_many_observations_counts_each_into_its_buckets(staff_api):
         }
 
     before = buckets()
-    with dispatch.redis_connection().pipeline() as pipe:
+    with redis_connection().pipeline() as pipe:
         metrics.observe_many(pipe, "schedule_lateness", ("at",), [0.05, 0.25, 3.0], metrics.LATENESS_BUCKETS)
         pipe.execute()
     after = buckets()

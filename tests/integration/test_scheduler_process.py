@@ -13,7 +13,7 @@ from django.db.models import Count
 from django.utils import timezone
 from rq_scheduler import Scheduler
 
-from jobs import dispatch
+from core.redis import redis_connection
 from jobs.engine import JsonJob
 from jobs.models import Job, JobLog, Schedule, ScheduleFire
 from tests.conftest import subprocess_env
@@ -110,7 +110,7 @@ def test_restart_after_losing_redis_keys_rearms_without_double_runs(api, process
     scheduler = processes.start("conveyor_scheduler")
     wait_until(lambda: Job.objects.count() >= 6)
     processes.stop(scheduler, signal.SIGKILL)
-    rq_scheduler = Scheduler(connection=dispatch.redis_connection(), job_class=JsonJob)
+    rq_scheduler = Scheduler(connection=redis_connection(), job_class=JsonJob)
     redis.delete(rq_scheduler.scheduled_jobs_key)
     for key in redis.scan_iter("rq:scheduler*"):
         redis.delete(key)

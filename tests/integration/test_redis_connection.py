@@ -16,7 +16,7 @@ import redis
 from django.conf import settings
 from django_rq.connection_utils import get_redis_connection
 
-from config.redis_config import async_client, connection_config
+from core.redis import async_client, connection_config
 from tests.conftest import subprocess_env
 from tests.helpers import wait_until
 
@@ -98,7 +98,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-CONNECT = "from jobs.dispatch import redis_connection; redis_connection().set('conveyor:test:via', 'web')"
+CONNECT = "from core.redis import redis_connection; redis_connection().set('conveyor:test:via', 'web')"
 
 
 def test_tls_with_the_configured_ca_reaches_redis_and_an_unknown_ca_is_refused(tls_redis):
