@@ -68,9 +68,7 @@ def silent_schedules() -> int:
     now = timezone.now()
     sent = 0
     for schedule in Schedule.objects.filter(enabled=True, finished_at__isnull=True).exclude(kind="at"):
-        fires = scheduling.upcoming(count=2, after=now, kind=schedule.kind, every_seconds=schedule.every_seconds,
-                                    start_at=schedule.start_at, cron=schedule.cron or None,
-                                    timezone=schedule.timezone)  # fmt: skip
+        fires = scheduling.upcoming(count=2, after=now, **schedule.timing)
         if len(fires) < 2:
             continue
         window = SILENT_PERIODS * (fires[1] - fires[0])

@@ -63,17 +63,6 @@ def _rq_scheduler() -> Scheduler:
     return Scheduler(connection=redis_connection(), job_class=JsonJob)
 
 
-def _spec(schedule: Schedule) -> dict[str, Any]:
-    return {
-        "kind": schedule.kind,
-        "run_at": schedule.run_at,
-        "every_seconds": schedule.every_seconds,
-        "start_at": schedule.start_at,
-        "cron": schedule.cron or None,
-        "timezone": schedule.timezone,
-    }
-
-
 def schedule_upcoming(schedule: Schedule, count: int = 5) -> list[datetime]:
     """The next `count` fire times (UTC) of an active schedule; empty when paused or finished."""
     first = schedule.pending_fire
@@ -85,7 +74,7 @@ def schedule_upcoming(schedule: Schedule, count: int = 5) -> list[datetime]:
         after=first,
         end_at=schedule.end_at,
         remaining_runs=None if remaining is None else remaining - 1,
-        **_spec(schedule),
+        **schedule.timing,
     )
     return [first, *later][:count]
 
@@ -148,7 +137,7 @@ def _plan(schedule: Schedule, now: datetime) -> None:
     after = now - timedelta(microseconds=1)
     if schedule.kind == ScheduleKind.INTERVAL and schedule.start_at and schedule.start_at > now:
         after = schedule.start_at - timedelta(microseconds=1)
-    following = scheduling.next_fire(after=after, **_spec(schedule))
+    following = scheduling.next_fire(after=after, **schedule.timing)
     exhausted = schedule.max_runs is not None and schedule.run_count >= schedule.max_runs
     past_end = following is not None and schedule.end_at is not None and following > schedule.end_at
     if following is None or exhausted or past_end:
@@ -270,14 +259,13 @@ def _count_run(schedule: Schedule, job: Job, fire_at: datetime) -> None:
 
 def _advance(schedule: Schedule, *, after: datetime, now: datetime) -> None:
     """Move to the next slot after `after`, or finish; then (after commit) re-arm."""
-    following = scheduling.next_fire(after=after, **_spec(schedule))
+    following = scheduling.next_fire(after=after, **schedule.timing)
     exhausted = schedule.max_runs is not None and schedule.run_count >= schedule.max_runs
     if following is None or exhausted or (schedule.end_at is not None and following > schedule.end_at):
         schedule.next_run_at, schedule.finished_at = None, now
         reason = "finished: max_runs reached" if exhausted else "finished: no fire left"
         with attribute(reason=reason):
-            schedule.save(update_fields=["next_run_at", "finished_at", "modified_at", "modified_by",
-                                         "modified_by_username"])  # fmt: skip
+            schedule.save(update_fields=["next_run_at", "finished_at"])
     else:
         schedule.next_run_at = following
         Schedule.objects.filter(pk=schedule.pk).update(next_run_at=following)
@@ -387,7 +375,7 @@ def _advance_many(fires: list[ScheduleFire], now: datetime) -> None:
     for fire in fires:
         schedule = fire.schedule
         after = max(fire.fire_at, now) if now - fire.fire_at > MISFIRE_GRACE else fire.fire_at
-        following = scheduling.next_fire(after=after, **_spec(schedule))
+        following = scheduling.next_fire(after=after, **schedule.timing)
         exhausted = schedule.max_runs is not None and schedule.run_count >= schedule.max_runs
         if following is None or exhausted or (schedule.end_at is not None and following > schedule.end_at):
             finishing.append((schedule, after))
@@ -427,8 +415,8 @@ def _record_fires(fires: list[ScheduleFire], now: datetime) -> None:
     for fire in fires:
         lateness = max(0.0, (now - fire.fire_at).total_seconds())
         lateness_by_kind[fire.schedule.kind].append(lateness)
-        logger.info("schedule.fired", extra={"schedule_id": str(fire.schedule.pk), "outcome": fire.outcome,
-                                             "lateness_ms": round(lateness * 1000)})  # fmt: skip
+        fired = {"schedule_id": str(fire.schedule.pk), "outcome": fire.outcome, "lateness_ms": round(lateness * 1000)}
+        logger.info("schedule.fired", extra=fired)
     with redis_connection().pipeline(transaction=False) as pipe:
         for kind, values in lateness_by_kind.items():
             metrics.observe_many(pipe, "schedule_lateness", (kind,), values, metrics.LATENESS_BUCKETS)

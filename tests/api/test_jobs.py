@@ -38,8 +38,14 @@ def get(client, job_id, **extra):
 
 def test_tasks_are_listed_with_their_schemas(api):
     tasks = {t["name"]: t for t in api.get("/api/v1/tasks/").json()}
-    assert {"mail.send", "web.page_length", "accounts.purge_unactivated", "accounts.check_engagement",
-            "demo.sleep", "demo.fail"} <= set(tasks)  # fmt: skip
+    assert {
+        "mail.send",
+        "web.page_length",
+        "accounts.purge_unactivated",
+        "accounts.check_engagement",
+        "demo.sleep",
+        "demo.fail",
+    } <= set(tasks)
     assert tasks["demo.sleep"]["parameters"]["required"] == ["seconds"]
     assert tasks["accounts.purge_unactivated"]["staff_only"] is True
     assert api.get("/api/v1/tasks/demo.fail/").json()["name"] == "demo.fail"
@@ -238,8 +244,9 @@ def test_list_filters_and_pagination(api):
 
 
 def test_failed_job_retries_automatically_then_fails(api, staff_api):
-    job_id = submit(api, {"task": "demo.fail", "kwargs": {"message": "boom"}, "max_retries": 2,
-                          "retry_intervals": [0]}).json()["id"]  # fmt: skip
+    job_id = submit(
+        api, {"task": "demo.fail", "kwargs": {"message": "boom"}, "max_retries": 2, "retry_intervals": [0]}
+    ).json()["id"]
     for _ in range(3):
         run_worker()
     job = get(api, job_id).json()

@@ -58,9 +58,18 @@ def test_the_web_entry_point_imports_on_its_own():
 
 @pytest.mark.parametrize(
     ("query", "seconds"),
-    [(b"wait=5", 5), (b"w%61it=30", 30), (b"wait=1&wait=7", 7), (b"wait=", 0), (b"wait=31", 0),
-     (b"wait=-1", 0), (b"wait=%D9%A3", 0), (b"awaits=5", 0), (b"", 0)],
-)  # fmt: skip
+    [
+        (b"wait=5", 5),
+        (b"w%61it=30", 30),
+        (b"wait=1&wait=7", 7),
+        (b"wait=", 0),
+        (b"wait=31", 0),
+        (b"wait=-1", 0),
+        (b"wait=%D9%A3", 0),
+        (b"awaits=5", 0),
+        (b"", 0),
+    ],
+)
 def test_wait_seconds_reads_the_query_as_the_view_validates_it(query: bytes, seconds: int) -> None:
     assert wait_seconds({"query_string": query}) == seconds
 
@@ -115,11 +124,18 @@ def test_another_users_job_is_404_at_once(other_api, bearer):
 def test_a_client_that_leaves_ends_its_wait(api, bearer):
     job_id = api.post("/api/v1/jobs/", LATER, format="json").json()["id"]
     scope = {
-        "type": "http", "http_version": "1.1", "method": "GET", "path": f"/api/v1/jobs/{job_id}/",
-        "raw_path": b"", "root_path": "", "query_string": b"wait=30", "scheme": "http",
-        "server": ("testserver", 80), "client": ("127.0.0.1", 1),
+        "type": "http",
+        "http_version": "1.1",
+        "method": "GET",
+        "path": f"/api/v1/jobs/{job_id}/",
+        "raw_path": b"",
+        "root_path": "",
+        "query_string": b"wait=30",
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 1),
         "headers": [(b"host", b"testserver"), (b"authorization", bearer["Authorization"].encode())],
-    }  # fmt: skip
+    }
     sent: list[dict] = []
 
     async def receive() -> dict:

@@ -330,8 +330,13 @@ def everything() -> dict[str, object]:
 )
 def test_another_users_schedule_is_404_and_unchanged(alices, other_api, method, path, body):
     own = create(other_api, name="bobs", kind="interval", every_seconds=60).json()
-    url = path.format(own=own["url"], active=alices["active"]["url"], paused=alices["paused"]["url"],
-                      version=alices["version"], deleted_version=alices["deleted_version"])  # fmt: skip
+    url = path.format(
+        own=own["url"],
+        active=alices["active"]["url"],
+        paused=alices["paused"]["url"],
+        version=alices["version"],
+        deleted_version=alices["deleted_version"],
+    )
     before = everything()
     assert_problem(getattr(other_api, method)(url, body, format="json"), 404)
     assert everything() == before

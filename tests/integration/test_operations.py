@@ -16,13 +16,14 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.core import mail
 from django.test import AsyncClient
+from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 from rq.queue import Queue
 
 from accounts.services import token_create
 from core.redis import redis_connection
-from jobs import dispatch, metrics
-from jobs.models import Job
+from jobs import alerts, dispatch, metrics
+from jobs.models import Job, Schedule
 from jobs.reconcile import reconcile
 from tests.api.test_auth import assert_problem
 from tests.conftest import run_worker, subprocess_env
@@ -276,3 +277,18 @@ def test_final_failure_mails_the_admins_once(api, settings):
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["ops@example.com"] and "demo.fail" in mail.outbox[0].subject
     assert "disk full" in mail.outbox[0].body
+
+
+def test_a_schedule_with_no_success_for_three_periods_mails_the_admins_once(api, settings):
+    settings.ADMINS = ["ops@example.com"]
+    quiet = {"task": "demo.sleep", "kwargs": {"seconds": 0}, "kind": "interval", "every_seconds": 60}
+    silent = api.post("/api/v1/schedules/", {**quiet, "name": "silent"}, format="json").json()
+    lively = api.post("/api/v1/schedules/", {**quiet, "name": "lively"}, format="json").json()
+    Schedule.objects.update(created_at=timezone.now() - timedelta(minutes=10))  # 10 periods old
+    api.post("/api/v1/schedules/", {**quiet, "name": "young"}, format="json")  # not 3 periods old yet
+    succeeded = Job.objects.create(task="demo.sleep", state="succeeded", timeout_seconds=60, schedule_id=lively["id"])
+    Job.objects.filter(pk=succeeded.pk).update(ended_at=timezone.now() - timedelta(minutes=1))
+
+    assert (alerts.silent_schedules(), alerts.silent_schedules()) == (1, 0)  # once per interval
+    (message,) = mail.outbox
+    assert f"({silent['id']})" in message.body and "0:03:00" in message.body
