@@ -12,7 +12,7 @@ import pytest
 from django.db.models import F
 
 from accounts.services import token_create
-from api.longpoll import long_poll, wait_seconds
+from api.longpoll import job_in, long_poll, wait_seconds
 from api.notices import NOTICES_CLIENT_NAME, job_notices
 from config.asgi import application, plain
 from core import notices
@@ -149,7 +149,7 @@ def test_a_client_that_leaves_ends_its_wait(api, bearer):
         sent.append(message)
 
     async def serve() -> tuple[int, int]:
-        await long_poll(plain, scope, receive, send, wait=30)
+        await long_poll(plain, scope, receive, send, job_id=job_id, wait=30)
         return len(job_notices()._waiters), len(sent)
 
     started = time.monotonic()
@@ -193,3 +193,12 @@ def test_waiters_look_again_when_the_subscription_breaks(api, user, bearer):
     response, seconds = asgi_get(f"/api/v1/jobs/{job_id}/?wait=10", headers=bearer)
     assert response.status_code == 200 and response.json()["state"] == "canceled"
     assert seconds < 5
+
+
+def test_the_long_poll_and_the_event_stream_find_their_job_as_the_urlconf_does():
+    job_id = "0b6c2e0e-8c47-4c86-9d38-2b1d4a35c0de"
+    assert job_in(f"/api/v1/jobs/{job_id}/", "job-detail") == job_id
+    assert job_in(f"/api/v1/jobs/{job_id}/events/", "job-events") == job_id
+    assert job_in(f"/api/v1/jobs/{job_id}/events/", "job-detail") is None
+    assert job_in("/api/v1/jobs/not-a-uuid/", "job-detail") is None  # Django answers it: 404
+    assert job_in(f"/api/v1/schedules/{job_id}/", "job-detail") is None
