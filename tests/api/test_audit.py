@@ -4,8 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from tests.api.test_auth import assert_problem
-from tests.conftest import run_worker
+from tests.helpers import assert_problem, run_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
 

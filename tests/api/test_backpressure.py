@@ -12,8 +12,7 @@ from jobs import dispatch, registry
 from jobs.admission import waiting_count
 from jobs.models import Job
 from jobs.monitoring import unserved_queues
-from tests.api.test_auth import assert_problem
-from tests.conftest import run_worker
+from tests.helpers import assert_problem, run_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
 

@@ -8,8 +8,7 @@ from django.conf import settings
 
 from jobs import dispatch
 from jobs.models import Job
-from tests.api.test_auth import assert_problem
-from tests.conftest import run_worker
+from tests.helpers import assert_problem, run_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
 

@@ -16,8 +16,7 @@ from jobs.idempotency import idempotency_release
 from jobs.models import Job
 from jobs.runtime import PermanentFailure
 from jobs.services import JobSpec, job_submit
-from tests.api.test_auth import assert_problem
-from tests.conftest import run_worker
+from tests.helpers import assert_problem, run_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
 

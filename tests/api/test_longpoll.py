@@ -19,7 +19,7 @@ from core import notices
 from core.redis import redis_connection
 from jobs.models import Job
 from jobs.services import job_cancel
-from tests.api.test_auth import assert_problem
+from tests.helpers import assert_problem
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
 

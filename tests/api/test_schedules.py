@@ -15,8 +15,7 @@ from jobs.engine import JsonJob
 from jobs.models import Job, Schedule, ScheduleFire
 from jobs.scheduler import ConveyorScheduler
 from jobs.schedules import arm_id, schedule_arm, schedule_fire, schedule_fire_many, schedule_rearm_missing
-from tests.api.test_auth import assert_problem
-from tests.conftest import run_worker
+from tests.helpers import assert_problem, run_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts import tokencache
 from accounts.models import ApiToken
 from core.redis import redis_connection
-from tests.api.test_auth import assert_problem
+from tests.helpers import assert_problem
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
 

@@ -25,8 +25,7 @@ from jobs import dispatch, reconcile, schedules
 from jobs import scheduler as scheduler_module
 from jobs.models import TERMINAL_STATES, Job, Schedule, ScheduleFire
 from jobs.scheduler import ConveyorScheduler
-from tests.conftest import client_for, run_worker, subprocess_env
-from tests.helpers import TcpProxy, wait_until
+from tests.helpers import TcpProxy, client_for, run_worker, subprocess_env, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
 

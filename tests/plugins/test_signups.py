@@ -23,9 +23,7 @@ from audit.context import attribute
 from core.errors import Invalid
 from jobs import dispatch
 from jobs.models import Job
-from tests.api.test_auth import assert_problem
-from tests.conftest import run_worker, subprocess_env
-from tests.integration.test_worker_process import wait_until
+from tests.helpers import assert_problem, run_worker, subprocess_env, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
 
