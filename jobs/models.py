@@ -236,6 +236,11 @@ class Schedule(Auditable):
         return self.next_run_at if self.state == ScheduleState.ACTIVE else None
 
     @property
+    def runs_exhausted(self) -> bool:
+        """Whether it has run max_runs times."""
+        return self.max_runs is not None and self.run_count >= self.max_runs
+
+    @property
     def timing(self) -> dict[str, Any]:
         """When it fires, as jobs.scheduling's fire-time functions take it (`**schedule.timing`)."""
         return {

@@ -130,6 +130,15 @@ def _validate(schedule: Schedule, *, actor: User, now: datetime, creating: bool)
         raise Invalid("the schedule is invalid", errors=errors)
 
 
+def _next_slot(schedule: Schedule, *, after: datetime) -> datetime | None:
+    """The schedule's next slot after `after`, or None when it has no fire left: no later fire
+    time, max_runs reached or past end_at."""
+    following = scheduling.next_fire(after=after, **schedule.timing)
+    if following is None or schedule.runs_exhausted or (schedule.end_at is not None and following > schedule.end_at):
+        return None
+    return following
+
+
 def _plan(schedule: Schedule, now: datetime) -> None:
     """Set next_run_at (and finished_at when nothing is left) from the configuration."""
     if schedule.kind == ScheduleKind.INTERVAL and schedule.start_at is None:
@@ -137,10 +146,8 @@ def _plan(schedule: Schedule, now: datetime) -> None:
     after = now - timedelta(microseconds=1)
     if schedule.kind == ScheduleKind.INTERVAL and schedule.start_at and schedule.start_at > now:
         after = schedule.start_at - timedelta(microseconds=1)
-    following = scheduling.next_fire(after=after, **schedule.timing)
-    exhausted = schedule.max_runs is not None and schedule.run_count >= schedule.max_runs
-    past_end = following is not None and schedule.end_at is not None and following > schedule.end_at
-    if following is None or exhausted or past_end:
+    following = _next_slot(schedule, after=after)
+    if following is None:
         schedule.next_run_at = None
         schedule.finished_at = schedule.finished_at or now
     else:
@@ -259,11 +266,10 @@ def _count_run(schedule: Schedule, job: Job, fire_at: datetime) -> None:
 
 def _advance(schedule: Schedule, *, after: datetime, now: datetime) -> None:
     """Move to the next slot after `after`, or finish; then (after commit) re-arm."""
-    following = scheduling.next_fire(after=after, **schedule.timing)
-    exhausted = schedule.max_runs is not None and schedule.run_count >= schedule.max_runs
-    if following is None or exhausted or (schedule.end_at is not None and following > schedule.end_at):
+    following = _next_slot(schedule, after=after)
+    if following is None:
         schedule.next_run_at, schedule.finished_at = None, now
-        reason = "finished: max_runs reached" if exhausted else "finished: no fire left"
+        reason = "finished: max_runs reached" if schedule.runs_exhausted else "finished: no fire left"
         with attribute(reason=reason):
             schedule.save(update_fields=["next_run_at", "finished_at"])
     else:
@@ -375,9 +381,8 @@ def _advance_many(fires: list[ScheduleFire], now: datetime) -> None:
     for fire in fires:
         schedule = fire.schedule
         after = max(fire.fire_at, now) if now - fire.fire_at > MISFIRE_GRACE else fire.fire_at
-        following = scheduling.next_fire(after=after, **schedule.timing)
-        exhausted = schedule.max_runs is not None and schedule.run_count >= schedule.max_runs
-        if following is None or exhausted or (schedule.end_at is not None and following > schedule.end_at):
+        following = _next_slot(schedule, after=after)
+        if following is None:
             finishing.append((schedule, after))
         else:
             schedule.next_run_at = following
@@ -435,7 +440,7 @@ def schedule_trigger(*, schedule: Schedule, actor: User) -> Job:
             raise Conflict("the schedule's task or arguments are no longer valid")
         ScheduleFire.objects.create(schedule=locked, fire_at=now, outcome=FireOutcome.FIRED, job=job)
         _count_run(locked, job, now)
-        if locked.max_runs is not None and locked.run_count >= locked.max_runs:
+        if locked.runs_exhausted:
             with restore_point("finished: max_runs reached"):
                 _advance(locked, after=now, now=now)
     return job
