@@ -114,6 +114,7 @@ def dispatch_due(limit: int = 500, grace: timedelta = FAST_PATH_GRACE) -> int:
                 job.save(update_fields=["state"])
         # Announced after commit: a waiting client must read the new state when told.
         if not push(jobs, announce=False):
+            transaction.set_rollback(True)  # they stay as they were (scheduled, not pushed)
             return 0
         Job.objects.filter(pk__in=[job.pk for job in jobs]).update(
             dispatched=True, enqueued_at=now, version=F("version") + 1
