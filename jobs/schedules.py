@@ -44,10 +44,11 @@ from jobs.services import JobSpec, job_prepare, job_submit, jobs_save
 
 logger = logging.getLogger(__name__)
 
-KIND_FIELDS: dict[str, set[str]] = {
-    ScheduleKind.AT: {"run_at"},
-    ScheduleKind.INTERVAL: {"every_seconds", "start_at"},
-    ScheduleKind.CRON: {"cron", "timezone"},
+# The timing settings of each kind (the inputs of each kind's body are built from it: api.serializers.schedules).
+KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    ScheduleKind.AT: ("run_at",),
+    ScheduleKind.INTERVAL: ("every_seconds", "start_at"),
+    ScheduleKind.CRON: ("cron", "timezone"),
 }
 # A fire this late means the scheduler was down: misfire_policy decides what happens.
 MISFIRE_GRACE = timedelta(seconds=60)
