@@ -1,8 +1,8 @@
 """An in-process cache of looked-up API tokens, bounded in time and emptied by notices that any
 process publishes over Redis when a token is revoked or a user changes.
 
-Looking a bearer token up (one query joining its user) was 15 % of a submit's web CPU (P1's
-profile in docs/benchmarks.md). A process keeps a token it read for TOKEN_CACHE_SECONDS, and
+Looking a bearer token up is one query joining its user on every request (its share of a
+submit's cost: bench/analysis.md). A process keeps a token it read for TOKEN_CACHE_SECONDS, and
 only while its listener is subscribed to CHANNEL: a deleted token, or a saved or deleted user,
 is published there after commit and dropped from every process's cache (from the publishing
 process's own before the call returns). While the subscription is down (Redis unreachable, not
