@@ -13,7 +13,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from redis.exceptions import RedisError
 
-from jobs import dispatch, metrics
+from core.redis import redis_connection
+from jobs import metrics
 
 
 class MetricSums:
@@ -54,7 +55,7 @@ class MetricSums:
         if not ints and not floats:
             return
         try:
-            with dispatch.redis_connection().pipeline(transaction=False) as pipe:
+            with redis_connection().pipeline(transaction=False) as pipe:
                 for (key, field), amount in ints.items():
                     pipe.hincrby(key, field, amount)
                 for (key, field), total in floats.items():

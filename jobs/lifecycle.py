@@ -18,6 +18,8 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from audit.context import attribute
+from core import notices
+from core.redis import redis_connection
 from jobs import dispatch, metrics
 from jobs.models import TERMINAL_STATES, Job, JobState
 
@@ -60,8 +62,8 @@ def job_start(job_id: str, *, worker: str) -> Job | None:
 def announce(job: Job) -> None:
     """After commit: tell waiting clients, and count the start or the end, in one round trip."""
     try:
-        with dispatch.redis_connection().pipeline(transaction=False) as pipe:
-            dispatch.add_notices(pipe, [job.pk])
+        with redis_connection().pipeline(transaction=False) as pipe:
+            notices.add_notices(pipe, [job.pk])
             if job.state == JobState.RUNNING:
                 metrics.record_started(pipe, job)
             elif job.done:
@@ -128,7 +130,7 @@ def job_report_progress(job_id: str, progress: dict[str, Any], *, at: datetime) 
     """
     updated = Job.objects.filter(pk=job_id, state=JobState.RUNNING).update(progress=progress, version=F("version") + 1)
     if updated:
-        dispatch.notify([job_id])
+        notices.notify([job_id])
     return bool(updated)
 
 

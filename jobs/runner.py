@@ -7,8 +7,8 @@ import traceback
 from rq import get_current_job
 
 from audit.context import attribute
+from core.errors import NotFound
 from jobs import alerts, joblogs, lifecycle, runtime
-from jobs.errors import NotFound
 from jobs.models import Job, JobState
 from jobs.registry import Task, get_task
 

@@ -11,7 +11,7 @@ from django.db import connections, router
 from django.db.models import QuerySet
 from reversion.models import Version
 
-from jobs.errors import NotFound
+from core.errors import NotFound
 from jobs.models import Job, JobLog, Schedule, ScheduleState
 
 

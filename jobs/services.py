@@ -14,8 +14,9 @@ from rq.command import send_stop_job_command
 
 from audit.context import Attribution
 from audit.history import bulk_create_audited
+from core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from core.redis import redis_connection
 from jobs import admission, dispatch
-from jobs.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from jobs.lifecycle import announce, cancel_dependents
 from jobs.models import UNSUCCESSFUL_STATES, Job, JobState, Schedule
 from jobs.registry import get_task
@@ -219,7 +220,7 @@ def _stop_in_rq(job: Job, running: bool) -> None:
     from redis.exceptions import RedisError
     from rq.exceptions import InvalidJobOperation, NoSuchJobError
 
-    connection = dispatch.redis_connection()
+    connection = redis_connection()
     try:
         if running:
             send_stop_job_command(connection, str(job.pk))

@@ -81,6 +81,15 @@ class QueryInput(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+MAX_PAGE_SIZE = 200
+
+
+class PageQuery(QueryInput):
+    """The page size every paginated list takes (api.pagination)."""
+
+    page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
+
+
 # The JSON type each kind of field takes, most specific first. DRF coerces ("10" to 10, 1 to
 # "1", "true" to True); a body is refused instead when a value is not of its schema's type.
 def _is_integer(value: Any) -> bool:  # JSON Schema's integer: 10 and 10.0, never true

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from api.longpoll import MAX_WAIT
 from api.serializers.common import AwareDateTimeField, QueryInput, StrictInput, TaskNameField, UserRef
 from jobs.models import Job, JobState
 from jobs.services import BATCH_MAX
@@ -234,7 +235,7 @@ class JobDetailQuery(QueryInput):
     wait = serializers.IntegerField(
         required=False,
         min_value=0,
-        max_value=30,
+        max_value=MAX_WAIT,
         help_text="Hold the request up to this many seconds until the job changes from the "
         "If-None-Match ETag (or from its state when the request arrived).",
     )

@@ -7,8 +7,7 @@ import pytest
 
 from api.middleware import SUMS, MetricSums
 from jobs.metrics import PREFIX
-from tests.conftest import subprocess_env
-from tests.helpers import wait_until
+from tests.helpers import subprocess_env, wait_until
 
 pytestmark = pytest.mark.django_db
 

@@ -10,13 +10,13 @@ from django.db import OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.redis import redis_connection
 from jobs import dispatch, registry, selectors
 from jobs.idempotency import idempotency_release
 from jobs.models import Job
 from jobs.runtime import PermanentFailure
 from jobs.services import JobSpec, job_submit
-from tests.api.test_auth import assert_problem
-from tests.conftest import run_worker
+from tests.helpers import assert_problem, run_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
 
@@ -37,8 +37,14 @@ def get(client, job_id, **extra):
 
 def test_tasks_are_listed_with_their_schemas(api):
     tasks = {t["name"]: t for t in api.get("/api/v1/tasks/").json()}
-    assert {"mail.send", "web.page_length", "accounts.purge_unactivated", "accounts.check_engagement",
-            "demo.sleep", "demo.fail"} <= set(tasks)  # fmt: skip
+    assert {
+        "mail.send",
+        "web.page_length",
+        "accounts.purge_unactivated",
+        "accounts.check_engagement",
+        "demo.sleep",
+        "demo.fail",
+    } <= set(tasks)
     assert tasks["demo.sleep"]["parameters"]["required"] == ["seconds"]
     assert tasks["accounts.purge_unactivated"]["staff_only"] is True
     assert api.get("/api/v1/tasks/demo.fail/").json()["name"] == "demo.fail"
@@ -260,8 +266,9 @@ def test_list_filters_and_pagination(api):
 
 
 def test_failed_job_retries_automatically_then_fails(api, staff_api):
-    job_id = submit(api, {"task": "demo.fail", "kwargs": {"message": "boom"}, "max_retries": 2,
-                          "retry_intervals": [0]}).json()["id"]  # fmt: skip
+    job_id = submit(
+        api, {"task": "demo.fail", "kwargs": {"message": "boom"}, "max_retries": 2, "retry_intervals": [0]}
+    ).json()["id"]
     for _ in range(3):
         run_worker()
     job = get(api, job_id).json()
@@ -393,13 +400,13 @@ def test_dependent_is_canceled_when_its_parent_fails(api):
 def test_submit_while_redis_is_down_runs_exactly_once(api, settings, tmp_path):
     real_url = settings.REDIS_URL
     settings.REDIS_URL = f"unix://{tmp_path}/down.sock"
-    dispatch.redis_connection.cache_clear()
+    redis_connection.cache_clear()
     dispatch.queue.cache_clear()
     try:
         response = submit(api, SLEEP)
     finally:
         settings.REDIS_URL = real_url
-        dispatch.redis_connection.cache_clear()
+        redis_connection.cache_clear()
         dispatch.queue.cache_clear()
     assert response.status_code == 202
     job_id = response.json()["id"]
@@ -478,7 +485,7 @@ def test_a_submit_that_met_the_database_down_leaves_its_key_free(api, monkeypatc
 
 
 def test_concurrent_submits_with_one_key_create_one_job(user):
-    from tests.conftest import client_for
+    from tests.helpers import client_for
 
     clients = [client_for(user) for _ in range(20)]
     barrier = threading.Barrier(20)

@@ -313,7 +313,7 @@ def test_scheduler_host_frozen_then_lost(cluster: Cluster, schedules: list[str])
 
 PARTITION = 30  # seconds a worker host is cut off from Redis and the sentinels
 # How soon after the partition heals the cut-off worker must run a job again: its connections
-# notice the partition within it (config.redis_config.KEEPALIVE: 11 s) and it reconnects within
+# notice the partition within it (core.redis.KEEPALIVE: 11 s) and it reconnects within
 # its backoff (5 s) of the heal. Without that, its BLPOP's answer sent during the partition came
 # ~21 s after the heal (TCP's retransmission backoff).
 BACK_WITHIN = 15

@@ -3,7 +3,8 @@
 import pytest
 from redis.client import Pipeline
 
-from jobs.dispatch import queue, redis_connection
+from core.redis import redis_connection
+from jobs.dispatch import queue
 from jobs.worker import ALIVE_KEY, ForkWorker, SimpleWorker
 
 pytestmark = pytest.mark.usefixtures("redis")

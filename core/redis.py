@@ -3,7 +3,7 @@
 `connection_config()` turns REDIS_URL plus the Sentinel and TLS settings into one RQ_QUEUES
 entry; django-rq's `get_redis_connection()` turns that entry into a client. The worker
 (`manage.py rqworker`, through django-rq), the scheduler and the web process
-(`jobs.dispatch.redis_connection`) all connect that way, so one configuration applies to all.
+(`redis_connection()` below) all connect that way, so one configuration applies to all.
 
 - Plain or TLS: REDIS_URL `redis://`, `rediss://` (TLS) or `unix://`. With TLS,
   REDIS_CA_CERTS names the CA bundle that signed the server's certificate and
@@ -15,11 +15,13 @@ entry; django-rq's `get_redis_connection()` turns that entry into a client. The 
   own password, if they have one.
 """
 
+import functools
 import socket
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+from redis import Redis
 
 # Every client: fail fast when Redis is unreachable, notice a dead connection before using it.
 TIMEOUTS: dict[str, Any] = {"socket_connect_timeout": 2, "socket_timeout": 10, "health_check_interval": 30}
@@ -103,6 +105,15 @@ def current() -> dict[str, Any]:
         ca_certs=settings.REDIS_CA_CERTS,
         cert_reqs=settings.REDIS_SSL_CERT_REQS,
     )
+
+
+@functools.cache
+def redis_connection() -> Redis:
+    """Return this process's Redis client (one connection pool, reused by every request), made
+    by django-rq from the same settings as the worker's (REDIS_URL, Sentinel, TLS)."""
+    from django_rq.connection_utils import get_redis_connection
+
+    return get_redis_connection(current())
 
 
 def async_client(config: dict[str, Any], **kwargs: Any) -> Any:
