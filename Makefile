@@ -12,7 +12,7 @@ PORT ?= 8000
 WEB_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser-deps run test cluster check lint format typecheck schema schema-check client client-check sdk-build sdk-check fuzz fuzz-smoke bench bench-smoke bench-scale soak soak-smoke lock clean
+.PHONY: help install browser-deps run test cluster check lint imports format typecheck schema schema-check client client-check sdk-build sdk-check fuzz fuzz-smoke bench bench-smoke bench-scale soak soak-smoke lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -52,10 +52,10 @@ run: $(RUN_STAMP) ## Run API + worker + scheduler (+ embedded Redis without REDI
 test: install ## Run the whole test suite (DATABASE_URL switches it to PostgreSQL; browser tests need make browser-deps)
 	$(VENV)/bin/pytest
 
-cluster: install ## Every cluster fault (tests/cluster: hosts as network namespaces; root; ~5 min); make test runs 2 of them
+cluster: install ## Every cluster fault (tests/cluster: hosts as network namespaces; root; ~5 min); make test runs 3 of them
 	CLUSTER_FULL=1 $(VENV)/bin/pytest -m cluster tests/cluster
 
-check: lint typecheck schema-check client-check ## Lint, format check, type check, OpenAPI and client drift checks
+check: lint imports typecheck schema-check client-check ## Lint, format check, import layers, type check, OpenAPI and client drift checks
 
 lint: install ## ruff lint + format check
 	$(VENV)/bin/ruff check .
@@ -64,6 +64,9 @@ lint: install ## ruff lint + format check
 format: install ## Apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+imports: install ## The import layers and no cycles (import-linter contracts in pyproject.toml)
+	$(VENV)/bin/lint-imports
 
 typecheck: install ## mypy with the Django and DRF plugins
 	$(VENV)/bin/mypy .

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import ApiToken, SignInLockout
-from jobs.errors import TooManyRequests
+from core.errors import TooManyRequests
 
 
 @admin.register(ApiToken)

@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from accounts.models import ApiToken
-from jobs.errors import NotFound
+from core.errors import NotFound
 
 
 def token_list(*, user: User) -> QuerySet[ApiToken]:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts import tokencache
 from accounts.models import ApiToken
-from jobs.errors import Invalid, Unauthenticated
+from core.errors import Invalid, Unauthenticated
 
 TOKEN_PREFIX = "cvy_"  # noqa: S105 - a public marker, not a secret
 MAX_TOKEN_TTL = timedelta(days=366)

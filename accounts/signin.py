@@ -25,8 +25,8 @@ from redis.exceptions import RedisError
 from accounts.models import SignInLockout
 from audit.context import attribute
 from audit.middleware import client_ip_for
-from jobs import dispatch
-from jobs.errors import TooManyRequests
+from core.errors import TooManyRequests
+from core.redis import redis_connection
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def _counters(username: str, client_ip: str | None) -> list[tuple[str, str, int]
 def signin_wait(*, username: str, client_ip: str | None) -> int:
     """Seconds until `username` may try a password again from `client_ip`; 0 if it may now."""
     counters = _counters(username, client_ip)
-    connection = dispatch.redis_connection()
+    connection = redis_connection()
     with connection.pipeline(transaction=False) as pipe:
         for _, key, _ in counters:
             pipe.get(key)
@@ -72,7 +72,7 @@ def signin_failed(*, username: str, client_ip: str | None) -> int:
     lockout this failure started (recording it), or 0."""
     counters = _counters(username, client_ip)
     lockout = settings.SIGNIN_LOCKOUT_SECONDS
-    connection = dispatch.redis_connection()
+    connection = redis_connection()
     with connection.pipeline(transaction=False) as pipe:
         for _, key, _ in counters:
             pipe.set(key, 0, ex=lockout, nx=True)  # the window opens with the first failure
@@ -89,7 +89,7 @@ def signin_failed(*, username: str, client_ip: str | None) -> int:
 
 def signin_succeeded(*, username: str) -> None:
     """Forget the account's failures after a correct password."""
-    connection = dispatch.redis_connection()
+    connection = redis_connection()
     connection.delete(_counters(username, None)[0][1])
 
 

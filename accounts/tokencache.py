@@ -1,8 +1,8 @@
 """An in-process cache of looked-up API tokens, bounded in time and emptied by notices that any
 process publishes over Redis when a token is revoked or a user changes.
 
-Looking a bearer token up (one query joining its user) was 15 % of a submit's web CPU (P1's
-profile in docs/benchmarks.md). A process keeps a token it read for TOKEN_CACHE_SECONDS, and
+Looking a bearer token up is one query joining its user on every request (its share of a
+submit's cost: bench/analysis.md). A process keeps a token it read for TOKEN_CACHE_SECONDS, and
 only while its listener is subscribed to CHANNEL: a deleted token, or a saved or deleted user,
 is published there after commit and dropped from every process's cache (from the publishing
 process's own before the call returns). While the subscription is down (Redis unreachable, not
@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from redis.exceptions import RedisError
 
-from jobs import dispatch
+from core.redis import redis_connection
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def changed(message: str) -> None:
     they subscribe again."""
     _drop(message)
     try:
-        dispatch.redis_connection().publish(CHANNEL, message)
+        redis_connection().publish(CHANNEL, message)
     except RedisError as exc:
         logger.warning("tokens.notice_failed", extra={"error": str(exc)})
 
@@ -100,7 +100,7 @@ def _listen_once() -> None:
 def _listen() -> None:
     while True:
         try:
-            with dispatch.redis_connection().pubsub() as pubsub:
+            with redis_connection().pubsub() as pubsub:
                 pubsub.subscribe(CHANNEL)
                 while True:
                     message = pubsub.get_message(timeout=5.0)

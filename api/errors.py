@@ -12,7 +12,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from jobs.errors import DomainError, FieldError, Invalid, RetryLater, Unauthenticated
+from core.errors import DomainError, FieldError, Invalid, RetryLater, Unauthenticated
 from jobs.outage import DATABASE_ERRORS
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jobs.errors import Invalid
+from core.errors import Invalid
 from jobs.idempotency import idempotency_begin, idempotency_finish, idempotency_release
 from jobs.models import IdempotencyRecord
 from jobs.outage import DATABASE_ERRORS

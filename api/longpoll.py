@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
+from django.urls import Resolver404, resolve
+
 from api.notices import job_notices
 
 MAX_WAIT = 30
@@ -38,7 +40,7 @@ class Answer:
 
 
 def wait_seconds(scope: dict[str, Any]) -> int:
-    """The seconds a request asks to wait: `?wait=N` with 1 ≤ N ≤ 30, else 0 (the view
+    """The seconds a request asks to wait: `?wait=N` with 1 ≤ N ≤ MAX_WAIT, else 0 (the view
     answers a malformed or out-of-range value with a 400)."""
     values = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True).get("wait")
     raw = values[-1] if values else ""  # the last one, as Django's QueryDict.get
@@ -63,13 +65,22 @@ async def _disconnected(receive: Any) -> None:
         pass  # the (empty) request body
 
 
-async def long_poll(app: Any, scope: dict[str, Any], receive: Any, send: Any, *, wait: int) -> None:
-    """Serve a job detail GET with `?wait=wait` through `app`, the synchronous ASGI app."""
+def job_in(path: str, route: str) -> str | None:
+    """The job id in `path` if it is the URL of `route` ("job-detail", "job-events"), as the
+    URLconf (api.urls) reads it; else None."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    return str(match.kwargs["id"]) if match.url_name == route else None
+
+
+async def long_poll(app: Any, scope: dict[str, Any], receive: Any, send: Any, *, job_id: str, wait: int) -> None:
+    """Serve the GET of job `job_id` with `?wait=wait` through `app`, the synchronous ASGI app."""
     headers = scope["headers"]
     if not any(name == b"x-request-id" for name, _ in headers):
         scope = {**scope, "headers": [*headers, (b"x-request-id", uuid.uuid4().hex.encode())]}
     notices = job_notices()
-    job_id = scope["path"].rstrip("/").rsplit("/", 1)[-1]
     async with notices.watch(job_id) as changed:
         answer = await _ask(app, scope)
         baseline = dict(headers).get(b"if-none-match") or answer.header(b"etag")

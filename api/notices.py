@@ -17,8 +17,9 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from config import redis_config
-from jobs.dispatch import NOTICE_CHANNEL
+from core.notices import NOTICE_CHANNEL
+from core.redis import async_client
+from core.redis import current as redis_settings
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class JobNotices:
     async def _listen(self, config: dict[str, Any]) -> None:
         while True:
             # No socket timeout: the subscription is silent for as long as no job changes.
-            client = redis_config.async_client(config, client_name=NOTICES_CLIENT_NAME, socket_timeout=None)
+            client = async_client(config, client_name=NOTICES_CLIENT_NAME, socket_timeout=None)
             try:
                 async with client.pubsub() as pubsub:
                     await pubsub.psubscribe(f"{NOTICE_CHANNEL}*")
@@ -88,5 +89,5 @@ def job_notices() -> JobNotices:
     """The notices of the running event loop (one per web process), started on first use."""
     loop = asyncio.get_running_loop()
     if not _current or _current[0].loop is not loop:
-        _current[:] = [JobNotices(redis_config.current())]
+        _current[:] = [JobNotices(redis_settings())]
     return _current[0]

@@ -5,17 +5,11 @@ from base64 import b64decode
 from typing import Any
 from urllib.parse import parse_qs
 
-from rest_framework import pagination, serializers
+from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 
-from api.serializers.common import QueryInput
-
-MAX_PAGE_SIZE = 200
-
-
-class _PageQuery(QueryInput):
-    page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
+from api.serializers.common import MAX_PAGE_SIZE, PageQuery
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -27,7 +21,7 @@ class CursorPagination(pagination.CursorPagination):
     max_page_size = MAX_PAGE_SIZE
 
     def get_page_size(self, request: Request) -> int:
-        query = _PageQuery(data=request.query_params)
+        query = PageQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         return int(query.validated_data.get("page_size", self.page_size))
 

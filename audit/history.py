@@ -7,24 +7,13 @@ job or schedule, from which IP and why — taken from `audit.context`, never fro
 from functools import cached_property
 from typing import Any
 
-from django.db import models
+from django.db import connections, models, router
 from django.utils import timezone
 from simple_history.manager import HistoryDescriptor
 from simple_history.models import HistoricalRecords
 
 from audit.context import Attribution, current
-
-
-def context_columns(ctx: Attribution, actor: Any) -> dict[str, Any]:
-    """The attribution context columns of a history row written under `ctx` by `actor`."""
-    return {
-        "history_username": actor.get_username() if actor is not None else "",
-        "history_channel": ctx.channel,
-        "history_request_id": ctx.request_id or "",
-        "history_job_id": ctx.job_id,
-        "history_schedule_id": ctx.schedule_id,
-        "history_client_ip": ctx.client_ip,
-    }
+from audit.sql import context_columns, history_values, insert_audited
 
 
 class HistoryContext(models.Model):
@@ -50,25 +39,30 @@ class HistoryContext(models.Model):
 def bulk_create_audited(
     model: type[models.Model], objs: list[Any], attributions: list[Attribution] | None = None
 ) -> list[Any]:
-    """INSERT `objs` and their "created" history rows in two statements, each row attributed as
-    a one-by-one save would be: to `attributions` (one per object) or else to the current
-    context. Model.save() and signals are skipped, as with any bulk_create."""
-    history = model.history.model  # type: ignore[attr-defined]
+    """INSERT `objs` and their "created" history rows, each row attributed as a one-by-one save
+    would be: to `attributions` (one per object) or else to the current context. On PostgreSQL
+    one statement (audit.sql.insert_audited), elsewhere two bulk INSERTs. Model.save() and
+    signals are skipped, as with any bulk_create."""
+    contexts = attributions or [current()] * len(objs)
+    if len(contexts) != len(objs):
+        raise ValueError("one attribution per object")
     now = timezone.now()
+    if connections[router.db_for_write(model)].vendor == "postgresql":
+        insert_audited(model, objs, contexts, at=now)
+        return objs
+    return _bulk_create_orm(model, objs, contexts, at=now)
+
+
+def _bulk_create_orm(model: type[models.Model], objs: list[Any], contexts: list[Attribution], *, at: Any) -> list[Any]:
+    history = model.history.model  # type: ignore[attr-defined]
     created = model._default_manager.bulk_create(objs)
-    rows = []
-    for obj, ctx in zip(created, attributions or [current()] * len(created), strict=True):
-        actor = ctx.actor
-        rows.append(
-            history(
-                history_date=now,
-                history_user=actor,
-                history_change_reason=ctx.reason or None,
-                history_type="+",
-                **{field.attname: getattr(obj, field.attname) for field in history.tracked_fields},
-                **context_columns(ctx, actor),
-            )
+    rows = [
+        history(
+            **{field.attname: getattr(obj, field.attname) for field in history.tracked_fields},
+            **history_values(ctx, at=at, history_type="+"),
         )
+        for obj, ctx in zip(created, contexts, strict=True)
+    ]
     history.objects.bulk_create(rows)
     return created
 

@@ -43,6 +43,8 @@ class Auditable(models.Model):
         if self._state.adding:
             self.created_by, self.created_by_username = actor, username  # type: ignore[assignment]
         self.modified_by, self.modified_by_username = actor, username  # type: ignore[assignment]
+        if kwargs.get("update_fields") is not None:  # who and when are part of every update
+            kwargs["update_fields"] = [*kwargs["update_fields"], "modified_at", "modified_by", "modified_by_username"]
         super().save(*args, **kwargs)
 
 

@@ -95,8 +95,8 @@ def history_of(model: type[Model], object_id: object, *, as_of: dt.datetime | No
 
 def _previous_ids(history: type[Model], history_ids: list[int]) -> dict[int, int | None]:
     """history_id -> the history_id of the same object's previous record (None for its first),
-    one index probe each. In SQL: the ORM's Subquery + OuterRef form of it took 1.6 ms to
-    compile and run against 0.5 ms, on every audit page."""
+    one index probe each. In plain SQL: the ORM's Subquery + OuterRef form of it costs more to
+    compile than to run, on every audit page (figures: bench/analysis.md)."""
     if not history_ids:
         return {}
     table, quote = history._meta.db_table, connection.ops.quote_name

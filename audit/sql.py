@@ -1,76 +1,147 @@
-"""Audited writes in one SQL statement on PostgreSQL: the row's change and its history row
-together, in a CTE, with SQL built once per model from its and its history model's fields.
+"""Audited writes as single SQL statements on PostgreSQL: a row and its history row together.
 
-The history row is what simple-history's save would write: the tracked columns read back from
-the changed row, the date, type, user, change reason and the attribution context columns.
-Callers keep the ORM path for other databases (`supported()`).
+The building blocks come first (which columns a model's history copies, which it adds, the
+values of the attribution columns); every audited SQL statement is built from them, so its
+history rows are the ones simple-history's ORM path writes, column for column
+(tests/audit/test_sql.py holds the two equal).
 """
 
-import functools
+import json
 from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime
+from functools import cache
 from typing import Any
 
-from django.db import connection, models
+from django.db import connections, router
+from django.db.models import Field, Model
 from django.utils import timezone
 
-from audit.context import current
-from audit.history import context_columns
+from audit.context import Attribution, current
+
+
+def tracked_fields(model: type[Model]) -> list[Field]:  # type: ignore[type-arg]
+    """The model's fields its history copies, in the history model's order."""
+    return list(model.history.model.tracked_fields)  # type: ignore[attr-defined]
+
+
+def history_own_fields(model: type[Model]) -> list[Field]:  # type: ignore[type-arg]
+    """The history model's columns beyond the copied ones (when, who, why, through what),
+    its auto-incremented key left out."""
+    history = model.history.model  # type: ignore[attr-defined]
+    copied = {field.attname for field in history.tracked_fields}
+    return [f for f in history._meta.concrete_fields if f.attname not in copied and not f.primary_key]
+
+
+def context_columns(ctx: Attribution, actor: Any) -> dict[str, Any]:
+    """The attribution columns every history row carries (see audit.history.HistoryContext)."""
+    return {
+        "history_username": actor.get_username() if actor is not None else "",
+        "history_channel": ctx.channel,
+        "history_request_id": ctx.request_id or "",
+        "history_job_id": ctx.job_id,
+        "history_schedule_id": ctx.schedule_id,
+        "history_client_ip": ctx.client_ip,
+    }
+
+
+def history_values(ctx: Attribution, *, at: datetime, history_type: str) -> dict[str, Any]:
+    """The values of `history_own_fields` for a history row written under `ctx` at `at`."""
+    actor = ctx.actor
+    return {
+        "history_date": at,
+        "history_user_id": actor.pk if actor is not None else None,
+        "history_change_reason": ctx.reason or None,
+        "history_type": history_type,
+        **context_columns(ctx, actor),
+    }
+
+
+def _names(fields: list[Any], quote: Any, prefix: str = "") -> str:
+    return ", ".join(prefix + quote(field.column) for field in fields)
+
+
+@cache
+def _insert_statement(model: type[Model], alias: str) -> str:
+    """INSERT rows given as one JSON array of objects keyed by column, and a "created" history
+    row for each, joined to its own attribution (a second array) by primary key: one statement
+    with two parameters for one row or a thousand; PostgreSQL converts each value to its
+    column's type (jsonb_populate_recordset on the tables' own row types)."""
+    quote = connections[alias].ops.quote_name
+    fields, copied, own = list(model._meta.concrete_fields), tracked_fields(model), history_own_fields(model)
+    table, history_table = model._meta.db_table, model.history.model._meta.db_table  # type: ignore[attr-defined]
+    pk = quote(model._meta.pk.column)  # type: ignore[union-attr,arg-type]
+    # Only names from the models' metadata, quoted, are formatted in; the rows are parameters.
+    return (
+        f"WITH j AS (INSERT INTO {quote(table)} ({_names(fields, quote)}) "  # noqa: S608
+        f"SELECT {_names(fields, quote)} FROM jsonb_populate_recordset(NULL::{quote(table)}, %s::jsonb) "
+        f"RETURNING {_names(copied, quote)}) "
+        f"INSERT INTO {quote(history_table)} ({_names(copied, quote)}, {_names(own, quote)}) "
+        f"SELECT {_names(copied, quote, 'j.')}, {_names(own, quote, 'h.')} FROM j "
+        f"JOIN jsonb_populate_recordset(NULL::{quote(history_table)}, %s::jsonb) AS h ON h.{pk} = j.{pk}"
+    )
+
+
+def insert_audited(model: type[Model], objs: list[Any], attributions: list[Attribution], *, at: datetime) -> None:
+    """INSERT `objs` and their "created" history rows (the i-th attributed to `attributions[i]`,
+    dated `at`) in one statement. Values are taken as the ORM's bulk_create takes them
+    (`pre_save`: auto_now_add) and sent as JSON: dates, UUIDs and addresses as text, JSON
+    fields as their JSON (None is SQL NULL, as the ORM stores it)."""
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    fields, own = model._meta.concrete_fields, history_own_fields(model)
+    pk = model._meta.pk.column  # type: ignore[union-attr]
+    rows = [{field.column: field.pre_save(obj, True) for field in fields} for obj in objs]
+    history = [
+        {pk: row[pk], **{field.column: values[field.attname] for field in own}}
+        for row, values in zip(
+            rows, (history_values(ctx, at=at, history_type="+") for ctx in attributions), strict=True
+        )
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _insert_statement(model, alias), [json.dumps(rows, default=str), json.dumps(history, default=str)]
+        )
+    for obj in objs:
+        obj._state.adding, obj._state.db = False, alias
 
 
 def supported() -> bool:
-    """Whether this database runs these statements (PostgreSQL); else use the ORM path."""
-    return connection.vendor == "postgresql"
+    """Whether the default database runs the statements below (PostgreSQL); else the callers
+    keep their ORM path."""
+    return connections["default"].vendor == "postgresql"
 
 
-def tracked_columns(model: type[models.Model]) -> list[str]:
-    """The columns a history row copies from its object's row."""
-    return [field.column for field in model.history.model.tracked_fields]  # type: ignore[attr-defined]
-
-
-def history_columns() -> list[str]:
-    """The history columns a write fills beside the tracked ones, in `history_values` order."""
-    context = list(context_columns(current(), None))
-    return ["history_date", "history_change_reason", "history_type", "history_user_id", *context]
-
-
-def history_values(history_type: str, reason: str | None = None) -> list[Any]:
-    """The values of `history_columns`, from the attribution context in force."""
-    ctx = current()
-    actor = ctx.actor
-    change_reason = reason if reason is not None else (ctx.reason or None)
-    context = list(context_columns(ctx, actor).values())
-    return [timezone.now(), change_reason, history_type, actor.pk if actor is not None else None, *context]
-
-
-def _quote(name: str | None) -> str:
-    return connection.ops.quote_name(str(name))
-
-
-@functools.cache
-def _transition_sql(
-    model: type[models.Model], assigned: tuple[str, ...], raw: tuple[str, ...], matched: tuple[str, ...], extra: str
+@cache
+def _transition_statement(
+    model: type[Model],
+    alias: str,
+    assigned: tuple[str, ...],
+    raw: tuple[str, ...],
+    matched: tuple[str, ...],
+    extra: str,
 ) -> str:
+    """UPDATE one row if its state is allowed (and its `matched` columns equal), RETURNING it,
+    and INSERT its "~" history row from what it returned: one statement."""
+    quote = connections[alias].ops.quote_name
     meta = model._meta
-    history = model.history.model  # type: ignore[attr-defined]
-    returned = [str(field.column) for field in meta.concrete_fields]
-    pk = str(meta.pk.column)  # type: ignore[union-attr]
-    sets = [f"{_quote(column)} = %s" for column in assigned] + list(raw)
-    tracked = tracked_columns(model)
-    written = [*tracked, *history_columns()]
-    placeholders = ", ".join(["%s"] * (len(written) - len(tracked)))
-    # Identifiers come from model metadata, quoted; every value is a parameter.
+    copied, own = tracked_fields(model), history_own_fields(model)
+    history_table = model.history.model._meta.db_table  # type: ignore[attr-defined]
+    sets = [f"{quote(column)} = %s" for column in assigned] + list(raw)
+    where = "".join(f" AND {quote(column)} = %s" for column in matched)
+    # Only names from the models' metadata, quoted, are formatted in; every value is a parameter.
     return (
-        f"WITH changed AS (UPDATE {_quote(meta.db_table)} SET {', '.join(sets)} "  # noqa: S608
-        f"WHERE {_quote(pk)} = %s AND {_quote('state')} = ANY(%s){''.join(f' AND {_quote(c)} = %s' for c in matched)} "
-        f"RETURNING {', '.join(_quote(column) for column in returned)}), "
-        f"audited AS (INSERT INTO {_quote(history._meta.db_table)} ({', '.join(map(_quote, written))}) "
-        f"SELECT {', '.join(_quote(column) for column in tracked)}, {placeholders} FROM changed) "
+        f"WITH changed AS (UPDATE {quote(meta.db_table)} SET {', '.join(sets)} "  # noqa: S608
+        f"WHERE {quote(str(meta.pk.column))} = %s AND {quote('state')} = ANY(%s){where} "  # type: ignore[union-attr]
+        f"RETURNING {_names(list(meta.concrete_fields), quote)}), "
+        f"audited AS (INSERT INTO {quote(history_table)} ({_names(copied, quote)}, {_names(own, quote)}) "
+        f"SELECT {_names(copied, quote)}, {', '.join(['%s'] * len(own))} FROM changed) "
         f"SELECT *, {extra} FROM changed"
     )
 
 
 def transition_audited(
-    model: type[models.Model],
+    model: type[Model],
     pk: Any,
     allowed: Iterable[str],
     values: dict[str, Any],
@@ -80,27 +151,34 @@ def transition_audited(
     extra: str = "NULL",
     match: dict[str, Any] | None = None,
 ) -> tuple[Any, Any] | None:
-    """If the row `pk` of `model` (which has a `state` column) is in one of the `allowed`
-    states, set `values` (by field name) and the `raw` SQL assignments and write its "~" history
-    row, in one statement; return the changed instance and the value of the SQL expression
-    `extra` over the changed row (`changed`), or None if the row was not in an allowed state
-    (or does not have the `match` values, by field name)."""
+    """If the row `pk` of `model` (which has a `state` column) is in one of the `allowed` states
+    (and has the `match` values, by field name), set `values` (by field name) and the `raw` SQL
+    assignments and write its "~" history row, attributed to the current context (`reason`
+    replacing its reason), in one statement; return the changed instance and the value of the
+    SQL expression `extra` over the changed row (`changed`), or None if nothing matched."""
+    alias = router.db_for_write(model)
+    connection = connections[alias]
     fields = {field.name: field for field in model._meta.concrete_fields}
-    assigned = tuple(fields[name].column for name in values)
-    params = [fields[name].get_db_prep_save(value, connection) for name, value in values.items()]
     match = match or {}
-    matched = tuple(fields[name].column for name in match)
-    conditions = [fields[name].get_db_prep_value(value, connection) for name, value in match.items()]
-    sql = _transition_sql(model, assigned, raw, matched, extra)
+    ctx = current() if reason is None else replace(current(), reason=reason)
+    own = history_values(ctx, at=timezone.now(), history_type="~")
+    params = [
+        *(fields[name].get_db_prep_save(value, connection) for name, value in values.items()),
+        pk,
+        list(allowed),
+        *(fields[name].get_db_prep_value(value, connection) for name, value in match.items()),
+        *(own[field.attname] for field in history_own_fields(model)),
+    ]
+    assigned = tuple(str(fields[name].column) for name in values)
+    matched = tuple(str(fields[name].column) for name in match)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, pk, list(allowed), *conditions, *history_values("~", reason)])
+        cursor.execute(_transition_statement(model, alias, assigned, raw, matched, extra), params)
         row = cursor.fetchone()
     if row is None:
         return None
     concrete = model._meta.concrete_fields
-    names = [field.attname for field in concrete]
     loaded = [
         field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
         for field, value in zip(concrete, row, strict=False)
     ]
-    return model.from_db(connection.alias, names, loaded), row[len(concrete)]
+    return model.from_db(alias, [field.attname for field in concrete], loaded), row[len(concrete)]

@@ -9,7 +9,6 @@ Django's ASGI handler, where it holds a coroutine between snapshots (api.events)
 """
 
 import os
-import re
 from typing import Any
 
 from a2wsgi import WSGIMiddleware
@@ -21,18 +20,16 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 streams = get_asgi_application()  # also sets Django up, which the app's own modules need first
 
-from api.longpoll import long_poll, wait_seconds  # noqa: E402
+from api.longpoll import job_in, long_poll, wait_seconds  # noqa: E402
 
 plain = WSGIMiddleware(WSGIHandler(), workers=settings.WEB_THREADS)  # type: ignore[arg-type]
 
-JOB_DETAIL = re.compile(r"^/api/v1/jobs/[^/]+/$")
-JOB_EVENTS = re.compile(r"^/api/v1/jobs/[^/]+/events/$")
-
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    if scope["type"] != "http" or JOB_EVENTS.match(scope["path"]):
+    path = scope.get("path", "")
+    if scope["type"] != "http" or (path.endswith("/events/") and job_in(path, "job-events")):
         await streams(scope, receive, send)
-    elif scope["method"] == "GET" and JOB_DETAIL.match(scope["path"]) and (wait := wait_seconds(scope)):
-        await long_poll(plain, scope, receive, send, wait=wait)
+    elif scope["method"] == "GET" and (wait := wait_seconds(scope)) and (job_id := job_in(path, "job-detail")):
+        await long_poll(plain, scope, receive, send, job_id=job_id, wait=wait)
     else:
         await plain(scope, receive, send)  # type: ignore[arg-type]

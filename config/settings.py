@@ -4,7 +4,6 @@ import importlib.util
 import json
 import logging
 import re
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from config.csp import inline_block_hashes
-from config.redis_config import connection_config
+from core.redis import connection_config
 
 
 def _env_limit(name: str, default: int) -> int:
@@ -28,6 +27,14 @@ def _env_limit(name: str, default: int) -> int:
     return value
 
 
+def _env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    """Read one of `choices`, or raise ImproperlyConfigured naming them."""
+    value = env.str(name, default=default)
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # local state (SQLite, embedded Redis); git-ignored, made on first use
 VAR_DIR.mkdir(exist_ok=True)
@@ -35,7 +42,7 @@ VAR_DIR.mkdir(exist_ok=True)
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")
 
-ENVIRONMENT = env.str("CONVEYOR_ENV", default="development")
+ENVIRONMENT = _env_choice("CONVEYOR_ENV", ("development", "production"), default="development")
 DEVELOPMENT = ENVIRONMENT == "development"
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -136,10 +143,13 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'conveyor.sqlite3'}"),
 }
-# The worker and scheduler are single-threaded: each keeps one persistent connection (a fork
-# worker's work horse opens its own). A pool would not help them, and its threads and idle
-# sockets must not cross the fork of a work horse.
-SINGLE_THREADED_PROCESS = any(command in sys.argv[1:2] for command in ("rqworker", "conveyor_scheduler"))
+# The process role, set by its launcher: manage.py for `rqworker` and `conveyor_scheduler`,
+# config.web for the web server; anything else (migrate, a shell, the tests) is "web". The worker
+# and scheduler are single-threaded: each keeps one persistent connection (a fork worker's work
+# horse opens its own). A pool would not help them, and its threads and idle sockets must not
+# cross the fork of a work horse.
+CONVEYOR_PROCESS = _env_choice("CONVEYOR_PROCESS", ("web", "worker", "scheduler"), default="web")
+SINGLE_THREADED_PROCESS = CONVEYOR_PROCESS != "web"
 if SINGLE_THREADED_PROCESS:
     DATABASES["default"]["CONN_MAX_AGE"] = None
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -192,7 +202,7 @@ STORAGES = {
 # Without REDIS_URL, `make run` and the test suite start a private redis-server (config.redis_server)
 # listening on this unix socket.
 EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
-# Sentinel and TLS (config.redis_config, docs/operations.md#redis-sentinel-and-tls): with
+# Sentinel and TLS (core.redis, docs/operations.md#redis-sentinel-and-tls): with
 # REDIS_SENTINELS, REDIS_URL gives only the scheme, credentials and database of the master.
 REDIS_SENTINELS = env.list("REDIS_SENTINELS", default=[])
 REDIS_SENTINEL_MASTER = env.str("REDIS_SENTINEL_MASTER", default="mymaster")
@@ -246,7 +256,7 @@ RECONCILE_GRACE_SECONDS = env.float("RECONCILE_GRACE_SECONDS", default=15.0)
 WORKER_CLASSES = {"fork": "jobs.worker.ForkWorker", "simple": "jobs.worker.SimpleWorker"}
 RQ = {
     "JOB_CLASS": "jobs.engine.JsonJob",
-    "WORKER_CLASS": WORKER_CLASSES[env.str("CONVEYOR_WORKER", default="fork")],
+    "WORKER_CLASS": WORKER_CLASSES[_env_choice("CONVEYOR_WORKER", tuple(WORKER_CLASSES), default="fork")],
 }
 
 # Django's task API: `@django.tasks.task` functions are Conveyor tasks, `.enqueue()` submits a job.
@@ -458,6 +468,9 @@ TOKEN_CACHE_SECONDS = env.float("TOKEN_CACHE_SECONDS", default=10.0)
 # --- Operations ---------------------------------------------------------------------------------
 # A bearer token Prometheus may use for /metrics (besides staff API tokens); unset = staff only.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Each web process sums its HTTP request metrics and adds them to Redis every this many seconds
+# (and at exit) instead of once per request (api.middleware); 0 adds them on every request.
+HTTP_METRICS_FLUSH_SECONDS = env.float("HTTP_METRICS_FLUSH_SECONDS", default=1.0)
 
 # --- Security -----------------------------------------------------------------------------------
 # Browser sessions (the console, SPAs): cookies are Secure outside development. SameSite=Lax
@@ -465,11 +478,9 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # Secure, HTTPS), plus its origin in CORS_ALLOWED_ORIGINS and CSRF_TRUSTED_ORIGINS.
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEVELOPMENT)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEVELOPMENT)
-SESSION_COOKIE_SAMESITE = env.str("SESSION_COOKIE_SAMESITE", default="Lax")
-CSRF_COOKIE_SAMESITE = env.str("CSRF_COOKIE_SAMESITE", default="Lax")
+SESSION_COOKIE_SAMESITE = _env_choice("SESSION_COOKIE_SAMESITE", ("Lax", "Strict", "None"), default="Lax")
+CSRF_COOKIE_SAMESITE = _env_choice("CSRF_COOKIE_SAMESITE", ("Lax", "Strict", "None"), default="Lax")
 for _name in ("SESSION_COOKIE", "CSRF_COOKIE"):
-    if globals()[f"{_name}_SAMESITE"] not in ("Lax", "Strict", "None"):
-        raise ImproperlyConfigured(f"{_name}_SAMESITE must be Lax, Strict or None")
     if globals()[f"{_name}_SAMESITE"] == "None" and not globals()[f"{_name}_SECURE"]:
         raise ImproperlyConfigured(f"{_name}_SAMESITE=None needs {_name}_SECURE=true (browsers drop it otherwise)")
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)

@@ -21,7 +21,7 @@ import uvicorn
 def serve(app: str, host: str, port: int) -> None:
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on connections of a socket that says it is
     # TCP. Without it (as with `uvicorn --workers`), a response written in two parts waits for the
-    # client's delayed ACK: 40 ms per request on a keep-alive connection, measured here.
+    # client's delayed ACK on every request of a keep-alive connection (docs/architecture.md).
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from reversion.admin import VersionAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from jobs.errors import DomainError
+from core.errors import DomainError
 from jobs.models import Job, Schedule
 from jobs.schedules import schedule_set_enabled, schedule_trigger
 from jobs.services import job_cancel, job_retry

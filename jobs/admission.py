@@ -20,8 +20,9 @@ from django.conf import settings
 from redis.exceptions import RedisError
 from rq import Queue
 
-from jobs import dispatch, metrics
-from jobs.errors import Invalid, TooManyRequests, Unavailable
+from core.errors import Invalid, TooManyRequests, Unavailable
+from core.redis import redis_connection
+from jobs import metrics
 from jobs.models import WAITING_STATES, Job
 from jobs.monitoring import live_workers
 from jobs.registry import get_task
@@ -93,7 +94,7 @@ def admit(*, jobs: Iterable[Job], actor: Any) -> None:
         )
     names = sorted(by_queue)
     try:
-        answer = dispatch.redis_connection().eval(
+        answer = redis_connection().eval(
             _ADMIT,
             1 + len(names),
             RATE_KEY.format(actor.pk),
@@ -141,7 +142,7 @@ def _has_worker(queue_name: str) -> bool:
 def _refuse(reason: str, amount: int) -> None:
     logger.info("job.refused", extra={"reason": reason, "jobs": amount})
     try:
-        with dispatch.redis_connection().pipeline(transaction=False) as pipe:
+        with redis_connection().pipeline(transaction=False) as pipe:
             metrics.count(pipe, "jobs_refused", (reason,), amount)
             pipe.execute()
     except RedisError:

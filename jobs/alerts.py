@@ -12,7 +12,8 @@ from django.core.mail import mail_admins
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from jobs import dispatch, scheduling
+from core.redis import redis_connection
+from jobs import scheduling
 from jobs.models import TERMINAL_STATES, Job, JobState, Schedule
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ SILENT_PERIODS = 3  # ... or with no success within this many of its periods
 def _once(key: str) -> bool:
     """True the first time `key` is seen within ALERT_INTERVAL."""
     try:
-        return bool(dispatch.redis_connection().set(f"conveyor:alert:{key}", 1, nx=True, ex=ALERT_INTERVAL.seconds))
+        return bool(redis_connection().set(f"conveyor:alert:{key}", 1, nx=True, ex=ALERT_INTERVAL.seconds))
     except RedisError:
         return True  # better a duplicate mail than a silent failure
 
@@ -67,9 +68,7 @@ def silent_schedules() -> int:
     now = timezone.now()
     sent = 0
     for schedule in Schedule.objects.filter(enabled=True, finished_at__isnull=True).exclude(kind="at"):
-        fires = scheduling.upcoming(count=2, after=now, kind=schedule.kind, every_seconds=schedule.every_seconds,
-                                    start_at=schedule.start_at, cron=schedule.cron or None,
-                                    timezone=schedule.timezone)  # fmt: skip
+        fires = scheduling.upcoming(count=2, after=now, **schedule.timing)
         if len(fires) < 2:
             continue
         window = SILENT_PERIODS * (fires[1] - fires[0])

@@ -3,20 +3,18 @@
 import functools
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
 from datetime import timedelta
 
 import django_rq
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django_rq.connection_utils import get_redis_connection
-from redis import Redis
 from redis.client import Pipeline
 from redis.exceptions import RedisError
 from rq import Queue
 
-from config import redis_config
+from core.notices import add_notices, notify
+from core.redis import redis_connection
 from jobs import metrics
 from jobs.engine import RUN_JOB
 from jobs.models import Job, JobState
@@ -33,35 +31,9 @@ RQ_FAILURE_TTL = 24 * 3600
 
 
 @functools.cache
-def redis_connection() -> Redis:
-    """Return this process's Redis client (one connection pool, reused by every request), made
-    by django-rq from the same settings as the worker's (REDIS_URL, Sentinel, TLS)."""
-    return get_redis_connection(redis_config.current())
-
-
-@functools.cache
 def queue(name: str) -> Queue:
     """Return the JSON-serialized RQ queue `name` on the shared connection."""
     return django_rq.get_queue(name, connection=redis_connection())
-
-
-NOTICE_CHANNEL = "conveyor:job:"  # + the job id; api.notices listens to them all
-
-
-def add_notices(pipe: Pipeline, job_ids: Iterable[object]) -> None:
-    """Queue change notices for `job_ids` on `pipe`."""
-    for job_id in job_ids:
-        pipe.publish(f"{NOTICE_CHANNEL}{job_id}", "changed")
-
-
-def notify(job_ids: Iterable[object]) -> None:
-    """Tell long-polls and event streams that these jobs changed (best effort)."""
-    try:
-        with redis_connection().pipeline(transaction=False) as pipe:
-            add_notices(pipe, job_ids)
-            pipe.execute()
-    except RedisError:
-        logger.warning("job.notify_failed")
 
 
 def _enqueue(pipe: Pipeline, jobs: list[Job]) -> None:
@@ -145,6 +117,7 @@ def dispatch_due(limit: int = 500, grace: timedelta = FAST_PATH_GRACE) -> int:
                 job.save(update_fields=["state"])
         # Announced after commit: a waiting client must read the new state when told.
         if not push(jobs, announce=False):
+            transaction.set_rollback(True)  # they stay as they were (scheduled, not pushed)
             return 0
         Job.objects.filter(pk__in=[job.pk for job in jobs]).update(
             dispatched=True, enqueued_at=now, version=F("version") + 1

@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from jobs.errors import Conflict, Unprocessable
+from core.errors import Conflict, Unprocessable
 from jobs.models import IdempotencyRecord
 
 KEY_TTL = timedelta(hours=24)

@@ -51,8 +51,8 @@ def capture(job_id: str, attempt: int) -> Iterator[None]:
         root.removeHandler(collector)
         if collector.lines or collector.truncated:
             log, _ = JobLog.objects.get_or_create(job_id=job_id)
-            marker = {"at": datetime.now(UTC).isoformat(), "level": "INFO", "logger": "conveyor",
-                      "message": f"attempt {attempt}"}  # fmt: skip
+            at = datetime.now(UTC).isoformat()
+            marker = {"at": at, "level": "INFO", "logger": "conveyor", "message": f"attempt {attempt}"}
             room = MAX_LINES - len(log.lines)
             added = [marker, *collector.lines]
             log.lines = log.lines + added[:room]

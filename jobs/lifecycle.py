@@ -24,6 +24,8 @@ from redis.exceptions import RedisError
 
 from audit import sql
 from audit.context import attribute, current
+from core import notices
+from core.redis import redis_connection
 from jobs import dispatch, metrics
 from jobs.models import TERMINAL_STATES, Job, JobState
 
@@ -74,7 +76,7 @@ def job_claim(job_id: str, *, worker: str) -> tuple[Job, Run] | None:
         return None
     run = Run(str(job.pk), job.attempt + 1, timezone.now(), worker[:200])
     key = CLAIM_KEY.format(run.job_id, run.attempt)
-    if not dispatch.redis_connection().set(key, f"{run.started_at.isoformat()} {run.worker}", nx=True, ex=CLAIM_TTL):
+    if not redis_connection().set(key, f"{run.started_at.isoformat()} {run.worker}", nx=True, ex=CLAIM_TTL):
         return None
     return job, run
 
@@ -151,8 +153,8 @@ def announce(job: Job, *, started: bool = False) -> None:
     """After commit: tell waiting clients, and count the start or the end (both for a merged
     change, `started`), in one round trip."""
     try:
-        with dispatch.redis_connection().pipeline(transaction=False) as pipe:
-            dispatch.add_notices(pipe, [job.pk])
+        with redis_connection().pipeline(transaction=False) as pipe:
+            notices.add_notices(pipe, [job.pk])
             if job.state == JobState.RUNNING or started:
                 metrics.record_started(pipe, job)
             if job.done:
@@ -266,7 +268,7 @@ def job_report_progress(job_id: str, progress: dict[str, Any], *, at: datetime) 
     """
     updated = Job.objects.filter(pk=job_id, state=JobState.RUNNING).update(progress=progress, version=F("version") + 1)
     if updated:
-        dispatch.notify([job_id])
+        notices.notify([job_id])
     return bool(updated)
 
 

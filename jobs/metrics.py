@@ -16,7 +16,7 @@ from prometheus_client.registry import Collector
 from redis.client import Pipeline
 from rq import Worker
 
-from jobs import dispatch
+from core.redis import redis_connection
 from jobs.models import UNFINISHED_STATES, Job, JobState
 
 PREFIX = "conveyor:metrics:"
@@ -72,35 +72,55 @@ def _split(field: str, size: int) -> tuple[list[str], str]:
     return parts[:size], "|".join(parts[size:])
 
 
+# The counters and histograms kept in Redis (a hash each, under PREFIX).
+STORED = (
+    "jobs_submitted",
+    "jobs_finished",
+    "job_duration",
+    "queue_wait",
+    "schedule_lateness",
+    "http_requests",
+    "http_duration",
+    "jobs_refused",
+)
+
+
 class ConveyorCollector(Collector):
     """Reads the Redis counters and the live gauges when Prometheus scrapes."""
 
     def collect(self) -> Iterator[Metric]:
-        connection = dispatch.redis_connection()
+        connection = redis_connection()
         with connection.pipeline(transaction=False) as pipe:
-            for name in ("jobs_submitted", "jobs_finished", "job_duration", "queue_wait", "schedule_lateness",
-                         "http_requests", "http_duration", "jobs_refused"):  # fmt: skip
+            for name in STORED:
                 pipe.hgetall(PREFIX + name)
             for name in settings.QUEUE_NAMES:
                 pipe.llen(f"rq:queue:{name}")
             raw = pipe.execute()
-        decoded = [{k.decode(): v.decode() for k, v in h.items()} for h in raw[:8]]
-        submitted, finished, duration, wait, lateness, requests, http_duration, refused = decoded
+        stored = {name: {k.decode(): v.decode() for k, v in h.items()} for name, h in zip(STORED, raw, strict=False)}
 
-        yield self._counter("conveyor_jobs_submitted", "Jobs submitted", ["task"], submitted)
-        yield self._counter("conveyor_jobs_refused", "Jobs refused by back-pressure (jobs.admission), by reason",
-                            ["reason"], refused)  # fmt: skip
-        yield self._counter("conveyor_jobs_finished", "Jobs that reached a final state", ["task", "state"], finished)
-        yield self._histogram("conveyor_job_duration_seconds", "Run time of finished jobs", ["task"], duration)
-        yield self._histogram("conveyor_queue_wait_seconds", "Wait from due to start", ["queue"], wait)
-        yield self._histogram("conveyor_schedule_lateness_seconds", "Fire time after the due instant",
-                              ["schedule_kind"], lateness, LATENESS_BUCKETS)  # fmt: skip
-        yield self._counter("conveyor_http_requests", "HTTP requests", ["method", "status"], requests)
-        yield self._histogram("conveyor_http_request_duration_seconds", "HTTP request latency", ["method"],
-                              http_duration)  # fmt: skip
+        yield self._counter("conveyor_jobs_submitted", "Jobs submitted", ["task"], stored["jobs_submitted"])
+        refused = "Jobs refused by back-pressure (jobs.admission), by reason"
+        yield self._counter("conveyor_jobs_refused", refused, ["reason"], stored["jobs_refused"])
+        finished = "Jobs that reached a final state"
+        yield self._counter("conveyor_jobs_finished", finished, ["task", "state"], stored["jobs_finished"])
+        yield self._histogram(
+            "conveyor_job_duration_seconds", "Run time of finished jobs", ["task"], stored["job_duration"]
+        )
+        yield self._histogram("conveyor_queue_wait_seconds", "Wait from due to start", ["queue"], stored["queue_wait"])
+        lateness = "Fire time after the due instant"
+        yield self._histogram(
+            "conveyor_schedule_lateness_seconds",
+            lateness,
+            ["schedule_kind"],
+            stored["schedule_lateness"],
+            LATENESS_BUCKETS,
+        )
+        yield self._counter("conveyor_http_requests", "HTTP requests", ["method", "status"], stored["http_requests"])
+        latency = "HTTP request latency"
+        yield self._histogram("conveyor_http_request_duration_seconds", latency, ["method"], stored["http_duration"])
 
         depth = GaugeMetricFamily("conveyor_queue_depth", "Jobs waiting in each RQ queue", labels=["queue"])
-        for name, length in zip(settings.QUEUE_NAMES, raw[8:], strict=True):
+        for name, length in zip(settings.QUEUE_NAMES, raw[len(STORED) :], strict=True):
             depth.add_metric([name], length)
         yield depth
         workers = GaugeMetricFamily("conveyor_workers", "Live RQ workers")

@@ -148,10 +148,27 @@ class OverlapPolicy(models.TextChoices):
 
 
 # What a client sets on a schedule; what its restore points (reversion versions) hold.
-SCHEDULE_CONFIG_FIELDS = (
-    "name", "description", "task", "args", "kwargs", "queue", "kind", "run_at", "every_seconds", "start_at",
-    "cron", "timezone", "enabled", "max_runs", "end_at", "misfire_policy", "overlap_policy",
-)  # fmt: skip
+SCHEDULE_CONFIG_FIELDS = tuple(
+    [
+        "name",
+        "description",
+        "task",
+        "args",
+        "kwargs",
+        "queue",
+        "kind",
+        "run_at",
+        "every_seconds",
+        "start_at",
+        "cron",
+        "timezone",
+        "enabled",
+        "max_runs",
+        "end_at",
+        "misfire_policy",
+        "overlap_policy",
+    ]
+)
 
 
 class ScheduleState(models.TextChoices):
@@ -217,6 +234,23 @@ class Schedule(Auditable):
         """The slot this schedule will fire next: its next_run_at while it is active, else None
         (a paused schedule's stored slot is stale: resuming plans anew)."""
         return self.next_run_at if self.state == ScheduleState.ACTIVE else None
+
+    @property
+    def runs_exhausted(self) -> bool:
+        """Whether it has run max_runs times."""
+        return self.max_runs is not None and self.run_count >= self.max_runs
+
+    @property
+    def timing(self) -> dict[str, Any]:
+        """When it fires, as jobs.scheduling's fire-time functions take it (`**schedule.timing`)."""
+        return {
+            "kind": self.kind,
+            "run_at": self.run_at,
+            "every_seconds": self.every_seconds,
+            "start_at": self.start_at,
+            "cron": self.cron or None,
+            "timezone": self.timezone,
+        }
 
 
 class FireOutcome(models.TextChoices):

@@ -10,6 +10,7 @@ from rq import Worker
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 from rq.worker import BaseWorker
 
+from core.redis import redis_connection
 from jobs import alerts, dispatch
 from jobs.models import TERMINAL_STATES, UNFINISHED_STATES, Job, JobState
 from jobs.worker import ALIVE_KEY
@@ -22,7 +23,7 @@ def live_workers() -> list[BaseWorker]:
     mid-job stops, and RQ's own entry would list it as busy for another minute. An idle worker
     is kept: it renews that key only before each wait for a job (minutes apart).
     """
-    connection = dispatch.redis_connection()
+    connection = redis_connection()
     workers = Worker.all(connection=connection)
     with connection.pipeline(transaction=False) as pipe:
         for worker in workers:
@@ -51,7 +52,7 @@ def queue_stats() -> list[dict[str, Any]]:
         .annotate(at=Min("enqueued_at"))
         .values_list("queue", "at")
     )
-    connection = dispatch.redis_connection()
+    connection = redis_connection()
     workers = live_workers()
     stats = []
     for name in settings.QUEUE_NAMES:
@@ -144,7 +145,7 @@ def unserved_queues(now: datetime | None = None) -> int:
     by the scheduler: an episode starts when a pass first sees the queue unserved and ends when
     one sees it empty or served."""
     moment = (now or timezone.now()).timestamp()
-    connection = dispatch.redis_connection()
+    connection = redis_connection()
     listening = {name for worker in live_workers() for name in worker.queue_names()}
     with connection.pipeline(transaction=False) as pipe:
         for name in settings.QUEUE_NAMES:

@@ -22,6 +22,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from audit.context import attribute
+from core import redis
+from core.redis import redis_connection
 from jobs import dispatch, lifecycle
 from jobs.alerts import job_failed
 from jobs.engine import JsonJob
@@ -69,7 +71,7 @@ def redispatch_lost() -> int:
     # Waiting means in the queue's list: a worker on several queues pops with BLPOP and only
     # then marks the job started, so one that dies in between leaves the hash saying `queued`.
     # The oldest jobs sit at the head of their lists, where LPOS finds them at once.
-    connection = dispatch.redis_connection()
+    connection = redis_connection()
     with connection.pipeline(transaction=False) as pipe:
         for job in jobs:
             pipe.lpos(dispatch.queue(job.queue).key, str(job.pk))
@@ -113,7 +115,7 @@ def _end_dead_claims(claimed: list[lifecycle.Run]) -> int:
     """End the claimed runs whose worker stopped vouching for itself, as lost; returns how many."""
     if not claimed:
         return 0
-    with dispatch.redis_connection().pipeline(transaction=False) as pipe:
+    with redis.redis_connection().pipeline(transaction=False) as pipe:
         for run in claimed:
             pipe.exists(ALIVE_KEY.format(run.worker))
         alive = pipe.execute()
@@ -137,7 +139,7 @@ def fail_orphans() -> int:
     jobs = list(Job.objects.filter(state=JobState.RUNNING, started_at__lt=timezone.now() - grace())[:BATCH])
     if not jobs:
         return 0
-    with dispatch.redis_connection().pipeline(transaction=False) as pipe:
+    with redis_connection().pipeline(transaction=False) as pipe:
         for job in jobs:
             pipe.exists(ALIVE_KEY.format(job.worker))
         alive = pipe.execute()

@@ -14,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from jobs.errors import FieldError, NotFound
+from core.errors import FieldError, NotFound
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from redis.exceptions import RedisError
 
 from audit.registry import audited_labels, audited_model
-from jobs import dispatch
+from core.redis import redis_connection
 from jobs.engine import JsonJob
 from jobs.idempotency import KEY_TTL
 from jobs.models import TERMINAL_STATES, IdempotencyRecord, Job
@@ -167,7 +167,7 @@ def _forget_in_redis(ids: list[Any]) -> None:
     once, RQ_RESULT_TTL = 0; failures after RQ_FAILURE_TTL), but a job canceled while it waited is only
     taken out of its queue, and its hash would stay for ever."""
     try:
-        dispatch.redis_connection().unlink(*(JsonJob.key_for(str(pk)) for pk in ids))
+        redis_connection().unlink(*(JsonJob.key_for(str(pk)) for pk in ids))
     except RedisError as exc:
         logger.warning("retention.redis_failed", extra={"error": str(exc)})
 

@@ -17,8 +17,8 @@ from typing import Any
 from rq import get_current_job
 
 from audit.context import attribute, current
+from core.errors import NotFound
 from jobs import alerts, joblogs, lifecycle, running, runtime
-from jobs.errors import NotFound
 from jobs.lifecycle import Run
 from jobs.models import Job, JobState
 from jobs.registry import Task, get_task

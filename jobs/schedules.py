@@ -23,9 +23,10 @@ from rq_scheduler import Scheduler
 
 from audit.context import Attribution, attribute, current
 from audit.revisions import restore_point
-from jobs import dispatch, metrics, scheduling
+from core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from core.redis import redis_connection
+from jobs import metrics, scheduling
 from jobs.engine import FIRE_SCHEDULE, JsonJob
-from jobs.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from jobs.models import (
     SCHEDULE_CONFIG_FIELDS,
     TERMINAL_STATES,
@@ -43,10 +44,11 @@ from jobs.services import JobSpec, job_prepare, job_submit, jobs_save
 
 logger = logging.getLogger(__name__)
 
-KIND_FIELDS: dict[str, set[str]] = {
-    ScheduleKind.AT: {"run_at"},
-    ScheduleKind.INTERVAL: {"every_seconds", "start_at"},
-    ScheduleKind.CRON: {"cron", "timezone"},
+# The timing settings of each kind (the inputs of each kind's body are built from it: api.serializers.schedules).
+KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    ScheduleKind.AT: ("run_at",),
+    ScheduleKind.INTERVAL: ("every_seconds", "start_at"),
+    ScheduleKind.CRON: ("cron", "timezone"),
 }
 # A fire this late means the scheduler was down: misfire_policy decides what happens.
 MISFIRE_GRACE = timedelta(seconds=60)
@@ -59,18 +61,7 @@ def arm_id(schedule_id: object) -> str:
 
 
 def _rq_scheduler() -> Scheduler:
-    return Scheduler(connection=dispatch.redis_connection(), job_class=JsonJob)
-
-
-def _spec(schedule: Schedule) -> dict[str, Any]:
-    return {
-        "kind": schedule.kind,
-        "run_at": schedule.run_at,
-        "every_seconds": schedule.every_seconds,
-        "start_at": schedule.start_at,
-        "cron": schedule.cron or None,
-        "timezone": schedule.timezone,
-    }
+    return Scheduler(connection=redis_connection(), job_class=JsonJob)
 
 
 def schedule_upcoming(schedule: Schedule, count: int = 5) -> list[datetime]:
@@ -84,7 +75,7 @@ def schedule_upcoming(schedule: Schedule, count: int = 5) -> list[datetime]:
         after=first,
         end_at=schedule.end_at,
         remaining_runs=None if remaining is None else remaining - 1,
-        **_spec(schedule),
+        **schedule.timing,
     )
     return [first, *later][:count]
 
@@ -140,6 +131,15 @@ def _validate(schedule: Schedule, *, actor: User, now: datetime, creating: bool)
         raise Invalid("the schedule is invalid", errors=errors)
 
 
+def _next_slot(schedule: Schedule, *, after: datetime) -> datetime | None:
+    """The schedule's next slot after `after`, or None when it has no fire left: no later fire
+    time, max_runs reached or past end_at."""
+    following = scheduling.next_fire(after=after, **schedule.timing)
+    if following is None or schedule.runs_exhausted or (schedule.end_at is not None and following > schedule.end_at):
+        return None
+    return following
+
+
 def _plan(schedule: Schedule, now: datetime) -> None:
     """Set next_run_at (and finished_at when nothing is left) from the configuration."""
     if schedule.kind == ScheduleKind.INTERVAL and schedule.start_at is None:
@@ -147,10 +147,8 @@ def _plan(schedule: Schedule, now: datetime) -> None:
     after = now - timedelta(microseconds=1)
     if schedule.kind == ScheduleKind.INTERVAL and schedule.start_at and schedule.start_at > now:
         after = schedule.start_at - timedelta(microseconds=1)
-    following = scheduling.next_fire(after=after, **_spec(schedule))
-    exhausted = schedule.max_runs is not None and schedule.run_count >= schedule.max_runs
-    past_end = following is not None and schedule.end_at is not None and following > schedule.end_at
-    if following is None or exhausted or past_end:
+    following = _next_slot(schedule, after=after)
+    if following is None:
         schedule.next_run_at = None
         schedule.finished_at = schedule.finished_at or now
     else:
@@ -168,7 +166,7 @@ def schedule_arm_many(schedules: list[Schedule]) -> None:
     if not schedules:
         return
     try:
-        with dispatch.redis_connection().pipeline(transaction=False) as pipe:
+        with redis_connection().pipeline(transaction=False) as pipe:
             # rq-scheduler only writes through its connection here, so a pipeline batches it.
             scheduler = Scheduler(connection=pipe, job_class=JsonJob)
             for schedule in schedules:
@@ -269,14 +267,12 @@ def _count_run(schedule: Schedule, job: Job, fire_at: datetime) -> None:
 
 def _advance(schedule: Schedule, *, after: datetime, now: datetime) -> None:
     """Move to the next slot after `after`, or finish; then (after commit) re-arm."""
-    following = scheduling.next_fire(after=after, **_spec(schedule))
-    exhausted = schedule.max_runs is not None and schedule.run_count >= schedule.max_runs
-    if following is None or exhausted or (schedule.end_at is not None and following > schedule.end_at):
+    following = _next_slot(schedule, after=after)
+    if following is None:
         schedule.next_run_at, schedule.finished_at = None, now
-        reason = "finished: max_runs reached" if exhausted else "finished: no fire left"
+        reason = "finished: max_runs reached" if schedule.runs_exhausted else "finished: no fire left"
         with attribute(reason=reason):
-            schedule.save(update_fields=["next_run_at", "finished_at", "modified_at", "modified_by",
-                                         "modified_by_username"])  # fmt: skip
+            schedule.save(update_fields=["next_run_at", "finished_at"])
     else:
         schedule.next_run_at = following
         Schedule.objects.filter(pk=schedule.pk).update(next_run_at=following)
@@ -386,9 +382,8 @@ def _advance_many(fires: list[ScheduleFire], now: datetime) -> None:
     for fire in fires:
         schedule = fire.schedule
         after = max(fire.fire_at, now) if now - fire.fire_at > MISFIRE_GRACE else fire.fire_at
-        following = scheduling.next_fire(after=after, **_spec(schedule))
-        exhausted = schedule.max_runs is not None and schedule.run_count >= schedule.max_runs
-        if following is None or exhausted or (schedule.end_at is not None and following > schedule.end_at):
+        following = _next_slot(schedule, after=after)
+        if following is None:
             finishing.append((schedule, after))
         else:
             schedule.next_run_at = following
@@ -426,9 +421,9 @@ def _record_fires(fires: list[ScheduleFire], now: datetime) -> None:
     for fire in fires:
         lateness = max(0.0, (now - fire.fire_at).total_seconds())
         lateness_by_kind[fire.schedule.kind].append(lateness)
-        logger.info("schedule.fired", extra={"schedule_id": str(fire.schedule.pk), "outcome": fire.outcome,
-                                             "lateness_ms": round(lateness * 1000)})  # fmt: skip
-    with dispatch.redis_connection().pipeline(transaction=False) as pipe:
+        fired = {"schedule_id": str(fire.schedule.pk), "outcome": fire.outcome, "lateness_ms": round(lateness * 1000)}
+        logger.info("schedule.fired", extra=fired)
+    with redis_connection().pipeline(transaction=False) as pipe:
         for kind, values in lateness_by_kind.items():
             metrics.observe_many(pipe, "schedule_lateness", (kind,), values, metrics.LATENESS_BUCKETS)
         pipe.execute()
@@ -446,7 +441,7 @@ def schedule_trigger(*, schedule: Schedule, actor: User) -> Job:
             raise Conflict("the schedule's task or arguments are no longer valid")
         ScheduleFire.objects.create(schedule=locked, fire_at=now, outcome=FireOutcome.FIRED, job=job)
         _count_run(locked, job, now)
-        if locked.max_runs is not None and locked.run_count >= locked.max_runs:
+        if locked.runs_exhausted:
             with restore_point("finished: max_runs reached"):
                 _advance(locked, after=now, now=now)
     return job
@@ -495,7 +490,7 @@ def schedule_rearm_missing() -> int:
     if not schedules:
         return 0
     scheduler = _rq_scheduler()
-    with dispatch.redis_connection().pipeline(transaction=False) as pipe:
+    with redis_connection().pipeline(transaction=False) as pipe:
         for schedule in schedules:
             pipe.zscore(scheduler.scheduled_jobs_key, arm_id(schedule.pk))
         scores = pipe.execute()

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from croniter import CroniterBadCronError, CroniterBadDateError, croniter
 from django.conf import settings
 
-from jobs.errors import FieldError, Invalid
+from core.errors import FieldError, Invalid
 
 MAX_INTERVAL_SECONDS = 366 * 24 * 3600
 # A cron line must fire at least once within this many years to be accepted.

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real Redis for the session, API clients, users and tokens."""
+"""Shared fixtures: a real Redis for the session, API clients, users and tokens, and the
+`manage.py` processes a test starts. Helpers tests import live in tests/helpers.py."""
 
 import os
 import shutil
@@ -11,9 +12,10 @@ from django.conf import settings
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from accounts.services import token_create
 from config import redis_server
+from core.redis import redis_connection
 from jobs import dispatch
+from tests.helpers import Processes, client_for
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -28,7 +30,7 @@ def real_redis() -> Iterator[str]:
         url = f"unix://{socket}?db=0"
     settings.REDIS_URL = url
     settings.RQ_QUEUES = {name: {**cfg, "URL": url} for name, cfg in settings.RQ_QUEUES.items()}
-    dispatch.redis_connection.cache_clear()
+    redis_connection.cache_clear()
     dispatch.queue.cache_clear()
     yield url
     if process is not None:
@@ -47,7 +49,7 @@ def static_files() -> None:
 @pytest.fixture
 def redis(real_redis: str):  # type: ignore[no-untyped-def]
     """The real Redis, emptied before and after the test."""
-    connection = dispatch.redis_connection()
+    connection = redis_connection()
     connection.flushdb()
     yield connection
     connection.flushdb()
@@ -66,14 +68,6 @@ def other_user(django_user_model):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def staff_user(django_user_model):  # type: ignore[no-untyped-def]
     return django_user_model.objects.create_user("carol", "carol@example.com", "carol-password-1", is_staff=True)
-
-
-def client_for(user) -> APIClient:  # type: ignore[no-untyped-def]
-    """An API client that sends a fresh bearer token of `user`."""
-    _, secret = token_create(user=user, name="test")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    return client
 
 
 @pytest.fixture
@@ -96,32 +90,9 @@ def anon() -> APIClient:
     return APIClient()
 
 
-def run_worker(*, dispatch_due: bool = True, fork: bool = False) -> None:
-    """Run a real RQ worker (in-process, burst; a SimpleWorker, or with `fork` a ForkWorker
-    whose work horses this process forks) over every queue until they are empty.
-
-    First runs the dispatch pass, as the scheduler process would, so due and retried jobs get
-    pushed. Needs a `transactional_db` test: the worker commits like production does.
-    """
-    from jobs.dispatch import dispatch_due as pass_due
-    from jobs.dispatch import queue, redis_connection
-    from jobs.worker import ForkWorker, SimpleWorker
-
-    if dispatch_due:
-        pass_due()
-    queues = [queue(name) for name in settings.QUEUE_NAMES]
-    worker_class = ForkWorker if fork else SimpleWorker
-    worker_class(queues, connection=redis_connection()).work(burst=True, logging_level="WARNING")
-
-
-def subprocess_env() -> dict[str, str]:
-    """Environment for a worker/scheduler process that shares this test's database and Redis."""
-    from django.db import connection
-
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        url = f"sqlite:///{db['NAME']}"
-    else:
-        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-        url = f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    return {**os.environ, "DATABASE_URL": url, "REDIS_URL": settings.REDIS_URL, "LOG_LEVEL": "WARNING"}
+@pytest.fixture
+def processes() -> Iterator[Processes]:
+    """Start `manage.py` processes sharing the test's database and Redis; all stopped at the end."""
+    started = Processes()
+    yield started
+    started.stop_all()

@@ -7,3 +7,6 @@ import os
 os.environ.setdefault("CONVEYOR_APPS", "conveyor_signups")
 
 from config.settings import *  # noqa: F403
+
+# Every request's metrics reach Redis before the response does: tests read them at once.
+HTTP_METRICS_FLUSH_SECONDS = 0

@@ -6,8 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from api.pagination import MAX_PAGE_SIZE
-from api.serializers.common import AwareDateTimeField, QueryInput, UserRef
+from api.serializers.common import AwareDateTimeField, PageQuery, QueryInput, UserRef
 from audit.registry import audited_labels
 from audit.selectors import ACTIONS, Entry
 
@@ -98,7 +97,7 @@ class AuditHistoryQuery(QueryInput):
     as_of = AwareDateTimeField(required=False, help_text="Only entries at or before this time")
 
 
-class AuditFeedQuery(QueryInput):
+class AuditFeedQuery(PageQuery):
     model = serializers.ChoiceField(choices=[], required=False, help_text="An audited model's label")
     object_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
     actor = serializers.IntegerField(required=False, min_value=1)
@@ -107,7 +106,6 @@ class AuditFeedQuery(QueryInput):
     since = AwareDateTimeField(required=False)
     until = AwareDateTimeField(required=False)
     cursor = serializers.CharField(required=False, max_length=200)
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -1,5 +1,6 @@
 """Serializers shared by several areas."""
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -80,6 +81,15 @@ class QueryInput(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+MAX_PAGE_SIZE = 200
+
+
+class PageQuery(QueryInput):
+    """The page size every paginated list takes (api.pagination)."""
+
+    page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
+
+
 # The JSON type each kind of field takes, most specific first. DRF coerces ("10" to 10, 1 to
 # "1", "true" to True); a body is refused instead when a value is not of its schema's type.
 def _is_integer(value: Any) -> bool:  # JSON Schema's integer: 10 and 10.0, never true
@@ -131,3 +141,24 @@ class StrictInput(serializers.Serializer):
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
+
+
+_INSTANCES = threading.local()  # per thread: one instance of each input serializer class
+
+
+def validated(serializer_class: type[serializers.Serializer], data: Any) -> Any:
+    """`serializer_class(data=data)`'s validated data, or the ValidationError its
+    `is_valid(raise_exception=True)` raises. A valid body is checked by one instance per thread
+    and class (`run_validation` keeps nothing on the instance, and a thread checks one body at a
+    time): DRF deep-copies every declared field, validators included, for each new instance. A
+    body that fails is checked again by a fresh instance, so its errors are exactly DRF's."""
+    instances: dict[type, serializers.Serializer] = _INSTANCES.__dict__.setdefault("by_class", {})
+    instance = instances.get(serializer_class)
+    if instance is None:
+        instance = instances[serializer_class] = serializer_class()
+    try:
+        return instance.run_validation(data)
+    except serializers.ValidationError:
+        fresh = serializer_class(data=data)
+        fresh.is_valid(raise_exception=True)
+        return fresh.validated_data

@@ -1,7 +1,9 @@
 """Serializers for tasks and jobs."""
 
 import re
+import uuid
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -9,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from api.longpoll import MAX_WAIT
 from api.serializers.common import AwareDateTimeField, QueryInput, StrictInput, TaskNameField, UserRef
 from jobs.models import Job, JobState
 from jobs.services import BATCH_MAX
@@ -101,6 +104,7 @@ class JobErrorOutput(serializers.Serializer):
     traceback = serializers.CharField(required=False, help_text="Staff only")
 
 
+_URL_STAND_IN = uuid.UUID(int=0)
 _DATETIME = serializers.DateTimeField()  # its to_representation needs no binding
 
 
@@ -172,8 +176,14 @@ class JobOutput(serializers.Serializer):
             "version": job.version,
         }
 
+    @cached_property
+    def _url_template(self) -> str:
+        """The job URL with a stand-in id: reversed once per serializer (a batch's list shares
+        one child), not once per job."""
+        return reverse("job-detail", kwargs={"id": _URL_STAND_IN}, request=self.context.get("request"))
+
     def get_url(self, job: Job) -> str:
-        return reverse("job-detail", kwargs={"id": job.pk}, request=self.context.get("request"))
+        return self._url_template.replace(str(_URL_STAND_IN), str(job.pk))
 
     @extend_schema_field(JobErrorOutput(allow_null=True))
     def get_error(self, job: Job) -> dict[str, Any] | None:
@@ -225,7 +235,7 @@ class JobDetailQuery(QueryInput):
     wait = serializers.IntegerField(
         required=False,
         min_value=0,
-        max_value=30,
+        max_value=MAX_WAIT,
         help_text="Hold the request up to this many seconds until the job changes from the "
         "If-None-Match ETag (or from its state when the request arrived).",
     )

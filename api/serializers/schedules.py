@@ -8,9 +8,9 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from api.serializers.common import AwareDateTimeField, QueryInput, StrictInput, TaskNameField, UserRef
-from jobs.errors import Invalid
+from core.errors import Invalid
 from jobs.models import MisfirePolicy, OverlapPolicy, Schedule, ScheduleKind, ScheduleState
-from jobs.schedules import schedule_upcoming
+from jobs.schedules import KIND_FIELDS, schedule_upcoming
 from jobs.scheduling import MAX_INTERVAL_SECONDS
 
 
@@ -39,28 +39,32 @@ class CronField(serializers.CharField):
     """A cron line; its shape is in the schema, its meaning is checked by jobs.scheduling."""
 
 
-class ScheduleAtInput(ScheduleCommonInput):
-    kind = serializers.ChoiceField(choices=["at"])
-    run_at = AwareDateTimeField(help_text="When to run, once")
+def _timing_field(name: str, *, create: bool) -> serializers.Field:  # type: ignore[type-arg]
+    """The input of one timing setting (jobs.schedules.KIND_FIELDS says which kind has which):
+    as a create of its kind takes it (`create`), or as a PATCH does (never required)."""
+    if name == "run_at":
+        return AwareDateTimeField(required=create, help_text="When to run, once")
+    if name == "every_seconds":
+        return serializers.IntegerField(required=create, min_value=1, max_value=MAX_INTERVAL_SECONDS)
+    if name == "start_at":
+        return AwareDateTimeField(required=False, allow_null=True, help_text="First fire; default now + every_seconds")
+    if name == "cron":
+        return CronField(
+            required=create, max_length=200, help_text="5 fields: minute hour day-of-month month day-of-week"
+        )
+    if name == "timezone":
+        return serializers.CharField(required=False, max_length=64, help_text="IANA name; default UTC")
+    raise LookupError(f"no input for the timing setting {name!r}")
 
 
-class ScheduleIntervalInput(ScheduleCommonInput):
-    kind = serializers.ChoiceField(choices=["interval"])
-    every_seconds = serializers.IntegerField(min_value=1, max_value=MAX_INTERVAL_SECONDS)
-    start_at = AwareDateTimeField(required=False, allow_null=True, help_text="First fire; default now + every_seconds")
+def _kind_input(kind: str) -> type[ScheduleCommonInput]:
+    """The create body of one kind: the common fields, `kind` and the kind's timing settings."""
+    body: dict[str, Any] = {"__module__": __name__, "kind": serializers.ChoiceField(choices=[kind])}
+    body.update((name, _timing_field(name, create=True)) for name in KIND_FIELDS[kind])
+    return type(f"Schedule{kind.capitalize()}Input", (ScheduleCommonInput,), body)
 
 
-class ScheduleCronInput(ScheduleCommonInput):
-    kind = serializers.ChoiceField(choices=["cron"])
-    cron = CronField(max_length=200, help_text="5 fields: minute hour day-of-month month day-of-week")
-    timezone = serializers.CharField(max_length=64, required=False, help_text="IANA name; default UTC")
-
-
-SCHEDULE_INPUTS: dict[str, type[ScheduleCommonInput]] = {
-    "at": ScheduleAtInput,
-    "interval": ScheduleIntervalInput,
-    "cron": ScheduleCronInput,
-}
+SCHEDULE_INPUTS: dict[str, type[ScheduleCommonInput]] = {str(kind): _kind_input(str(kind)) for kind in KIND_FIELDS}
 
 ScheduleCreateInput = PolymorphicProxySerializer(
     component_name="ScheduleCreateInput",
@@ -69,15 +73,16 @@ ScheduleCreateInput = PolymorphicProxySerializer(
 )
 
 
-class ScheduleChangeInput(ScheduleCommonInput):
-    """Documentation of PATCH: any fields of the schedule's kind (or a new kind with its fields)."""
-
-    kind = serializers.ChoiceField(choices=ScheduleKind.choices, required=False)
-    run_at = AwareDateTimeField(required=False)
-    every_seconds = serializers.IntegerField(min_value=1, max_value=MAX_INTERVAL_SECONDS, required=False)
-    start_at = AwareDateTimeField(required=False, allow_null=True)
-    cron = CronField(max_length=200, required=False)
-    timezone = serializers.CharField(max_length=64, required=False)
+ScheduleChangeInput: type[ScheduleCommonInput] = type(
+    "ScheduleChangeInput",
+    (ScheduleCommonInput,),
+    {
+        "__module__": __name__,
+        "__doc__": "Documentation of PATCH: any fields of the schedule's kind (or a new kind with its fields).",
+        "kind": serializers.ChoiceField(choices=ScheduleKind.choices, required=False),
+        **{name: _timing_field(name, create=False) for names in KIND_FIELDS.values() for name in names},
+    },
+)
 
 
 def schedule_input(data: Any, *, kind: str | None = None, partial: bool = False) -> dict[str, Any]:

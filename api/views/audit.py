@@ -18,7 +18,7 @@ from api.serializers.audit import AuditEntryOutput, AuditFeedOutput, AuditFeedQu
 from api.views.base import AuthenticatedView
 from audit.registry import audited_labels
 from audit.selectors import audit_feed, audited_object, entries, history_of
-from jobs.errors import Invalid
+from core.errors import Invalid
 
 
 class HistoryPagination(CursorPagination):

@@ -7,7 +7,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 from redis.exceptions import RedisError
 
-from jobs.dispatch import redis_connection
+from core.redis import redis_connection
 
 logger = logging.getLogger(__name__)
 

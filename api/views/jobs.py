@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from api.idempotency import IDEMPOTENCY_KEY, idempotent
 from api.schema import problems
+from api.serializers.common import validated
 from api.serializers.jobs import (
     JobBatchInput,
     JobBatchOutput,
@@ -133,9 +134,8 @@ class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
 
         Runs a registered task with arguments checked against its schema: 202 with the job and its Location. An
         Idempotency-Key makes a retry of the same request return the first answer."""
-        data = JobSubmitInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        return self._accepted(job_submit(spec=JobSpec(**data.validated_data), actor=self.actor))
+        spec = JobSpec(**validated(JobSubmitInput, request.data))
+        return self._accepted(job_submit(spec=spec, actor=self.actor))
 
     @extend_schema(
         operation_id="jobs_retrieve",
@@ -250,9 +250,7 @@ class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
 
         Up to the batch limit of submit bodies, all or nothing: one invalid item rejects the batch with a pointer to
         it, such as `/jobs/3/kwargs/x`."""
-        data = JobBatchInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        specs = [JobSpec(**item) for item in data.validated_data["jobs"]]
+        specs = [JobSpec(**item) for item in validated(JobBatchInput, request.data)["jobs"]]
         jobs = job_submit_batch(specs=specs, actor=self.actor)
         body = JobBatchOutput({"jobs": jobs}, context={"request": request}).data
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Retry-After": POLL_AFTER})

@@ -43,10 +43,10 @@ RETRY_STATUSES = frozenset({408, 429})
 # Never from a client or a target's configuration: hop-by-hop headers, what the connection and
 # the body decide, and what Conveyor sets itself.
 FORBIDDEN_HEADERS = (
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
-    "trailer", "transfer-encoding", "upgrade", "host", "content-length", "content-type", "expect",
-    SIGNATURE_HEADER.lower(), JOB_ID_HEADER.lower(), IDEMPOTENCY_HEADER.lower(),
-)  # fmt: skip
+    *["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer"],
+    *["transfer-encoding", "upgrade", "host", "content-length", "content-type", "expect"],
+    *(name.lower() for name in (SIGNATURE_HEADER, JOB_ID_HEADER, IDEMPOTENCY_HEADER)),
+)
 # Never from a client: a credential in a job's arguments would be kept, shown and audited.
 # Targets carry their credentials in their configured headers instead.
 CREDENTIAL_WORDS = ("auth", "cookie", "token", "secret", "password", "session", "api-key", "apikey", "signature")

@@ -4,8 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from tests.api.test_auth import assert_problem
-from tests.conftest import run_worker
+from tests.helpers import assert_problem, run_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
 
@@ -96,8 +95,9 @@ def test_job_history_shows_its_life_and_who_canceled_it(api, staff_api, user):
     assert states == [("created", "queued", "api"), ("changed", "running", "job"), ("changed", "succeeded", "job")]
     assert all(e["actor"]["username"] == "alice" for e in entries)
 
-    waiting = api.post("/api/v1/jobs/", {"task": "demo.sleep", "kwargs": {"seconds": 0}, "delay_seconds": 600},
-                       format="json").json()  # fmt: skip
+    waiting = api.post(
+        "/api/v1/jobs/", {"task": "demo.sleep", "kwargs": {"seconds": 0}, "delay_seconds": 600}, format="json"
+    ).json()
     staff_api.post(f"{waiting['url']}cancel/")
     newest = api.get(f"{waiting['url']}history/").json()["results"][0]
     assert newest["snapshot"]["state"] == "canceled" and newest["actor"]["username"] == "carol"

@@ -7,18 +7,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import ApiToken
+from tests.helpers import assert_problem
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_problem(response, status: int) -> dict:
-    assert response.status_code == status, response.content
-    assert response.headers["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status
-    assert body["type"].startswith("urn:conveyor:problem:")
-    assert body["request_id"] == response.headers["X-Request-ID"]
-    return body
 
 
 def test_anonymous_call_gets_401_with_challenge(anon):

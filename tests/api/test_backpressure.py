@@ -7,12 +7,12 @@ import pytest
 from django.utils import timezone
 from rq import Worker
 
+from core.redis import redis_connection
 from jobs import dispatch, registry
 from jobs.admission import waiting_count
 from jobs.models import Job
 from jobs.monitoring import unserved_queues
-from tests.api.test_auth import assert_problem
-from tests.conftest import run_worker
+from tests.helpers import assert_problem, run_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
 
@@ -106,7 +106,7 @@ def test_a_task_that_needs_a_worker_is_refused_while_none_listens(api):
     assert Job.objects.count() == 0
     assert submit(api).status_code == 202  # any other task's job waits for a worker
 
-    connection = dispatch.redis_connection()
+    connection = redis_connection()
     Worker([dispatch.queue("high")], connection=connection, name="high-only").register_birth()
     assert_refused(submit(api, {"task": "tests.live"}), 503, "no_worker")
     Worker([dispatch.queue("default")], connection=connection, name="default").register_birth()
@@ -133,11 +133,11 @@ def test_admins_are_told_once_when_a_queue_waits_five_minutes_without_a_worker(a
     assert unserved_queues(now + timedelta(minutes=4)) == 0
     assert unserved_queues(now + timedelta(minutes=5)) == 1
     assert "Queue default has no worker" in mailoutbox[0].subject
-    dispatch.redis_connection().delete("conveyor:alert:queue-unserved:default")  # as 10 real minutes would
+    redis_connection().delete("conveyor:alert:queue-unserved:default")  # as 10 real minutes would
     assert unserved_queues(now + timedelta(minutes=30)) == 0  # once per episode, not per ALERT_INTERVAL
-    Worker([dispatch.queue("default")], connection=dispatch.redis_connection(), name="w").register_birth()
+    Worker([dispatch.queue("default")], connection=redis_connection(), name="w").register_birth()
     assert unserved_queues(now + timedelta(minutes=31)) == 0
-    assert not dispatch.redis_connection().exists("conveyor:queue-unserved:default")  # the episode ended
+    assert not redis_connection().exists("conveyor:queue-unserved:default")  # the episode ended
     assert len(mailoutbox) == 1
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.db import InterfaceError, OperationalError
 
 from accounts.services import token_create
-from tests.api.test_auth import assert_problem
+from tests.helpers import assert_problem
 
 pytestmark = pytest.mark.django_db
 

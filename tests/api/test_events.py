@@ -10,7 +10,7 @@ from asgiref.sync import async_to_sync
 from django.test import AsyncClient
 
 from accounts.services import token_create
-from tests.conftest import run_worker
+from tests.helpers import assert_problem, run_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
 
@@ -43,12 +43,6 @@ def events(text: str) -> list[tuple[str, int, dict]]:
         if fields:
             found.append((fields["event"], int(fields["id"]), json.loads(fields["data"])))
     return found
-
-
-def assert_problem(response, status: int) -> None:  # type: ignore[no-untyped-def]
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/problem+json"
-    assert json.loads(response.content)["status"] == status
 
 
 @pytest.fixture

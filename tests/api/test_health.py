@@ -2,7 +2,7 @@
 
 import pytest
 
-from jobs import dispatch
+from core.redis import redis_connection
 
 pytestmark = pytest.mark.django_db
 
@@ -19,10 +19,10 @@ def test_readyz_ok_with_real_redis(anon, redis):
 
 def test_readyz_names_redis_when_it_is_unreachable(anon, settings, tmp_path):
     settings.REDIS_URL = f"unix://{tmp_path}/nothing-here.sock"
-    dispatch.redis_connection.cache_clear()
+    redis_connection.cache_clear()
     try:
         response = anon.get("/readyz")
     finally:
-        dispatch.redis_connection.cache_clear()
+        redis_connection.cache_clear()
     assert response.status_code == 503
     assert response.json()["checks"] == {"database": "ok", "redis": "failing", "migrations": "ok"}

@@ -8,8 +8,7 @@ from django.conf import settings
 
 from jobs import dispatch
 from jobs.models import Job
-from tests.api.test_auth import assert_problem
-from tests.conftest import run_worker
+from tests.helpers import assert_problem, run_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
 
@@ -20,9 +19,20 @@ def post_raw(client, body: bytes, path: str = "/api/v1/jobs/"):
 
 @pytest.mark.parametrize(
     "task",
-    ["os.system", "builtins.eval", "subprocess.run", "jobs.runner.execute", "jobs.tasks.demo.sleep",
-     "__import__", "demo.sleep ", "DEMO.SLEEP", "demo/sleep", "../demo.sleep", "demo.sleep\u0000"],
-)  # fmt: skip
+    [
+        "os.system",
+        "builtins.eval",
+        "subprocess.run",
+        "jobs.runner.execute",
+        "jobs.tasks.demo.sleep",
+        "__import__",
+        "demo.sleep ",
+        "DEMO.SLEEP",
+        "demo/sleep",
+        "../demo.sleep",
+        "demo.sleep\u0000",
+    ],
+)
 def test_only_registered_task_names_are_accepted(api, task):
     response = api.post("/api/v1/jobs/", {"task": task, "args": ["id"]}, format="json")
     assert response.status_code == 400
@@ -63,8 +73,13 @@ def test_a_job_hash_planted_with_a_pickle_payload_never_runs(redis, tmp_path):
     marker = tmp_path / "pwned"
     job_id = "planted-pickle"
     payload = zlib.compress(pickle.dumps(("os.system", None, (f"touch {marker}",), {})))
-    fields = {"data": payload, "status": "queued", "origin": "default", "description": "x",
-              "created_at": "2026-01-01T00:00:00.000000Z"}  # fmt: skip
+    fields = {
+        "data": payload,
+        "status": "queued",
+        "origin": "default",
+        "description": "x",
+        "created_at": "2026-01-01T00:00:00.000000Z",
+    }
     redis.hset(f"rq:job:{job_id}", mapping=fields)
     redis.rpush("rq:queue:default", job_id)
     redis.sadd("rq:queues", "rq:queue:default")
@@ -77,7 +92,9 @@ def test_a_job_hash_planted_with_a_pickle_payload_never_runs(redis, tmp_path):
 def test_huge_batch_and_many_labels_are_bounded(api):
     assert_problem(api.post("/api/v1/jobs/batch/", {"jobs": []}, format="json"), 400)
     labels = {f"k{i}": "v" for i in range(21)}
-    assert_problem(api.post("/api/v1/jobs/", {"task": "demo.sleep", "kwargs": {"seconds": 0}, "labels": labels},
-                            format="json"), 400)  # fmt: skip
+    assert_problem(
+        api.post("/api/v1/jobs/", {"task": "demo.sleep", "kwargs": {"seconds": 0}, "labels": labels}, format="json"),
+        400,
+    )
     assert Job.objects.count() == 0
     assert sum(dispatch.queue(name).count for name in settings.QUEUE_NAMES) == 0

@@ -2,10 +2,12 @@
 
 import uuid
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.reverse import reverse
 from rest_framework.test import APIRequestFactory
 
 from api.serializers.jobs import JobOutput
@@ -49,3 +51,17 @@ def test_the_written_out_representation_is_the_generic_one(user, staff_user, as_
         written = serializer.to_representation(job)
         assert list(written) == list(generic)
         assert written == dict(generic)
+
+
+def test_a_list_reverses_the_job_url_once_and_each_job_gets_its_own(user, staff_user):
+    request = APIRequestFactory().get("/api/v1/jobs/", HTTP_HOST="localhost")
+    request.user = user
+    jobs = shapes(user, staff_user)
+    expected = [reverse("job-detail", kwargs={"id": job.pk}, request=request) for job in jobs]
+
+    with mock.patch("api.serializers.jobs.reverse", wraps=reverse) as reversing:
+        urls = [item["url"] for item in JobOutput(jobs, many=True, context={"request": request}).data]
+
+    assert urls == expected and len(set(urls)) == len(jobs)
+    assert urls[0].startswith("http://localhost/api/v1/jobs/")
+    assert reversing.call_count == 1

@@ -10,13 +10,13 @@ from django.db import OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from jobs import dispatch, registry
+from core.redis import redis_connection
+from jobs import dispatch, registry, selectors
 from jobs.idempotency import idempotency_release
 from jobs.models import Job
 from jobs.runtime import PermanentFailure
 from jobs.services import JobSpec, job_submit
-from tests.api.test_auth import assert_problem
-from tests.conftest import run_worker
+from tests.helpers import assert_problem, run_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
 
@@ -37,8 +37,14 @@ def get(client, job_id, **extra):
 
 def test_tasks_are_listed_with_their_schemas(api):
     tasks = {t["name"]: t for t in api.get("/api/v1/tasks/").json()}
-    assert {"mail.send", "web.page_length", "accounts.purge_unactivated", "accounts.check_engagement",
-            "demo.sleep", "demo.fail"} <= set(tasks)  # fmt: skip
+    assert {
+        "mail.send",
+        "web.page_length",
+        "accounts.purge_unactivated",
+        "accounts.check_engagement",
+        "demo.sleep",
+        "demo.fail",
+    } <= set(tasks)
     assert tasks["demo.sleep"]["parameters"]["required"] == ["seconds"]
     assert tasks["accounts.purge_unactivated"]["staff_only"] is True
     assert api.get("/api/v1/tasks/demo.fail/").json()["name"] == "demo.fail"
@@ -138,6 +144,29 @@ def test_a_conditional_get_is_a_304_only_for_whoever_may_see_the_job(api, other_
     done = get(api, job_id)
     unchanged = get(api, job_id, HTTP_IF_NONE_MATCH=done["ETag"])
     assert unchanged.status_code == 304 and "Retry-After" not in unchanged
+
+
+def test_the_304_path_reads_through_job_visible(api, other_api, monkeypatch):
+    """The conditional GET's one statement is compiled from jobs.selectors.job_visible: change
+    the ownership rule there and that path follows (here: everyone may see every job)."""
+    job_id = submit(api, SLEEP).json()["id"]
+    assert_problem(get(other_api, job_id, HTTP_IF_NONE_MATCH="*"), 404)
+    monkeypatch.setattr(selectors, "job_visible", lambda *, user: Job.objects.all())
+    selectors._validator_statement.cache_clear()
+    try:
+        assert get(other_api, job_id, HTTP_IF_NONE_MATCH="*").status_code == 304
+    finally:
+        monkeypatch.undo()
+        selectors._validator_statement.cache_clear()
+    assert_problem(get(other_api, job_id, HTTP_IF_NONE_MATCH="*"), 404)
+
+
+def test_a_batch_answer_reads_no_job_back(api, django_assert_max_num_queries):
+    body = {"jobs": [SLEEP] * 50}
+    with django_assert_max_num_queries(10):  # the token, the waiting count, the inserts: not 50
+        response = api.post("/api/v1/jobs/batch/", body, format="json")
+    assert response.status_code == 202
+    assert all(job["depends_on"] == [] for job in response.json()["jobs"])
 
 
 FUTURE = (timezone.now() + timedelta(hours=1)).isoformat()
@@ -250,8 +279,9 @@ def test_list_filters_and_pagination(api):
 
 
 def test_failed_job_retries_automatically_then_fails(api, staff_api):
-    job_id = submit(api, {"task": "demo.fail", "kwargs": {"message": "boom"}, "max_retries": 2,
-                          "retry_intervals": [0]}).json()["id"]  # fmt: skip
+    job_id = submit(
+        api, {"task": "demo.fail", "kwargs": {"message": "boom"}, "max_retries": 2, "retry_intervals": [0]}
+    ).json()["id"]
     for _ in range(3):
         run_worker()
     job = get(api, job_id).json()
@@ -383,13 +413,13 @@ def test_dependent_is_canceled_when_its_parent_fails(api):
 def test_submit_while_redis_is_down_runs_exactly_once(api, settings, tmp_path):
     real_url = settings.REDIS_URL
     settings.REDIS_URL = f"unix://{tmp_path}/down.sock"
-    dispatch.redis_connection.cache_clear()
+    redis_connection.cache_clear()
     dispatch.queue.cache_clear()
     try:
         response = submit(api, SLEEP)
     finally:
         settings.REDIS_URL = real_url
-        dispatch.redis_connection.cache_clear()
+        redis_connection.cache_clear()
         dispatch.queue.cache_clear()
     assert response.status_code == 202
     job_id = response.json()["id"]
@@ -468,7 +498,7 @@ def test_a_submit_that_met_the_database_down_leaves_its_key_free(api, monkeypatc
 
 
 def test_concurrent_submits_with_one_key_create_one_job(user):
-    from tests.conftest import client_for
+    from tests.helpers import client_for
 
     clients = [client_for(user) for _ in range(20)]
     barrier = threading.Barrier(20)

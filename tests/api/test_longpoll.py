@@ -12,13 +12,14 @@ import pytest
 from django.db.models import F
 
 from accounts.services import token_create
-from api.longpoll import long_poll, wait_seconds
+from api.longpoll import job_in, long_poll, wait_seconds
 from api.notices import NOTICES_CLIENT_NAME, job_notices
 from config.asgi import application, plain
-from jobs import dispatch
+from core import notices
+from core.redis import redis_connection
 from jobs.models import Job
 from jobs.services import job_cancel
-from tests.api.test_auth import assert_problem
+from tests.helpers import assert_problem
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
 
@@ -57,9 +58,18 @@ def test_the_web_entry_point_imports_on_its_own():
 
 @pytest.mark.parametrize(
     ("query", "seconds"),
-    [(b"wait=5", 5), (b"w%61it=30", 30), (b"wait=1&wait=7", 7), (b"wait=", 0), (b"wait=31", 0),
-     (b"wait=-1", 0), (b"wait=%D9%A3", 0), (b"awaits=5", 0), (b"", 0)],
-)  # fmt: skip
+    [
+        (b"wait=5", 5),
+        (b"w%61it=30", 30),
+        (b"wait=1&wait=7", 7),
+        (b"wait=", 0),
+        (b"wait=31", 0),
+        (b"wait=-1", 0),
+        (b"wait=%D9%A3", 0),
+        (b"awaits=5", 0),
+        (b"", 0),
+    ],
+)
 def test_wait_seconds_reads_the_query_as_the_view_validates_it(query: bytes, seconds: int) -> None:
     assert wait_seconds({"query_string": query}) == seconds
 
@@ -82,7 +92,7 @@ def test_wait_times_out_with_the_same_representation(api, bearer):
 
 def test_a_notice_that_changes_nothing_the_client_sees_keeps_waiting(api, bearer):
     job_id = api.post("/api/v1/jobs/", LATER, format="json").json()["id"]
-    later(0.3, lambda: dispatch.redis_connection().publish(f"{dispatch.NOTICE_CHANNEL}{job_id}", "changed"))
+    later(0.3, lambda: redis_connection().publish(f"{notices.NOTICE_CHANNEL}{job_id}", "changed"))
     response, seconds = asgi_get(f"/api/v1/jobs/{job_id}/?wait=2", headers=bearer)
     assert response.status_code == 200 and response.json()["state"] == "scheduled"
     assert seconds > 1.9
@@ -114,11 +124,18 @@ def test_another_users_job_is_404_at_once(other_api, bearer):
 def test_a_client_that_leaves_ends_its_wait(api, bearer):
     job_id = api.post("/api/v1/jobs/", LATER, format="json").json()["id"]
     scope = {
-        "type": "http", "http_version": "1.1", "method": "GET", "path": f"/api/v1/jobs/{job_id}/",
-        "raw_path": b"", "root_path": "", "query_string": b"wait=30", "scheme": "http",
-        "server": ("testserver", 80), "client": ("127.0.0.1", 1),
+        "type": "http",
+        "http_version": "1.1",
+        "method": "GET",
+        "path": f"/api/v1/jobs/{job_id}/",
+        "raw_path": b"",
+        "root_path": "",
+        "query_string": b"wait=30",
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 1),
         "headers": [(b"host", b"testserver"), (b"authorization", bearer["Authorization"].encode())],
-    }  # fmt: skip
+    }
     sent: list[dict] = []
 
     async def receive() -> dict:
@@ -132,7 +149,7 @@ def test_a_client_that_leaves_ends_its_wait(api, bearer):
         sent.append(message)
 
     async def serve() -> tuple[int, int]:
-        await long_poll(plain, scope, receive, send, wait=30)
+        await long_poll(plain, scope, receive, send, job_id=job_id, wait=30)
         return len(job_notices()._waiters), len(sent)
 
     started = time.monotonic()
@@ -142,7 +159,7 @@ def test_a_client_that_leaves_ends_its_wait(api, bearer):
 
 def test_many_waiting_requests_share_one_subscription(api, user, bearer):
     job_ids = [api.post("/api/v1/jobs/", LATER, format="json").json()["id"] for _ in range(5)]
-    connection = dispatch.redis_connection()
+    connection = redis_connection()
 
     def listeners() -> int:
         return sum(1 for c in connection.client_list(_type="pubsub") if c["name"] == NOTICES_CLIENT_NAME)
@@ -163,7 +180,7 @@ def test_many_waiting_requests_share_one_subscription(api, user, bearer):
 def test_waiters_look_again_when_the_subscription_breaks(api, user, bearer):
     """A notice lost while the subscription is down must not leave a waiter on stale state."""
     job_id = api.post("/api/v1/jobs/", LATER, format="json").json()["id"]
-    connection = dispatch.redis_connection()
+    connection = redis_connection()
 
     def cancel_silently() -> None:
         # The change lands without a notice (as if published while disconnected), then the
@@ -176,3 +193,12 @@ def test_waiters_look_again_when_the_subscription_breaks(api, user, bearer):
     response, seconds = asgi_get(f"/api/v1/jobs/{job_id}/?wait=10", headers=bearer)
     assert response.status_code == 200 and response.json()["state"] == "canceled"
     assert seconds < 5
+
+
+def test_the_long_poll_and_the_event_stream_find_their_job_as_the_urlconf_does():
+    job_id = "0b6c2e0e-8c47-4c86-9d38-2b1d4a35c0de"
+    assert job_in(f"/api/v1/jobs/{job_id}/", "job-detail") == job_id
+    assert job_in(f"/api/v1/jobs/{job_id}/events/", "job-events") == job_id
+    assert job_in(f"/api/v1/jobs/{job_id}/events/", "job-detail") is None
+    assert job_in("/api/v1/jobs/not-a-uuid/", "job-detail") is None  # Django answers it: 404
+    assert job_in(f"/api/v1/schedules/{job_id}/", "job-detail") is None

@@ -17,8 +17,7 @@ from hypothesis import strategies as st
 from jobs.models import Schedule
 from jobs.schedules import schedule_fire
 from jobs.scheduling import EARLIEST_INSTANT, LATEST_INSTANT, MAX_INTERVAL_SECONDS
-from tests.api.test_auth import assert_problem
-from tests.conftest import client_for
+from tests.helpers import assert_problem, client_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
 

@@ -10,13 +10,12 @@ from django.utils.dateparse import parse_datetime
 from reversion.models import Version
 from rq_scheduler import Scheduler
 
-from jobs import dispatch
+from core.redis import redis_connection
 from jobs.engine import JsonJob
 from jobs.models import Job, Schedule, ScheduleFire
 from jobs.scheduler import ConveyorScheduler
 from jobs.schedules import arm_id, schedule_arm, schedule_fire, schedule_fire_many, schedule_rearm_missing
-from tests.api.test_auth import assert_problem
-from tests.conftest import run_worker
+from tests.helpers import assert_problem, run_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
 
@@ -29,8 +28,8 @@ def later(**delta) -> str:
 
 def armed_at(schedule_id):
     """When rq-scheduler will fire the schedule, or None if it is not armed."""
-    scheduler = Scheduler(connection=dispatch.redis_connection(), job_class=JsonJob)
-    score = dispatch.redis_connection().zscore(scheduler.scheduled_jobs_key, arm_id(schedule_id))
+    scheduler = Scheduler(connection=redis_connection(), job_class=JsonJob)
+    score = redis_connection().zscore(scheduler.scheduled_jobs_key, arm_id(schedule_id))
     return None if score is None else int(score)
 
 
@@ -131,7 +130,7 @@ def test_a_slot_is_not_taken_before_its_time(api):
     slot = timezone.now().replace(microsecond=999_000)
     Schedule.objects.filter(pk=body["id"]).update(next_run_at=slot)
     schedule_arm(Schedule.objects.get(pk=body["id"]))
-    scheduler = ConveyorScheduler(connection=dispatch.redis_connection())
+    scheduler = ConveyorScheduler(connection=redis_connection())
     assert scheduler.get_jobs_to_queue() == []
     assert scheduler._next_due == slot.timestamp()  # the loop wakes up for it
     time.sleep(slot.timestamp() - time.time() + 0.01)
@@ -330,8 +329,13 @@ def everything() -> dict[str, object]:
 )
 def test_another_users_schedule_is_404_and_unchanged(alices, other_api, method, path, body):
     own = create(other_api, name="bobs", kind="interval", every_seconds=60).json()
-    url = path.format(own=own["url"], active=alices["active"]["url"], paused=alices["paused"]["url"],
-                      version=alices["version"], deleted_version=alices["deleted_version"])  # fmt: skip
+    url = path.format(
+        own=own["url"],
+        active=alices["active"]["url"],
+        paused=alices["paused"]["url"],
+        version=alices["version"],
+        deleted_version=alices["deleted_version"],
+    )
     before = everything()
     assert_problem(getattr(other_api, method)(url, body, format="json"), 404)
     assert everything() == before

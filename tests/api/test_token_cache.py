@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from accounts import tokencache
 from accounts.models import ApiToken
-from jobs import dispatch
-from tests.api.test_auth import assert_problem
+from core.redis import redis_connection
+from tests.helpers import assert_problem
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
 
@@ -36,7 +36,7 @@ def test_a_cached_token_is_served_until_a_notice_from_another_process(api):
     expire_behind_its_back(token)
     assert api.get("/api/v1/me/").status_code == 200  # from the cache: no query saw the change
 
-    dispatch.redis_connection().publish(tokencache.CHANNEL, token.digest)  # what another process sends
+    redis_connection().publish(tokencache.CHANNEL, token.digest)  # what another process sends
     deadline = time.monotonic() + 5
     while tokencache.get(token.digest) is not None and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -76,7 +76,7 @@ def test_the_listener_outlives_an_unexpected_error(api, redis, monkeypatch):
             raise RuntimeError("not a Redis error")
 
     with monkeypatch.context() as patch:
-        patch.setattr(dispatch, "redis_connection", Broken)
+        patch.setattr(tokencache, "redis_connection", Broken)
         redis.client_kill_filter(_type="pubsub")  # the listener reconnects, and meets the RuntimeError
         deadline = time.monotonic() + 5
         while tokencache._subscribed.is_set() and time.monotonic() < deadline:

@@ -1,70 +1,117 @@
-"""One-statement audited transitions (audit.sql) write the history rows the ORM path writes."""
+"""audit.sql: the one-statement audited INSERT writes what the ORM path writes, column for column."""
 
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from unittest import mock
 
 import pytest
-from django.forms.models import model_to_dict
-from django.utils import timezone
+from django.db import connection
 
-from audit import sql
-from audit.context import attribute
-from jobs import lifecycle
-from jobs.lifecycle import Run
-from jobs.models import Job
-from jobs.services import JobSpec, job_submit
+from audit.context import Attribution
+from audit.history import _bulk_create_orm
+from audit.sql import insert_audited
+from jobs.models import Job, JobState
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("redis")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="audit.sql is the PostgreSQL path"),
+]
 
-# What differs between two jobs (and two writes) by nature, not by the path that wrote them.
-OWN = {"history_id", "history_date", "id", "created_at", "ended_at"}
-
-
-def history(job_id):  # type: ignore[no-untyped-def]
-    rows = Job.history.filter(id=job_id).order_by("history_id")
-    return [{k: v for k, v in model_to_dict(row).items() if k not in OWN} | row_extra(row) for row in rows]
+AT = datetime(2026, 12, 3, 7, 30, 1, 123456, tzinfo=UTC)
 
 
-def row_extra(row):  # type: ignore[no-untyped-def]
-    # model_to_dict skips non-editable fields; the audit columns are compared all the same.
-    names = ["history_type", "history_change_reason", "history_user_id", "history_username", "history_channel",
-             "history_request_id", "history_job_id", "history_client_ip"]  # fmt: skip
-    return {name: getattr(row, name) for name in names} | {"ended": row.ended_at is not None}
+def _jobs(ids: list[uuid.UUID], user: Any) -> list[Job]:
+    """Fresh unsaved jobs with every kind of column filled (JSON null and not, dates, FKs)."""
+    return [
+        Job(
+            id=pk,
+            task="demo.sleep",
+            args=[1, "two", None],
+            kwargs={"seconds": n, "nested": {"a": [1]}},
+            queue="default",
+            state=JobState.QUEUED if n % 2 else JobState.SCHEDULED,
+            labels={"team": "x"} if n % 2 else {},
+            timeout_seconds=60 + n,
+            max_retries=n,
+            retry_intervals=[5, 10],
+            run_at=None if n % 2 else AT,
+            enqueued_at=AT if n % 2 else None,
+            dispatched=bool(n % 2),
+            result=None,
+            error={"type": "E", "message": "m"} if n == 2 else None,
+            version=1,
+            submitted_by=user,
+        )
+        for n, pk in enumerate(ids)
+    ]
 
 
-def run_both_paths(user, monkeypatch, transitions):  # type: ignore[no-untyped-def]
-    """Apply `transitions(job_id, run)` to one job through the ORM and to another in SQL."""
-    started = timezone.now() - timedelta(seconds=1)
-    histories = []
-    for in_sql in (False, True):
-        monkeypatch.setattr(sql, "supported", lambda in_sql=in_sql: in_sql)
-        job = job_submit(spec=JobSpec(task="demo.noop"), actor=user)
-        run = Run(str(job.pk), 1, started, "w1")
-        with attribute(channel="job", job_id=None, reason="job execution", user=user):
-            transitions(str(job.pk), run)
-        histories.append(history(job.pk))
-    return histories
+def _written(ids: list[uuid.UUID]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    jobs: list[dict[str, Any]] = list(Job.objects.filter(pk__in=ids).order_by("pk").values())  # type: ignore[arg-type]
+    history = list(Job.history.filter(id__in=ids).order_by("id").values())  # type: ignore[attr-defined]
+    for row in history:
+        row.pop("history_id")
+    return jobs, history
 
 
-def test_a_merged_end_writes_the_orm_path_s_history_row(user, monkeypatch):
-    if not sql.supported():
-        pytest.skip("one-statement transitions are PostgreSQL's")
-    orm, in_sql = run_both_paths(user, monkeypatch, lambda job_id, run: lifecycle.job_succeed(job_id, 7, run=run))
-    assert [row["state"] for row in orm] == ["queued", "succeeded"]
-    assert orm[-1]["history_change_reason"] == "job execution: started and ended in one change"
-    assert in_sql == orm
+def _differences(by_sql: Any, by_orm: Any) -> list[tuple[str, int, str, Any, Any]]:
+    """(table, row, column, by SQL, by ORM) wherever the two paths wrote something different."""
+    found = []
+    for table, sql_rows, orm_rows in zip(("job", "history"), by_sql, by_orm, strict=True):
+        assert len(sql_rows) == len(orm_rows)
+        for index, (one, other) in enumerate(zip(sql_rows, orm_rows, strict=True)):
+            assert one.keys() == other.keys()
+            found += [(table, index, key, one[key], other[key]) for key in one if one[key] != other[key]]
+    return found
 
 
-def test_running_then_an_end_write_the_orm_path_s_history_rows(user, monkeypatch):
-    if not sql.supported():
-        pytest.skip("one-statement transitions are PostgreSQL's")
+def _both_paths(ids: list[uuid.UUID], user: Any, contexts: list[Attribution]) -> list[Any]:
+    written = []
+    with mock.patch("django.utils.timezone.now", return_value=AT):  # created_at (auto_now_add)
+        for write in (
+            lambda objs: insert_audited(Job, objs, contexts, at=AT),
+            lambda objs: _bulk_create_orm(Job, objs, contexts, at=AT),
+        ):
+            write(_jobs(ids, user))
+            written.append(_written(ids))
+            Job.objects.filter(pk__in=ids).delete()
+            Job.history.filter(id__in=ids).delete()  # type: ignore[attr-defined]  # the "-" rows too
+    return written
 
-    def mark_then_succeed(job_id, run):  # type: ignore[no-untyped-def]
-        assert lifecycle.job_mark_running(run)
-        assert lifecycle.job_mark_running(run)  # again: already running this attempt
-        lifecycle.job_succeed(job_id, {"n": [1, "x"]}, run=run)
 
-    orm, in_sql = run_both_paths(user, monkeypatch, mark_then_succeed)
-    assert [row["state"] for row in orm] == ["queued", "running", "succeeded"]
-    assert in_sql == orm
-    job = Job.objects.get(pk=Job.history.latest("history_id").id)
-    assert job.result == {"n": [1, "x"]} and job.version == 3 and job.attempt == 1
+def test_one_job_and_its_history_row_equal_the_orm_path(user):
+    ids = [uuid.uuid4()]
+    contexts = [Attribution(channel="api", request_id="req-1", client_ip="10.0.0.1", user=user, reason="because")]
+
+    by_sql, by_orm = _both_paths(ids, user, contexts)
+
+    assert _differences(by_sql, by_orm) == []
+    assert by_sql[1][0]["history_user_id"] == user.pk and by_sql[1][0]["history_type"] == "+"
+
+
+def test_a_batch_with_per_row_attributions_equals_the_orm_path(user, other_user):
+    ids = sorted(uuid.uuid4() for _ in range(5))
+    contexts = [
+        Attribution(channel="api", request_id=f"req-{n}", user=user if n % 2 else other_user, client_ip="::1")
+        if n < 3
+        else Attribution(channel="job", job_id=str(uuid.uuid4()), schedule_id=str(uuid.uuid4()))
+        for n in range(5)
+    ]
+
+    by_sql, by_orm = _both_paths(ids, user, contexts)
+
+    assert _differences(by_sql, by_orm) == []
+    jobs, history = by_sql
+    assert len(jobs) == len(history) == 5
+    assert [row["history_username"] for row in history] == [c.actor.username if c.actor else "" for c in contexts]
+    assert [row["history_job_id"] for row in history] == [uuid.UUID(c.job_id) if c.job_id else None for c in contexts]
+
+
+def test_the_saved_objects_are_no_longer_new(user):
+    job = _jobs([uuid.uuid4()], user)[0]
+
+    insert_audited(Job, [job], [Attribution(user=user)], at=AT)
+
+    assert not job._state.adding and job._state.db == "default"
+    assert Job.objects.get(pk=job.pk).version == 1

@@ -48,8 +48,12 @@ def test_the_django_rq_dashboard_is_styled(browser):
     assert browser.style("#header", "background-color") not in UNSTYLED
     # changelists.css lays the queue table out as the admin's change lists are.
     assert browser.style("#changelist table thead th", "background-color") not in UNSTYLED
-    queues = [cell.text for cell in browser.driver.find_elements(By.CSS_SELECTOR, "#results_list tbody th, "
-                                                                 "#results_list tbody td:first-child")]  # fmt: skip
+    queues = [
+        cell.text
+        for cell in browser.driver.find_elements(
+            By.CSS_SELECTOR, "#results_list tbody th, #results_list tbody td:first-child"
+        )
+    ]
     assert any("default" in text for text in queues), queues
     assert_clean(browser)
 

@@ -46,6 +46,7 @@ SUBNET = "10.77.0"
 PG_BINS = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
 SENTINEL_PORTS = (26379, 26380, 26381)
 MASTER = "conveyor"
+BACKLOG = 5  # jobs waiting in Redis below which the cluster is idle enough for the next fault
 # Fast liveness and reconcile, as tests/faults uses: the bounds of docs/operations.md, shortened.
 FAST = {"WORKER_MONITORING_INTERVAL": "1", "RECONCILE_EVERY_SECONDS": "1", "RECONCILE_GRACE_SECONDS": "2"}
 # host name -> last octet of its address
@@ -154,6 +155,19 @@ class Host:
             yield
         finally:
             ip("-n", self.ns, "route", "del", "blackhole", f"{other.ip}/32")
+
+    @contextlib.contextmanager
+    def partitioned_from(self, others: list["Host"]) -> Iterator[None]:
+        """A network partition: nothing passes between this host and `others` either way (a
+        blackhole route on each side; packets are dropped, no error reaches the far side)."""
+        pairs = [(self, other) for other in others] + [(other, self) for other in others]
+        for host, far in pairs:
+            ip("-n", host.ns, "route", "add", "blackhole", f"{far.ip}/32")
+        try:
+            yield
+        finally:
+            for host, far in pairs:
+                ip("-n", host.ns, "route", "del", "blackhole", f"{far.ip}/32")
 
     @contextlib.contextmanager
     def entered(self) -> Iterator[None]:
@@ -328,7 +342,7 @@ class Cluster:
         """Bring back whatever a fault took (links, stopped or lost processes); return once
         the cluster serves as at the start."""
         starters = {
-            "redis-a": self.start_redis,
+            **dict.fromkeys(("redis-a", "redis-b"), self.start_redis),
             **dict.fromkeys(("web1", "web2"), self.start_web),
             **dict.fromkeys(("worker1", "worker2"), self.start_worker),
             **dict.fromkeys(("scheduler1", "scheduler2"), self.start_scheduler),
@@ -338,10 +352,17 @@ class Cluster:
             host.heal()
         for name, start in starters.items():
             if not self[name].pids():
-                start(name)  # a lost Redis primary comes back as the new one's replica (Sentinel says so)
+                start(name)  # a lost Redis primary comes back as the new one's replica (Sentinel makes it so)
         wait_until(self.sentinels_ready, timeout=60, interval=0.5)
         wait_until(lambda: all(self.web_answers(name) for name in ("web1", "web2")), timeout=90, interval=0.5)
         wait_until(lambda: set(self.worker_names.values()) <= self.workers(), timeout=90, interval=0.5)
+        # A backlog the fault left (one worker host for a while) is worked off before the next fault.
+        wait_until(lambda: self.backlog() < BACKLOG, timeout=120, interval=0.5)
+
+    def backlog(self) -> int:
+        """Jobs waiting in Redis on every queue now."""
+        redis = self.redis()
+        return sum(int(redis.llen(f"rq:queue:{queue}")) for queue in ("high", "default", "low"))
 
     def down(self) -> None:
         """Kill every process of every host, delete the namespaces, the bridge and the files."""
@@ -511,7 +532,8 @@ class Ledger:
     succeeded: int = 0
     failed_worker_lost: int = 0
     unfinished: list[str] = field(default_factory=list)
-    # a job whose recorded starts differ from its attempt, or exceed its retry policy: ran twice
+    # a job whose recorded starts differ from its attempt, exceed its retry policy or the failed
+    # runs put back for a retry: ran twice
     ran_twice: list[str] = field(default_factory=list)
     # a job that failed for another reason than a lost worker (not a documented end here)
     other_ends: list[str] = field(default_factory=list)
@@ -538,8 +560,7 @@ class Ledger:
 
 JOBS_SQL = """
 select j.id::text, j.state, j.attempt, j.max_retries, j.error,
-       (select count(*) from jobs_historicaljob h
-         where h.id = j.id and h.state = 'running' and h.history_type = '~')
+       array(select h.state from jobs_historicaljob h where h.id = j.id order by h.history_id)
 from jobs_job j where j.id = any(%s::uuid[])
 """
 RUNS_SQL = "select id::text from jobs_job where schedule_id = any(%s::uuid[]) and created_at >= %s and created_at < %s"
@@ -563,6 +584,15 @@ class Fire:
     schedule: str
     at: float
     late: float
+
+
+def starts_and_retries(states: list[str]) -> tuple[int, int]:
+    """From a job's recorded states, oldest first: how often it started (entered `running`) and
+    how often a failed run was put back for a retry (`running` -> `scheduled`)."""
+    steps = list(itertools.pairwise([None, *states]))
+    starts = sum(1 for before, after in steps if after == "running" and before != "running")
+    retries = sum(1 for before, after in steps if (before, after) == ("running", "scheduled"))
+    return starts, retries
 
 
 def missed_slots(periods: dict[str, float], fires: list[Fire], since: float, until: float) -> list[str]:
@@ -601,7 +631,8 @@ def ledger_of(cluster: Cluster, jobs: list[str], schedules: list[str], since: fl
         ledger_extra = [row[0] for row in db.execute(EXTRA_RUNS_SQL, [schedules, start, end]).fetchall()]
         phantoms = [row[0] for row in db.execute(PHANTOMS_SQL, [start, jobs]).fetchall()]
     ledger = Ledger(jobs=len(rows), slots=len(fires), extra_runs=ledger_extra, phantoms=phantoms)
-    for job, state, attempt, max_retries, error, starts in rows:
+    for job, state, attempt, max_retries, error, states in rows:
+        starts, retries = starts_and_retries(states)
         if state not in ("succeeded", "failed", "canceled"):
             ledger.unfinished.append(f"{job} {state}")
         elif state == "succeeded":
@@ -610,8 +641,9 @@ def ledger_of(cluster: Cluster, jobs: list[str], schedules: list[str], since: fl
             ledger.failed_worker_lost += 1
         else:
             ledger.other_ends.append(f"{job} {state} {error}")
-        if attempt != starts or starts > max_retries + 1:
-            ledger.ran_twice.append(f"{job} attempt {attempt}, {starts} starts")
+        # A start that no failed run put back (a late pop of a job already run) is a second run.
+        if attempt != starts or starts > max_retries + 1 or starts > retries + 1:
+            ledger.ran_twice.append(f"{job} attempt {attempt}, {starts} starts, {retries} retries")
     ledger.latest_fire_s = round(max((fire.late for fire in fires), default=0.0), 1)
     ledger.missed_slots = missed_slots(periods, fires, since, until)
     return ledger

@@ -1,6 +1,9 @@
-"""The cluster ledger's slot check on its own (no cluster needed): what counts as a missed slot."""
+"""The cluster ledger's checks on their own (no cluster needed): what counts as a missed slot, and
+as a job run twice."""
 
-from tests.cluster.conftest import Fire, missed_slots
+import pytest
+
+from tests.cluster.conftest import Fire, missed_slots, starts_and_retries
 
 SINCE = 1_000.25  # a window that starts and ends inside a second, as the tests' windows do
 UNTIL = 1_030.9
@@ -25,3 +28,18 @@ def test_a_slot_not_fired_is_missed() -> None:
 
 def test_a_schedule_that_never_fired_misses_its_slots() -> None:
     assert missed_slots({"a": 10.0, "b": 10.0}, grid("b", 1_000.5), SINCE, UNTIL) == [f"a after {SINCE:.3f}"]
+
+
+@pytest.mark.parametrize(
+    ("states", "expected"),
+    [
+        (["queued", "running", "succeeded"], (1, 0)),
+        # a worker lost mid-run, retried by the policy, run again: two starts, one retry
+        (["queued", "running", "scheduled", "queued", "running", "succeeded"], (2, 1)),
+        # a job popped late by a worker cut off from Redis after another ran it: two starts, no retry
+        (["queued", "running", "succeeded", "running", "succeeded"], (2, 0)),
+        (["queued", "canceled"], (0, 0)),
+    ],
+)
+def test_starts_and_retries(states: list[str], expected: tuple[int, int]) -> None:
+    assert starts_and_retries(states) == expected

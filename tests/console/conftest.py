@@ -39,7 +39,9 @@ def spa_origin() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def live(spa_origin: str) -> Iterator[str]:
     """A live Conveyor that trusts the SPA origin for CORS and CSRF; its base URL."""
-    with live_service(CORS_ALLOWED_ORIGINS=spa_origin, CSRF_TRUSTED_ORIGINS=spa_origin) as (base, _tokens):
+    # Queue caps as the operations page shows them: default 1,000, low none (0), high the default.
+    caps = {"QUEUE_MAX_DEPTHS": "default=1000,low=0"}
+    with live_service(CORS_ALLOWED_ORIGINS=spa_origin, CSRF_TRUSTED_ORIGINS=spa_origin, **caps) as (base, _tokens):
         yield base
 
 

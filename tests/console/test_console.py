@@ -175,6 +175,10 @@ def test_staff_sees_the_queue_chart_and_the_audit_feed(live, browser, screenshot
     wait_for(driver, lambda d: css(d, "svg.chart"))
     assert len(all_css(driver, "svg.chart polyline")) == 3  # one depth line per queue
     assert "Queues" in text_of(driver, "caption") and "Workers" in text_of(driver, "caption")
+    rows = all_css(driver, "table:first-of-type tbody tr")
+    cells = {row.find_element("css selector", "th").text: row.find_elements("css selector", "td") for row in rows}
+    caps = {queue: tds[-1].text for queue, tds in cells.items()}
+    assert caps == {"high": "0 / 50000", "default": "0 / 1000", "low": "0 / no cap"}
     screenshot("08-operations")
     css(driver, "a[href='#/audit']").click()
     wait_for(driver, lambda d: len(all_css(d, ".history > li")) > 0)

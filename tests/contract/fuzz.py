@@ -64,9 +64,14 @@ def live_service(**extra_env: str) -> Iterator[tuple[str, dict[str, str]]]:
     try:
         _manage(env, "migrate", "--noinput")
         _manage(env, "collectstatic", "--noinput", "--verbosity", "0")
-        _manage(env, "shell", "-c", "from django.contrib.auth.models import User; "
-                "User.objects.create_superuser('fuzzer', 'fuzz@localhost', 'fuzz-password-1'); "
-                "User.objects.create_user('fuzzer-plain', 'plain@localhost', 'fuzz-password-1')")  # fmt: skip
+        _manage(
+            env,
+            "shell",
+            "-c",
+            "from django.contrib.auth.models import User; "
+            "User.objects.create_superuser('fuzzer', 'fuzz@localhost', 'fuzz-password-1'); "
+            "User.objects.create_user('fuzzer-plain', 'plain@localhost', 'fuzz-password-1')",
+        )
         tokens = {
             "staff": _manage(env, "create_token", "fuzzer", "--name", "fuzz"),
             "plain": _manage(env, "create_token", "fuzzer-plain", "--name", "fuzz"),
@@ -75,7 +80,7 @@ def live_service(**extra_env: str) -> Iterator[tuple[str, dict[str, str]]]:
             ["-m", "config.web", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
             ["manage.py", "rqworker", "high", "default", "low"],
             ["manage.py", "conveyor_scheduler"],
-        ):  # fmt: skip
+        ):
             processes.append(subprocess.Popen([sys.executable, *command], cwd=ROOT, env=env))
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 90  # a shared 2-core machine under load took over 30 s
@@ -120,16 +125,35 @@ def main() -> int:
             sys.stdout.write(f"== schemathesis as the {user} user (--max-time {max_time})\n")
             sys.stdout.flush()
             command = [
-                str(Path(sys.executable).parent / "schemathesis"), "--config-file", str(CONFIG),
-                "run", str(ROOT / "openapi" / "openapi.yaml"),
-                "--url", base, "--header", f"Authorization: Bearer {tokens[user]}",
-                "--checks", "all",
-                "--max-examples", str(args.max_examples), "--max-time", str(max_time),
-                "--seed", str(args.seed), "--workers", "1", "--request-timeout", "40",
-                "--generation-allow-x00", "true", "--suppress-health-check", "all",
+                str(Path(sys.executable).parent / "schemathesis"),
+                "--config-file",
+                str(CONFIG),
+                "run",
+                str(ROOT / "openapi" / "openapi.yaml"),
+                "--url",
+                base,
+                "--header",
+                f"Authorization: Bearer {tokens[user]}",
+                "--checks",
+                "all",
+                "--max-examples",
+                str(args.max_examples),
+                "--max-time",
+                str(max_time),
+                "--seed",
+                str(args.seed),
+                "--workers",
+                "1",
+                "--request-timeout",
+                "40",
+                "--generation-allow-x00",
+                "true",
+                "--suppress-health-check",
+                "all",
                 # Revoking tokens would revoke the fuzzer's own; it is covered by tests/api/test_auth.py.
-                "--exclude-operation-id", "tokens_revoke",
-            ]  # fmt: skip
+                "--exclude-operation-id",
+                "tokens_revoke",
+            ]
             returncode = subprocess.run(command, cwd=ROOT, check=False).returncode
             status = status or returncode
     return status

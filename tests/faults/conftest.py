@@ -1,52 +1,16 @@
-"""Fixtures for fault tests: processes started by the test, and a Redis of the test's own."""
+"""Fixtures for fault tests: a Redis of the test's own (`processes` is in tests/conftest.py)."""
 
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from config import redis_server
+from core.redis import redis_connection
 from jobs import dispatch
-from tests.conftest import subprocess_env
-
-
-class Processes:
-    """`manage.py` processes sharing the test's database and Redis; all stopped at the end."""
-
-    def __init__(self) -> None:
-        self.running: list[subprocess.Popen[bytes]] = []
-
-    def start(self, *command: str, **env: str) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", *command], cwd=settings.BASE_DIR, env={**subprocess_env(), **env}
-        )
-        self.running.append(process)
-        return process
-
-    def stop_all(self) -> None:
-        for process in self.running:
-            if process.poll() is None:
-                process.send_signal(signal.SIGCONT)
-                process.terminate()
-        for process in self.running:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-@pytest.fixture
-def processes() -> Iterator[Processes]:
-    procs = Processes()
-    yield procs
-    procs.stop_all()
 
 
 class PrivateRedis:
@@ -77,12 +41,12 @@ def private_redis(settings) -> Iterator[PrivateRedis]:  # type: ignore[no-untype
     server.start()
     settings.REDIS_URL = server.url
     settings.RQ_QUEUES = {name: {**cfg, "URL": server.url} for name, cfg in settings.RQ_QUEUES.items()}
-    dispatch.redis_connection.cache_clear()
+    redis_connection.cache_clear()
     dispatch.queue.cache_clear()
     try:
         yield server
     finally:
         server.kill()
-        dispatch.redis_connection.cache_clear()
+        redis_connection.cache_clear()
         dispatch.queue.cache_clear()
         shutil.rmtree(server.workdir, ignore_errors=True)

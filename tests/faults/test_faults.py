@@ -21,12 +21,12 @@ from django.db.models import Count
 from django.utils import timezone
 
 from config import redis_server
+from core.redis import redis_connection
 from jobs import dispatch, reconcile, schedules
 from jobs import scheduler as scheduler_module
 from jobs.models import TERMINAL_STATES, Job, Schedule, ScheduleFire
 from jobs.scheduler import ConveyorScheduler
-from tests.conftest import client_for, run_worker, subprocess_env
-from tests.helpers import TcpProxy, wait_until
+from tests.helpers import TcpProxy, client_for, run_worker, subprocess_env, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
 
@@ -119,7 +119,7 @@ def test_redis_killed_during_submits_and_restarted_with_aof(api, settings):
     real_url = settings.REDIS_URL
     settings.REDIS_URL = f"unix://{socket}?db=0"
     settings.RQ_QUEUES = {name: {**cfg, "URL": settings.REDIS_URL} for name, cfg in settings.RQ_QUEUES.items()}
-    dispatch.redis_connection.cache_clear()
+    redis_connection.cache_clear()
     dispatch.queue.cache_clear()
     accepted = []
     try:
@@ -145,7 +145,7 @@ def test_redis_killed_during_submits_and_restarted_with_aof(api, settings):
         server.kill()
         server.wait()
         settings.REDIS_URL = real_url
-        dispatch.redis_connection.cache_clear()
+        redis_connection.cache_clear()
         dispatch.queue.cache_clear()
 
 
@@ -167,7 +167,7 @@ def test_three_schedulers_one_paused_past_its_lock(api, settings):
         api.post("/api/v1/schedules/", {"name": f"f{index}", "task": "demo.sleep", "kwargs": {"seconds": 0},
                                         "kind": "interval", "every_seconds": 1}, format="json")  # fmt: skip
     schedulers = [spawn("conveyor_scheduler") for _ in range(3)]
-    lock = dispatch.redis_connection()
+    lock = redis_connection()
     try:
         time.sleep(4)
         # Stop the lock holder if one can be caught holding it (the lock is held for the few
@@ -310,7 +310,7 @@ def test_a_fire_that_meets_the_database_down_fires_as_soon_as_it_answers(api, mo
         return fire(slots)
 
     monkeypatch.setattr(scheduler_module, "schedule_fire_many", down_at_the_first_fire)
-    scheduler = ConveyorScheduler(connection=dispatch.redis_connection())
+    scheduler = ConveyorScheduler(connection=redis_connection())
     monkeypatch.setattr(scheduler, "_install_signal_handlers", lambda: None)  # pytest keeps its own
     scheduler.run(burst=True)  # ends after its first pass that met no outage
     assert calls == [1, 1]

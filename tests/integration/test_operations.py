@@ -21,13 +21,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from rq.queue import Queue
 
 from accounts.services import token_create
-from jobs import dispatch, lifecycle, metrics
-from jobs.models import Job
+from core.redis import redis_connection
+from jobs import alerts, dispatch, lifecycle, metrics
+from jobs.models import Job, Schedule
 from jobs.reconcile import reconcile
 from jobs.worker import ALIVE_KEY
-from tests.api.test_auth import assert_problem
-from tests.conftest import run_worker, subprocess_env
-from tests.integration.test_worker_process import wait_until
+from tests.helpers import assert_problem, run_worker, subprocess_env, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
 
@@ -286,7 +285,7 @@ def test_histogram_of_many_observations_counts_each_into_its_buckets(staff_api):
         }
 
     before = buckets()
-    with dispatch.redis_connection().pipeline() as pipe:
+    with redis_connection().pipeline() as pipe:
         metrics.observe_many(pipe, "schedule_lateness", ("at",), [0.05, 0.25, 3.0], metrics.LATENESS_BUCKETS)
         pipe.execute()
     after = buckets()
@@ -305,3 +304,18 @@ def test_final_failure_mails_the_admins_once(api, settings):
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["ops@example.com"] and "demo.fail" in mail.outbox[0].subject
     assert "disk full" in mail.outbox[0].body
+
+
+def test_a_schedule_with_no_success_for_three_periods_mails_the_admins_once(api, settings):
+    settings.ADMINS = ["ops@example.com"]
+    quiet = {"task": "demo.sleep", "kwargs": {"seconds": 0}, "kind": "interval", "every_seconds": 60}
+    silent = api.post("/api/v1/schedules/", {**quiet, "name": "silent"}, format="json").json()
+    lively = api.post("/api/v1/schedules/", {**quiet, "name": "lively"}, format="json").json()
+    Schedule.objects.update(created_at=timezone.now() - timedelta(minutes=10))  # 10 periods old
+    api.post("/api/v1/schedules/", {**quiet, "name": "young"}, format="json")  # not 3 periods old yet
+    succeeded = Job.objects.create(task="demo.sleep", state="succeeded", timeout_seconds=60, schedule_id=lively["id"])
+    Job.objects.filter(pk=succeeded.pk).update(ended_at=timezone.now() - timedelta(minutes=1))
+
+    assert (alerts.silent_schedules(), alerts.silent_schedules()) == (1, 0)  # once per interval
+    (message,) = mail.outbox
+    assert f"({silent['id']})" in message.body and "0:03:00" in message.body

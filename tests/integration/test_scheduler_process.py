@@ -1,10 +1,7 @@
 """Real `conveyor_scheduler` processes and a real worker on real Redis."""
 
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
@@ -13,48 +10,12 @@ from django.db.models import Count
 from django.utils import timezone
 from rq_scheduler import Scheduler
 
-from jobs import dispatch
+from core.redis import redis_connection
 from jobs.engine import JsonJob
 from jobs.models import Job, JobLog, Schedule, ScheduleFire
-from tests.conftest import subprocess_env
+from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.2)
-
-
-class Processes:
-    def __init__(self) -> None:
-        self.running: list[subprocess.Popen[bytes]] = []
-
-    def start(self, *command: str, **extra_env: str) -> subprocess.Popen[bytes]:
-        env = {**subprocess_env(), "CONVEYOR_WORKER": "simple", **extra_env}
-        process = subprocess.Popen([sys.executable, "manage.py", *command], cwd=settings.BASE_DIR, env=env)
-        self.running.append(process)
-        return process
-
-    def stop(self, process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
-        process.send_signal(sig)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@pytest.fixture
-def processes() -> Iterator[Processes]:
-    procs = Processes()
-    yield procs
-    for process in procs.running:
-        if process.poll() is None:
-            procs.stop(process)
 
 
 @pytest.fixture(autouse=True)
@@ -110,7 +71,7 @@ def test_restart_after_losing_redis_keys_rearms_without_double_runs(api, process
     scheduler = processes.start("conveyor_scheduler")
     wait_until(lambda: Job.objects.count() >= 6)
     processes.stop(scheduler, signal.SIGKILL)
-    rq_scheduler = Scheduler(connection=dispatch.redis_connection(), job_class=JsonJob)
+    rq_scheduler = Scheduler(connection=redis_connection(), job_class=JsonJob)
     redis.delete(rq_scheduler.scheduled_jobs_key)
     for key in redis.scan_iter("rq:scheduler*"):
         redis.delete(key)

@@ -5,7 +5,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,19 +14,11 @@ from django.conf import settings
 from jobs import dispatch
 from jobs.models import Job
 from jobs.reconcile import reconcile
-from tests.conftest import subprocess_env
+from tests.helpers import subprocess_env, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
 
 LONG = {"task": "demo.sleep", "kwargs": {"seconds": 30, "steps": 300}}
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.1)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from config.settings import http_task_targets
 from jobs.models import Job
 from jobs.registry import get_task
 from jobs.tasks import http as http_task
-from tests.conftest import run_worker
+from tests.helpers import run_worker
 
 SECRET = "whsec-test-0123456789abcdef0123456789abcdef"
 TARGET_KEY = "target-api-key-4c6f9b1e2d"  # a credential the target carries in its configured headers
@@ -146,10 +146,14 @@ def test_a_signed_request_and_its_recorded_answer(api, receiver):
 def test_a_5xx_is_retried_with_the_same_idempotency_key(api, receiver):
     response = api.post(
         "/api/v1/jobs/",
-        {"task": "http.request", "kwargs": {"target": "receiver", "path": "/flaky", "body": {}},
-         "max_retries": 1, "retry_intervals": [0]},
+        {
+            "task": "http.request",
+            "kwargs": {"target": "receiver", "path": "/flaky", "body": {}},
+            "max_retries": 1,
+            "retry_intervals": [0],
+        },
         format="json",
-    )  # fmt: skip
+    )
     job_id = response.json()["id"]
     run_worker()
     job = api.get(f"/api/v1/jobs/{job_id}/").json()
@@ -179,10 +183,14 @@ def test_a_5xx_is_retried_with_the_same_idempotency_key(api, receiver):
 def test_which_answers_fail_the_job_and_which_are_retried(api, receiver, path, state, error_type, message):
     response = api.post(
         "/api/v1/jobs/",
-        {"task": "http.request", "kwargs": {"target": "receiver", "path": path}, "max_retries": 2,
-         "retry_intervals": [60]},
+        {
+            "task": "http.request",
+            "kwargs": {"target": "receiver", "path": path},
+            "max_retries": 2,
+            "retry_intervals": [60],
+        },
         format="json",
-    )  # fmt: skip
+    )
     run_worker()
     job = api.get(f"/api/v1/jobs/{response.json()['id']}/").json()
     assert (job["state"], job["error"]["type"]) == (state, error_type)
@@ -274,10 +282,15 @@ def test_listed_and_usable_from_a_schedule(api, receiver):
     assert tasks["http.request"]["max_retries"] == 3
     created = api.post(
         "/api/v1/schedules/",
-        {"name": "ping", "task": "http.request", "kwargs": {"target": "receiver", "path": "/ok", "body": {"p": 1}},
-         "kind": "interval", "every_seconds": 3600},
+        {
+            "name": "ping",
+            "task": "http.request",
+            "kwargs": {"target": "receiver", "path": "/ok", "body": {"p": 1}},
+            "kind": "interval",
+            "every_seconds": 3600,
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert created.status_code == 201, created.content
     job_id = api.post(f"{created.json()['url']}trigger/").json()["id"]
     run_worker()
@@ -322,9 +335,23 @@ def test_a_request_body_over_the_limit_is_refused(receiver, settings):
 
 
 @pytest.mark.parametrize(
-    "address", ["127.0.0.1", "10.0.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1",
-                "240.0.0.1", "::1", "fe80::1", "fc00::1", "::ffff:127.0.0.1", "ff02::1"],
-)  # fmt: skip
+    "address",
+    [
+        "127.0.0.1",
+        "10.0.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "224.0.0.1",
+        "240.0.0.1",
+        "::1",
+        "fe80::1",
+        "fc00::1",
+        "::ffff:127.0.0.1",
+        "ff02::1",
+    ],
+)
 def test_non_public_addresses_are_refused(settings, monkeypatch, address):
     settings.HTTP_TASK_ALLOW_PRIVATE = False
     settings.HTTP_TASK_TARGETS = {"t": {"base_url": "https://hooks.example.com", "secret": SECRET, "headers": {}}}

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from jobs.errors import FieldError, Invalid
+from core.errors import FieldError, Invalid
 from jobs.scheduling import (
     MAX_INTERVAL_SECONDS,
     check_cron,

@@ -8,11 +8,12 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 from redis.client import Pipeline
 
+from core.redis import redis_connection
 from jobs import lifecycle
-from jobs.dispatch import queue, redis_connection
+from jobs.dispatch import queue
 from jobs.models import Job
 from jobs.worker import ALIVE_KEY, ForkWorker, SimpleWorker
-from tests.conftest import run_worker
+from tests.helpers import run_worker
 
 pytestmark = pytest.mark.usefixtures("redis")
 

@@ -7,7 +7,7 @@ import sys
 import pytest
 from django.conf import settings
 
-from tests.conftest import subprocess_env
+from tests.helpers import subprocess_env
 
 
 def start(apps: str) -> subprocess.CompletedProcess[str]:

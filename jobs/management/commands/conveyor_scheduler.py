@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from jobs.dispatch import redis_connection
+from core.redis import redis_connection
 from jobs.scheduler import ConveyorScheduler
 
 

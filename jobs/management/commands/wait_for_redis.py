@@ -5,7 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from jobs.dispatch import redis_connection
+from core.redis import redis_connection
 
 
 class Command(BaseCommand):

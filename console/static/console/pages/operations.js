@@ -39,6 +39,13 @@ function chart(history) {
   return h("figure", { class: "card" }, svg, legend);
 }
 
+// Back-pressure: a queue at its cap (QUEUE_MAX_DEPTHS) refuses new submits with a 503.
+function depthCell(q) {
+  if (q.max_depth === null) return h("td", { class: "num" }, `${q.rq_queued} / no cap`);
+  const full = q.rq_queued >= q.max_depth;
+  return h("td", { class: full ? "num danger" : "num" }, `${q.rq_queued} / ${q.max_depth}${full ? " — full: submits refused (503)" : ""}`);
+}
+
 function table(caption, columns, rows) {
   return h("table", {}, h("caption", {}, caption), h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))), h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: String(columns.length) }, "None."))));
 }
@@ -53,8 +60,8 @@ export async function operationsPage(ctx) {
       area,
       h("h2", {}, "Last hour"),
       chart(history),
-      table("Queues", ["Queue", "Queued", "Running", "Scheduled", "Deferred", "Failed (24 h)", "Workers", "Oldest queued"],
-        queues.map((q) => h("tr", {}, h("th", { scope: "row" }, q.name), [q.queued, q.running, q.scheduled, q.deferred, q.failed_24h, q.workers].map((v) => h("td", { class: "num" }, String(v))), h("td", {}, q.oldest_queued_seconds === null ? "—" : `${Math.round(q.oldest_queued_seconds)} s`)))),
+      table("Queues", ["Queue", "Queued", "Running", "Scheduled", "Deferred", "Failed (24 h)", "Workers", "Oldest queued", "In RQ / cap"],
+        queues.map((q) => h("tr", {}, h("th", { scope: "row" }, q.name), [q.queued, q.running, q.scheduled, q.deferred, q.failed_24h, q.workers].map((v) => h("td", { class: "num" }, String(v))), h("td", {}, q.oldest_queued_seconds === null ? "—" : `${Math.round(q.oldest_queued_seconds)} s`), depthCell(q)))),
       table("Workers", ["Name", "State", "Queues", "Current job", "Succeeded", "Failed", "Last heartbeat"],
         workers.map((w) => h("tr", {}, h("th", { scope: "row" }, w.name), h("td", {}, w.state), h("td", {}, w.queues.join(", ")), h("td", {}, w.current_job ? h("a", { href: `#/jobs/${w.current_job}` }, w.current_job.slice(0, 8)) : "—"), h("td", { class: "num" }, String(w.successful_jobs)), h("td", { class: "num" }, String(w.failed_jobs)), h("td", {}, timeEl(w.last_heartbeat))))),
     );

@@ -53,11 +53,11 @@ class PatchedScheduleChangeInput:
         kind (ScheduleKindEnum | Unset): * `at` - At
             * `interval` - Interval
             * `cron` - Cron
-        run_at (datetime.datetime | Unset):
+        run_at (datetime.datetime | Unset): When to run, once
         every_seconds (int | Unset):
-        start_at (datetime.datetime | None | Unset):
-        cron (str | Unset):
-        timezone (str | Unset):
+        start_at (datetime.datetime | None | Unset): First fire; default now + every_seconds
+        cron (str | Unset): 5 fields: minute hour day-of-month month day-of-week
+        timezone (str | Unset): IANA name; default UTC
     """
 
     name: str | Unset = UNSET

@@ -3,7 +3,7 @@
 `connection_config()` turns REDIS_URL plus the Sentinel and TLS settings into one RQ_QUEUES
 entry; django-rq's `get_redis_connection()` turns that entry into a client. The worker
 (`manage.py rqworker`, through django-rq), the scheduler and the web process
-(`jobs.dispatch.redis_connection`) all connect that way, so one configuration applies to all.
+(`redis_connection()` below) all connect that way, so one configuration applies to all.
 
 - Plain or TLS: REDIS_URL `redis://`, `rediss://` (TLS) or `unix://`. With TLS,
   REDIS_CA_CERTS names the CA bundle that signed the server's certificate and
@@ -15,13 +15,31 @@ entry; django-rq's `get_redis_connection()` turns that entry into a client. The 
   own password, if they have one.
 """
 
+import functools
+import socket
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+from redis import Redis
 
 # Every client: fail fast when Redis is unreachable, notice a dead connection before using it.
 TIMEOUTS: dict[str, Any] = {"socket_connect_timeout": 2, "socket_timeout": 10, "health_check_interval": 30}
+# A connection that waits in a blocking call (a worker's BLPOP: RQ raises its socket_timeout to
+# ~7 minutes) learns that the path to Redis is gone only from TCP: probes after 5 s idle, 2 s
+# apart, 3 unanswered (11 s), or 10 s of unacknowledged data, and the worker then reconnects.
+# redis-py's default (30 s idle, 5 s x 3) kept a worker partitioned from Redis for 30 s on a
+# connection whose answer TCP retransmitted only ~20 s after the partition healed
+# (docs/robustness.md, "a worker host cut off from Redis"). Options a URL cannot carry: they
+# apply to Sentinel configurations (and their sentinels).
+KEEPALIVE: dict[str, Any] = {
+    "socket_keepalive": True,
+    "socket_keepalive_options": {
+        option: value
+        for name, value in (("TCP_KEEPIDLE", 5), ("TCP_KEEPINTVL", 2), ("TCP_KEEPCNT", 3), ("TCP_USER_TIMEOUT", 10_000))
+        if (option := getattr(socket, name, None)) is not None
+    },
+}
 CERT_REQS = ("required", "optional", "none")
 
 
@@ -65,9 +83,10 @@ def connection_config(
         "USERNAME": unquote(parts.username) if parts.username else None,
         "PASSWORD": unquote(parts.password) if parts.password else None,
         "SOCKET_TIMEOUT": TIMEOUTS["socket_timeout"],
-        "CONNECTION_KWARGS": {**connect, **ssl},
+        "CONNECTION_KWARGS": {**connect, **KEEPALIVE, **ssl},
         "SENTINEL_KWARGS": {
             **TIMEOUTS,
+            **KEEPALIVE,
             **ssl,
             **({"password": sentinel_password} if sentinel_password else {}),
         },
@@ -86,6 +105,15 @@ def current() -> dict[str, Any]:
         ca_certs=settings.REDIS_CA_CERTS,
         cert_reqs=settings.REDIS_SSL_CERT_REQS,
     )
+
+
+@functools.cache
+def redis_connection() -> Redis:
+    """Return this process's Redis client (one connection pool, reused by every request), made
+    by django-rq from the same settings as the worker's (REDIS_URL, Sentinel, TLS)."""
+    from django_rq.connection_utils import get_redis_connection
+
+    return get_redis_connection(current())
 
 
 def async_client(config: dict[str, Any], **kwargs: Any) -> Any:

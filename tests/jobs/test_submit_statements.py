@@ -1,0 +1,43 @@
+"""What a submit sends to PostgreSQL: one statement, in no transaction of its own, when it can."""
+
+import pytest
+from django.db import connection
+
+from jobs.services import JobSpec, job_submit
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("redis"),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement submit is PostgreSQL's"),
+]
+
+SLEEP = JobSpec(task="demo.sleep", kwargs={"seconds": 0})
+
+
+def _statements(submit) -> list[tuple[str, bool]]:  # type: ignore[no-untyped-def]
+    """(the start of each statement, whether it ran inside a transaction) while `submit` runs."""
+    seen = []
+
+    def record(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        seen.append((sql.split("(")[0].strip(), connection.in_atomic_block))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        submit()
+    return seen
+
+
+def test_a_submit_without_parents_is_one_statement_without_begin_and_commit(staff_user):
+    statements = _statements(lambda: job_submit(spec=SLEEP, actor=staff_user))
+
+    assert statements == [("WITH j AS", False)]  # staff: no waiting-jobs COUNT
+
+
+def test_a_submit_with_parents_locks_and_links_them_in_a_transaction(staff_user):
+    parent = job_submit(spec=SLEEP, actor=staff_user)
+    spec = JobSpec(task="demo.sleep", kwargs={"seconds": 0}, depends_on=[parent.pk])
+
+    statements = _statements(lambda: job_submit(spec=spec, actor=staff_user))
+
+    assert [in_transaction for sql, in_transaction in statements if not sql.startswith("SELECT")] == [True] * 2
+    assert any(sql == "WITH j AS" for sql, _ in statements)
