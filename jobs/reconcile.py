@@ -22,7 +22,6 @@ from django.conf import settings
 from django.utils import timezone
 
 from audit.context import attribute
-from core import redis
 from core.redis import redis_connection
 from jobs import dispatch, lifecycle
 from jobs.alerts import job_failed
@@ -115,7 +114,7 @@ def _end_dead_claims(claimed: list[lifecycle.Run]) -> int:
     """End the claimed runs whose worker stopped vouching for itself, as lost; returns how many."""
     if not claimed:
         return 0
-    with redis.redis_connection().pipeline(transaction=False) as pipe:
+    with redis_connection().pipeline(transaction=False) as pipe:
         for run in claimed:
             pipe.exists(ALIVE_KEY.format(run.worker))
         alive = pipe.execute()
