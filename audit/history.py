@@ -73,7 +73,7 @@ def _context_user(instance: Any = None, request: Any = None, **kwargs: Any) -> A
 
 class _HistoryDescriptor(HistoryDescriptor):  # type: ignore[misc]
     """simple-history's `Model.history`, with its manager class built once: the stock descriptor
-    builds a new class (`Manager.from_queryset`, ~0.1 ms) on every access, and every audited save
+    builds a new class (`Manager.from_queryset`) on every access, and every audited save
     and every audit read makes one or more."""
 
     @cached_property

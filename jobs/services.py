@@ -110,8 +110,8 @@ def _save(built: list[tuple[Job, list[Job]]], attributions: list[Attribution] | 
         if dead:
             raise Conflict(f"job {dead[0].pk} is {dead[0].state}; a dependent could never run")
     links = []
-    # One empty result shared by the jobs without parents: a QuerySet per job was 13 % of a
-    # batch's web CPU (P2's profile). It is only read.
+    # One empty result shared by the jobs without parents (a QuerySet per job cost a batch
+    # dearly: bench/analysis.md). It is only read.
     no_parents = _known([])
     for job, parents in built:
         job.state = _initial_state(job, [locked[p.pk] for p in parents], now)

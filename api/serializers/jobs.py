@@ -143,8 +143,8 @@ class JobOutput(serializers.Serializer):
 
     def to_representation(self, job: Job) -> dict[str, Any]:
         """The fields above, written out: what DRF's generic walk gives (tests/api/test_job_output.py
-        holds the two equal), without deep-copying every declared field for each job, which was
-        12 % of a submit's web CPU (P1's profile in docs/benchmarks.md)."""
+        holds the two equal), without deep-copying every declared field for each job (its cost:
+        bench/analysis.md)."""
         at = _at
         submitter = job.submitted_by
         return {
