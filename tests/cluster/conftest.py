@@ -560,7 +560,8 @@ class Ledger:
 
 JOBS_SQL = """
 select j.id::text, j.state, j.attempt, j.max_retries, j.error,
-       array(select h.state from jobs_historicaljob h where h.id = j.id order by h.history_id)
+       array(select h.state from jobs_historicaljob h where h.id = j.id order by h.history_id),
+       array(select h.attempt from jobs_historicaljob h where h.id = j.id order by h.history_id)
 from jobs_job j where j.id = any(%s::uuid[])
 """
 RUNS_SQL = "select id::text from jobs_job where schedule_id = any(%s::uuid[]) and created_at >= %s and created_at < %s"
@@ -586,12 +587,13 @@ class Fire:
     late: float
 
 
-def starts_and_retries(states: list[str]) -> tuple[int, int]:
-    """From a job's recorded states, oldest first: how often it started (entered `running`) and
-    how often a failed run was put back for a retry (`running` -> `scheduled`)."""
-    steps = list(itertools.pairwise([None, *states]))
-    starts = sum(1 for before, after in steps if after == "running" and before != "running")
-    retries = sum(1 for before, after in steps if (before, after) == ("running", "scheduled"))
+def starts_and_retries(history: list[tuple[str, int]]) -> tuple[int, int]:
+    """From a job's recorded (state, attempt) rows, oldest first: how often it started (a row
+    whose attempt went up: a run marked running, or a short run's start and end in one change)
+    and how often a run was put back for a retry (`scheduled` again after a start)."""
+    steps = list(itertools.pairwise([("", 0), *history]))
+    starts = sum(1 for (_, before), (_, after) in steps if after > before)
+    retries = sum(1 for (before, _), (after, attempt) in steps if after == "scheduled" != before and attempt > 0)
     return starts, retries
 
 
@@ -631,8 +633,8 @@ def ledger_of(cluster: Cluster, jobs: list[str], schedules: list[str], since: fl
         ledger_extra = [row[0] for row in db.execute(EXTRA_RUNS_SQL, [schedules, start, end]).fetchall()]
         phantoms = [row[0] for row in db.execute(PHANTOMS_SQL, [start, jobs]).fetchall()]
     ledger = Ledger(jobs=len(rows), slots=len(fires), extra_runs=ledger_extra, phantoms=phantoms)
-    for job, state, attempt, max_retries, error, states in rows:
-        starts, retries = starts_and_retries(states)
+    for job, state, attempt, max_retries, error, states, attempts in rows:
+        starts, retries = starts_and_retries(list(zip(states, attempts, strict=True)))
         if state not in ("succeeded", "failed", "canceled"):
             ledger.unfinished.append(f"{job} {state}")
         elif state == "succeeded":

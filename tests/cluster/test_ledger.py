@@ -31,15 +31,20 @@ def test_a_schedule_that_never_fired_misses_its_slots() -> None:
 
 
 @pytest.mark.parametrize(
-    ("states", "expected"),
+    ("history", "expected"),
     [
-        (["queued", "running", "succeeded"], (1, 0)),
+        # a short run: its start and end in one change
+        ([("queued", 0), ("succeeded", 1)], (1, 0)),
+        ([("queued", 0), ("running", 1), ("succeeded", 1)], (1, 0)),
         # a worker lost mid-run, retried by the policy, run again: two starts, one retry
-        (["queued", "running", "scheduled", "queued", "running", "succeeded"], (2, 1)),
-        # a job popped late by a worker cut off from Redis after another ran it: two starts, no retry
-        (["queued", "running", "succeeded", "running", "succeeded"], (2, 0)),
-        (["queued", "canceled"], (0, 0)),
+        ([("queued", 0), ("running", 1), ("scheduled", 1), ("queued", 1), ("running", 2), ("succeeded", 2)], (2, 1)),
+        # a short run that failed, retried in the same change, run again
+        ([("queued", 0), ("scheduled", 1), ("queued", 1), ("succeeded", 2)], (2, 1)),
+        # a second start no failed run put back (a late pop of a job already run): two starts, no retry
+        ([("queued", 0), ("running", 1), ("succeeded", 1), ("running", 2), ("succeeded", 2)], (2, 0)),
+        # delayed, then canceled: never started
+        ([("scheduled", 0), ("queued", 0), ("canceled", 0)], (0, 0)),
     ],
 )
-def test_starts_and_retries(states: list[str], expected: tuple[int, int]) -> None:
-    assert starts_and_retries(states) == expected
+def test_starts_and_retries(history: list[tuple[str, int]], expected: tuple[int, int]) -> None:
+    assert starts_and_retries(history) == expected
