@@ -26,8 +26,16 @@ def history(job_id):  # type: ignore[no-untyped-def]
 
 def row_extra(row):  # type: ignore[no-untyped-def]
     # model_to_dict skips non-editable fields; the audit columns are compared all the same.
-    names = ["history_type", "history_change_reason", "history_user_id", "history_username", "history_channel",
-             "history_request_id", "history_job_id", "history_client_ip"]  # fmt: skip
+    names = [
+        "history_type",
+        "history_change_reason",
+        "history_user_id",
+        "history_username",
+        "history_channel",
+        "history_request_id",
+        "history_job_id",
+        "history_client_ip",
+    ]
     return {name: getattr(row, name) for name in names} | {"ended": row.ended_at is not None}
 
 

@@ -164,8 +164,17 @@ def test_redis_flushed_reconcile_dispatches_everything_again(api, redis, setting
 def test_three_schedulers_one_paused_past_its_lock(api, settings):
     settings.SCHEDULE_MIN_INTERVAL_SECONDS = 1
     for index in range(3):
-        api.post("/api/v1/schedules/", {"name": f"f{index}", "task": "demo.sleep", "kwargs": {"seconds": 0},
-                                        "kind": "interval", "every_seconds": 1}, format="json")  # fmt: skip
+        api.post(
+            "/api/v1/schedules/",
+            {
+                "name": f"f{index}",
+                "task": "demo.sleep",
+                "kwargs": {"seconds": 0},
+                "kind": "interval",
+                "every_seconds": 1,
+            },
+            format="json",
+        )
     schedulers = [spawn("conveyor_scheduler") for _ in range(3)]
     lock = redis_connection()
     try:
@@ -210,8 +219,11 @@ def test_a_scheduler_frozen_inside_a_fire_holds_its_locks_only_seconds(api, monk
     if connection.vendor != "postgresql":
         pytest.skip("row locks held by an idle transaction are PostgreSQL's (SQLite locks the file)")
     freeze = 12.0  # seconds; the timeout is 5
-    created = api.post("/api/v1/schedules/", {"name": "frozen", "task": "demo.sleep", "kwargs": {"seconds": 0},
-                                              "kind": "interval", "every_seconds": 60}, format="json")  # fmt: skip
+    created = api.post(
+        "/api/v1/schedules/",
+        {"name": "frozen", "task": "demo.sleep", "kwargs": {"seconds": 0}, "kind": "interval", "every_seconds": 60},
+        format="json",
+    )
     schedule = Schedule.objects.get(pk=created.json()["id"])
     slot = (str(schedule.pk), schedule.next_run_at.isoformat())
     frozen = threading.Event()
@@ -250,8 +262,11 @@ def test_two_schedulers_firing_one_slot_together_make_one_job(api, monkeypatch):
     """Two schedulers fire the same slot at the same moment (rq-scheduler's lock lets two run at
     once): each has read the schedule and is about to submit its run before either commits,
     unless the first one's row lock holds the second back. One job, one fire row."""
-    created = api.post("/api/v1/schedules/", {"name": "both", "task": "demo.sleep", "kwargs": {"seconds": 0},
-                                              "kind": "interval", "every_seconds": 60}, format="json")  # fmt: skip
+    created = api.post(
+        "/api/v1/schedules/",
+        {"name": "both", "task": "demo.sleep", "kwargs": {"seconds": 0}, "kind": "interval", "every_seconds": 60},
+        format="json",
+    )
     schedule = Schedule.objects.get(pk=created.json()["id"])
     slot = (str(schedule.pk), schedule.next_run_at.isoformat())
     # Both wait here, with the schedule read, for the other; a scheduler held back by the first
@@ -297,8 +312,11 @@ def test_a_fire_that_meets_the_database_down_fires_as_soon_as_it_answers(api, mo
     """The database fails exactly at a slot's fire, then answers again: the same
     scheduler fires that slot at its next pass, once, without waiting for its own lock to
     expire or for the re-arm pass (which an outage puts off by 3 worker heartbeats)."""
-    created = api.post("/api/v1/schedules/", {"name": "met", "task": "demo.sleep", "kwargs": {"seconds": 0},
-                                              "kind": "interval", "every_seconds": 60}, format="json")  # fmt: skip
+    created = api.post(
+        "/api/v1/schedules/",
+        {"name": "met", "task": "demo.sleep", "kwargs": {"seconds": 0}, "kind": "interval", "every_seconds": 60},
+        format="json",
+    )
     slot = timezone.now().replace(microsecond=0) - timedelta(seconds=1)  # due now
     Schedule.objects.filter(pk=created.json()["id"]).update(next_run_at=slot)
     schedule = Schedule.objects.get(pk=created.json()["id"])
@@ -331,8 +349,12 @@ def test_fifty_concurrent_submits_with_one_key(user):
 
         barrier.wait()
         try:
-            response = client.post("/api/v1/jobs/", {"task": "demo.sleep", "kwargs": {"seconds": 0}},
-                                   format="json", HTTP_IDEMPOTENCY_KEY="one")  # fmt: skip
+            response = client.post(
+                "/api/v1/jobs/",
+                {"task": "demo.sleep", "kwargs": {"seconds": 0}},
+                format="json",
+                HTTP_IDEMPOTENCY_KEY="one",
+            )
             statuses.append(response.status_code)
         finally:
             connection.close()
