@@ -205,9 +205,12 @@ def test_three_schedulers_one_paused_past_its_lock(api, settings):
     fired = ScheduleFire.objects.filter(outcome="fired")
     # While the first scheduler was stopped (holding the lock or not), another one fired every
     # schedule; and firing went on after it woke. A count of fires would depend on how fast the
-    # processes start on this machine, these do not.
+    # processes start on this machine, these do not. On SQLite a scheduler stopped inside a
+    # write transaction (1 of ~6 runs) blocks every other writer until it resumes, so the
+    # takeover is checked on PostgreSQL (CI's second run) only.
     during = fired.filter(fired_at__gt=paused + timedelta(seconds=1), fired_at__lt=resumed)
-    assert during.values("schedule_id").distinct().count() == 3
+    if connection.vendor == "postgresql":
+        assert during.values("schedule_id").distinct().count() == 3
     assert fired.filter(fired_at__gt=resumed + timedelta(seconds=1)).values("schedule_id").distinct().count() == 3
     assert Job.objects.count() == fired.count()
 
