@@ -112,14 +112,18 @@ def redispatch_lost() -> int:
 
 def _end_dead_claims(claimed: list[lifecycle.Run]) -> int:
     """End the claimed runs whose worker stopped vouching for itself, as lost; returns how many."""
-    if not claimed:
-        return 0
+    gone = _gone([run.worker for run in claimed])
+    return sum(_end_lost(run.job_id, run, run.worker) for run, is_gone in zip(claimed, gone, strict=True) if is_gone)
+
+
+def _gone(workers: list[str]) -> list[bool]:
+    """Whether each worker stopped vouching for itself (its alive key expired), in one round trip."""
+    if not workers:
+        return []
     with redis_connection().pipeline(transaction=False) as pipe:
-        for run in claimed:
-            pipe.exists(ALIVE_KEY.format(run.worker))
-        alive = pipe.execute()
-    dead = [run for run, is_alive in zip(claimed, alive, strict=True) if not is_alive]
-    return sum(_end_lost(run.job_id, run, run.worker) for run in dead)
+        for worker in workers:
+            pipe.exists(ALIVE_KEY.format(worker))
+        return [not alive for alive in pipe.execute()]
 
 
 def _end_lost(job_id: str, run: lifecycle.Run | None, worker: str) -> bool:
@@ -136,14 +140,8 @@ def _end_lost(job_id: str, run: lifecycle.Run | None, worker: str) -> bool:
 def fail_orphans() -> int:
     """Fail (or retry) running jobs whose worker is gone; returns how many."""
     jobs = list(Job.objects.filter(state=JobState.RUNNING, started_at__lt=timezone.now() - grace())[:BATCH])
-    if not jobs:
-        return 0
-    with redis_connection().pipeline(transaction=False) as pipe:
-        for job in jobs:
-            pipe.exists(ALIVE_KEY.format(job.worker))
-        alive = pipe.execute()
-    dead = [job for job, is_alive in zip(jobs, alive, strict=True) if not is_alive]
-    return sum(_end_lost(str(job.pk), None, job.worker) for job in dead)
+    gone = _gone([job.worker for job in jobs])
+    return sum(_end_lost(str(job.pk), None, job.worker) for job, is_gone in zip(jobs, gone, strict=True) if is_gone)
 
 
 def reconcile() -> dict[str, int]:

@@ -97,6 +97,17 @@ def running_job(cluster: Cluster, jobs: list[str]) -> tuple[str, str] | None:
         ).fetchone()
 
 
+def start_long_job(cluster: Cluster) -> tuple[str, str]:
+    """Submit a 5 s job and wait until it runs: (its id, the worker running it)."""
+    body = {**Load.BODY, "kwargs": {"seconds": 5, "steps": 5}}
+    status, submitted, _ = cluster.api("web2", "POST", "/api/v1/jobs/", body)
+    assert status == 202, submitted
+    job = submitted["id"]
+    wait_until(lambda: running_job(cluster, [job]) is not None, timeout=30)
+    _, worker = running_job(cluster, [job])  # type: ignore[misc]
+    return job, worker
+
+
 def ended(cluster: Cluster, job: str) -> bool:
     with cluster.connect() as db:
         row = db.execute("select state from jobs_job where id = %s", [job]).fetchone()
@@ -172,12 +183,7 @@ def test_worker_host_lost_mid_job(cluster: Cluster, schedules: list[str]) -> Non
     with Load(cluster) as load:
         time.sleep(WARM_UP)
         # One longer job, so that the host surely dies while it runs (the load's last 0.2 s).
-        body = {**Load.BODY, "kwargs": {"seconds": 5, "steps": 5}}
-        status, submitted, _ = cluster.api("web2", "POST", "/api/v1/jobs/", body)
-        assert status == 202, submitted
-        job = submitted["id"]
-        wait_until(lambda: running_job(cluster, [job]) is not None, timeout=30)
-        _, worker = running_job(cluster, [job])  # type: ignore[misc]
+        job, worker = start_long_job(cluster)
         victim = worker.partition("-")[0]
         lost_at = time.time()
         cluster[victim].lose()
@@ -394,12 +400,7 @@ def test_faults_together(cluster: Cluster, schedules: list[str]) -> None:
     since = time.time()
     with Load(cluster) as load:
         time.sleep(WARM_UP)
-        body = {**Load.BODY, "kwargs": {"seconds": 5, "steps": 5}}
-        status, submitted, _ = cluster.api("web2", "POST", "/api/v1/jobs/", body)
-        assert status == 202, submitted
-        job = submitted["id"]
-        wait_until(lambda: running_job(cluster, [job]) is not None, timeout=30)
-        _, worker = running_job(cluster, [job])  # type: ignore[misc]
+        job, worker = start_long_job(cluster)
         victim = cluster[worker.partition("-")[0]]
         hit_at = time.time()
         victim.signal_all(signal.SIGKILL)
