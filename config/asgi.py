@@ -5,7 +5,9 @@ Every request is plain synchronous Django on the WSGI handler with a fixed pool 
 hook and view (see docs/benchmarks.md, P1 and P3). Two kinds of request wait, and do it here,
 without a thread: a job detail with `?wait=N` is the long-poll (api.longpoll), which asks the
 WSGI handler on arrival and again when the job changes; a job's `/events/` stream goes to
-Django's ASGI handler, where it holds a coroutine between snapshots (api.events).
+Django's ASGI handler, where it holds a coroutine between snapshots (api.events). The first
+request starts the process's change-notice listener (api.notices), which the long-polls, the
+event streams and the poll cache (api.pollcache) share.
 """
 
 import os
@@ -21,11 +23,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 streams = get_asgi_application()  # also sets Django up, which the app's own modules need first
 
 from api.longpoll import job_in, long_poll, wait_seconds  # noqa: E402
+from api.notices import job_notices  # noqa: E402
 
 plain = WSGIMiddleware(WSGIHandler(), workers=settings.WEB_THREADS)  # type: ignore[arg-type]
 
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    job_notices()  # the process's change notices, from its first request on (api.pollcache needs them)
     path = scope.get("path", "")
     if scope["type"] != "http" or (path.endswith("/events/") and job_in(path, "job-events")):
         await streams(scope, receive, send)
