@@ -21,6 +21,7 @@ from core.errors import NotFound
 from jobs import alerts, joblogs, lifecycle, running, runtime
 from jobs.lifecycle import Run
 from jobs.models import Job, JobState
+from jobs.outage import on_a_live_connection
 from jobs.registry import Task, get_task
 
 logger = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def execute(job_id: str) -> None:
 
 def _claim(job_id: str, worker: str) -> tuple[Job, Run] | None:
     global last_claim
-    claimed = lifecycle.job_claim(job_id, worker=worker)
+    claimed = on_a_live_connection(lifecycle.job_claim, job_id, worker=worker)
     last_claim = claimed[1] if claimed is not None else None
     return claimed
 
