@@ -317,10 +317,16 @@ def create_schedules(*, username: str, cron: int, interval: int, every: int, pre
             )
         for index in range(cron):
             schedule_create(
-                config={"name": f"{prefix}-cron-{index}", "task": "demo.sleep", "kwargs": kwargs, "kind": "cron",
-                        "cron": "* * * * *", "timezone": "UTC"},
+                config={
+                    "name": f"{prefix}-cron-{index}",
+                    "task": "demo.sleep",
+                    "kwargs": kwargs,
+                    "kind": "cron",
+                    "cron": "* * * * *",
+                    "timezone": "UTC",
+                },
                 actor=user,
-            )  # fmt: skip
+            )
     return {"created": cron + interval, "seconds": round(time.perf_counter() - started, 2)}
 
 
