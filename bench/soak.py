@@ -39,8 +39,9 @@ import psycopg
 import redis
 
 from bench import services as sv
+from bench.harness import CONNECTIONS, Api
 from bench.loadgen import HttpError, LongPoll, build_request, percentile, read_response
-from bench.runner import P1_BODY, P1_CONNECTIONS, Api
+from bench.scenarios.p1_submit import BODY as P1_BODY
 
 DB = "soak_conveyor"
 REDIS_DB = 13
@@ -410,7 +411,7 @@ def soak(plan: Plan, leak: bool) -> dict[str, Any]:
             {
                 "host": "127.0.0.1",
                 "port": port,
-                "connections": P1_CONNECTIONS,
+                "connections": CONNECTIONS,
                 "requests": [request],
                 "warmup": 2,
                 "duration": plan.burst,
