@@ -144,8 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         }
         print(json.dumps(report, indent=1))
         print("--- the first pass's statements and what they read (EXPLAIN)")
-        for statement, scans in plans:
-            print(f"{statement}...\n    {scans}")
+        for statement, reads in plans:
+            print(f"{statement}...\n    {reads}")
         connection.close()
     finally:
         with psycopg.connect(ADMIN, autocommit=True) as admin:
