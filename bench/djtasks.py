@@ -83,8 +83,8 @@ def make_feed(*, rows: int, users: int, username: str, seed_rows: int = 10_000, 
     of the actor `username`, whose entries are 1/`users` of them.
 
     The first `seed_rows` are made with bulk_create (in chunks); the rest are copies of those
-    with other object ids and dates, made in SQL (INSERT ... SELECT), because bulk_create builds
-    only ~6,000 rows/s here and a million would take minutes.
+    with other object ids and dates, made in SQL (INSERT ... SELECT), because bulk_create is too
+    slow for a million (bench/analysis.md, P7).
     """
     model = Job.history.model  # type: ignore[attr-defined]
     actors = [_user(username)]

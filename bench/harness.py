@@ -38,7 +38,7 @@ class Plan:
 
 
 FULL = Plan(name="full", runs=3, budget_s=14 * 60, warm=True)
-# ~60 s on a quiet machine; the headroom keeps a busy one from skipping scenarios.
+# The smoke budget has headroom, so that a busy machine does not skip scenarios.
 SMOKE = Plan(name="smoke", runs=1, budget_s=240, warm=False)
 
 

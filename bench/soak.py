@@ -87,7 +87,7 @@ def app_env() -> dict[str, str]:
     return sv.app_env(
         DATABASE_URL=sv.pg_url(DB),
         REDIS_URL=sv.redis_url(REDIS_DB),
-        # The fork worker runs ~20 jobs/s here (docs/benchmarks.md, P4): below half of P1.
+        # The fork worker's throughput is below half of P1's rate (docs/benchmarks.md, P4).
         CONVEYOR_WORKER="simple",
         RETENTION_EVERY_SECONDS="5",
         RETENTION_BATCH_SIZE="5000",
