@@ -302,31 +302,14 @@ def create_schedules(*, username: str, cron: int, interval: int, every: int, pre
 
     user = _user(username)
     started = time.perf_counter()
-    kwargs = {"seconds": 0, "steps": 1}
+    base: dict[str, Any] = {"task": "demo.sleep", "kwargs": {"seconds": 0, "steps": 1}}
+    configs: list[dict[str, Any]] = [
+        *({"name": f"{prefix}-interval-{i}", "kind": "interval", "every_seconds": every} for i in range(interval)),
+        *({"name": f"{prefix}-cron-{i}", "kind": "cron", "cron": "* * * * *", "timezone": "UTC"} for i in range(cron)),
+    ]
     with attribute(channel="system", user=user, reason="bench schedules"):
-        for index in range(interval):
-            schedule_create(
-                config={
-                    "name": f"{prefix}-interval-{index}",
-                    "task": "demo.sleep",
-                    "kwargs": kwargs,
-                    "kind": "interval",
-                    "every_seconds": every,
-                },
-                actor=user,
-            )
-        for index in range(cron):
-            schedule_create(
-                config={
-                    "name": f"{prefix}-cron-{index}",
-                    "task": "demo.sleep",
-                    "kwargs": kwargs,
-                    "kind": "cron",
-                    "cron": "* * * * *",
-                    "timezone": "UTC",
-                },
-                actor=user,
-            )
+        for config in configs:
+            schedule_create(config={**base, **config}, actor=user)
     return {"created": cron + interval, "seconds": round(time.perf_counter() - started, 2)}
 
 
