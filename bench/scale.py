@@ -121,6 +121,48 @@ def secondary_indexes(conn: psycopg.Connection[Any], table: str) -> list[tuple[s
     return [(str(name), str(definition)) for name, definition in rows]
 
 
+# Job g of N was created at now - DAYS + DAYS * g / N (the heap in creation order, as
+# in life), ran 50 ms later for 0.1-2 s.
+JOBS_SQL = (
+    "INSERT INTO jobs_job (id, task, args, kwargs, queue, state, labels, timeout_seconds, max_retries, "
+    "retry_intervals, attempt, created_at, enqueued_at, started_at, ended_at, dispatched, worker, "
+    "result, error, version, submitted_by_id) "
+    "SELECT gen_random_uuid(), (%(tasks)s::text[])[1 + g %% 5], '[]', "
+    """jsonb_build_object('n', g %% 1000), (%(queues)s::text[])[1 + g %% 5], """
+    "CASE WHEN g %% 100 < 90 THEN 'succeeded' WHEN g %% 100 < 97 THEN 'failed' ELSE 'canceled' END, "
+    """CASE WHEN g %% 4 = 0 THEN '{"team": "ops"}'::jsonb ELSE '{}'::jsonb END, 300, 0, '[]', 1, """
+    "c, c, c + interval '50 ms', c + interval '50 ms' + (g %% 20 + 1) * interval '100 ms', true, "
+    """'worker-' || (g %% 4), CASE WHEN g %% 100 < 90 THEN '{"ok": true}'::jsonb END, """
+    """CASE WHEN g %% 100 >= 90 AND g %% 100 < 97 THEN """
+    """'{"type": "RuntimeError", "message": "failed"}'::jsonb END, 4, """
+    "(%(users)s::int[])[1 + g %% %(nusers)s] "
+    "FROM (SELECT g, now() - %(days)s * interval '1 day' + %(days)s * interval '1 day' * g / %(jobs)s "
+    "AS c FROM generate_series(1, %(jobs)s) g) s"
+)
+
+# Row 1 of a job: created by its submitter through the API; the others: by the job
+# (running, then its end state on the last).
+HISTORY_SQL = (
+    "INSERT INTO jobs_historicaljob (history_username, history_channel, history_request_id, "
+    "history_job_id, id, task, args, kwargs, queue, state, labels, timeout_seconds, max_retries, "
+    "retry_intervals, attempt, run_at, created_at, started_at, ended_at, worker, result, error, "
+    "history_date, history_type, history_user_id, submitted_by_id) "
+    "SELECT u.username, CASE WHEN k = 1 THEN 'api' ELSE 'job' END, "
+    "CASE WHEN k = 1 THEN md5(j.id::text) ELSE '' END, CASE WHEN k > 1 THEN j.id END, "
+    "j.id, j.task, j.args, j.kwargs, j.queue, "
+    "CASE WHEN k = 1 THEN 'queued' WHEN k < %(per)s THEN 'running' ELSE j.state END, "
+    "j.labels, j.timeout_seconds, j.max_retries, j.retry_intervals, j.attempt, j.run_at, j.created_at, "
+    "CASE WHEN k > 1 THEN j.started_at END, CASE WHEN k = %(per)s THEN j.ended_at END, j.worker, "
+    "CASE WHEN k = %(per)s THEN j.result END, CASE WHEN k = %(per)s THEN j.error END, "
+    "j.created_at + k * interval '10 ms', CASE WHEN k = 1 THEN '+' ELSE '~' END, "
+    "j.submitted_by_id, j.submitted_by_id "
+    # In the jobs' heap order (their creation order), k inner: history ids follow dates
+    # as in life, without sorting millions of rows.
+    "FROM jobs_job j JOIN auth_user u ON u.id = j.submitted_by_id "
+    "CROSS JOIN generate_series(1, %(per)s) k"
+)
+
+
 def load(db: str, jobs: int, history: int) -> dict[str, Any]:
     """Fill `db` (migrated, with the bench's users) with finished jobs and their history."""
     per_job = max(1, history // max(1, jobs))
@@ -135,49 +177,13 @@ def load(db: str, jobs: int, history: int) -> dict[str, Any]:
         for name, _definition in indexes:
             conn.execute(f"DROP INDEX {name}")
         started = time.monotonic()
-        # Job g of N was created at now - DAYS + DAYS * g / N (the heap in creation order, as
-        # in life), ran 50 ms later for 0.1-2 s.
         conn.execute(
-            "INSERT INTO jobs_job (id, task, args, kwargs, queue, state, labels, timeout_seconds, max_retries, "
-            "retry_intervals, attempt, created_at, enqueued_at, started_at, ended_at, dispatched, worker, "
-            "result, error, version, submitted_by_id) "
-            "SELECT gen_random_uuid(), (%(tasks)s::text[])[1 + g %% 5], '[]', "
-            """jsonb_build_object('n', g %% 1000), (%(queues)s::text[])[1 + g %% 5], """
-            "CASE WHEN g %% 100 < 90 THEN 'succeeded' WHEN g %% 100 < 97 THEN 'failed' ELSE 'canceled' END, "
-            """CASE WHEN g %% 4 = 0 THEN '{"team": "ops"}'::jsonb ELSE '{}'::jsonb END, 300, 0, '[]', 1, """
-            "c, c, c + interval '50 ms', c + interval '50 ms' + (g %% 20 + 1) * interval '100 ms', true, "
-            """'worker-' || (g %% 4), CASE WHEN g %% 100 < 90 THEN '{"ok": true}'::jsonb END, """
-            """CASE WHEN g %% 100 >= 90 AND g %% 100 < 97 THEN """
-            """'{"type": "RuntimeError", "message": "failed"}'::jsonb END, 4, """
-            "(%(users)s::int[])[1 + g %% %(nusers)s] "
-            "FROM (SELECT g, now() - %(days)s * interval '1 day' + %(days)s * interval '1 day' * g / %(jobs)s "
-            "AS c FROM generate_series(1, %(jobs)s) g) s",
+            JOBS_SQL,
             {"tasks": TASKS, "queues": QUEUES, "users": users, "nusers": len(users), "days": DAYS, "jobs": jobs},
         )
         timings["jobs_s"] = time.monotonic() - started
         started = time.monotonic()
-        # Row 1 of a job: created by its submitter through the API; the others: by the job
-        # (running, then its end state on the last).
-        conn.execute(
-            "INSERT INTO jobs_historicaljob (history_username, history_channel, history_request_id, "
-            "history_job_id, id, task, args, kwargs, queue, state, labels, timeout_seconds, max_retries, "
-            "retry_intervals, attempt, run_at, created_at, started_at, ended_at, worker, result, error, "
-            "history_date, history_type, history_user_id, submitted_by_id) "
-            "SELECT u.username, CASE WHEN k = 1 THEN 'api' ELSE 'job' END, "
-            "CASE WHEN k = 1 THEN md5(j.id::text) ELSE '' END, CASE WHEN k > 1 THEN j.id END, "
-            "j.id, j.task, j.args, j.kwargs, j.queue, "
-            "CASE WHEN k = 1 THEN 'queued' WHEN k < %(per)s THEN 'running' ELSE j.state END, "
-            "j.labels, j.timeout_seconds, j.max_retries, j.retry_intervals, j.attempt, j.run_at, j.created_at, "
-            "CASE WHEN k > 1 THEN j.started_at END, CASE WHEN k = %(per)s THEN j.ended_at END, j.worker, "
-            "CASE WHEN k = %(per)s THEN j.result END, CASE WHEN k = %(per)s THEN j.error END, "
-            "j.created_at + k * interval '10 ms', CASE WHEN k = 1 THEN '+' ELSE '~' END, "
-            "j.submitted_by_id, j.submitted_by_id "
-            # In the jobs' heap order (their creation order), k inner: history ids follow dates
-            # as in life, without sorting millions of rows.
-            "FROM jobs_job j JOIN auth_user u ON u.id = j.submitted_by_id "
-            "CROSS JOIN generate_series(1, %(per)s) k",
-            {"per": per_job},
-        )
+        conn.execute(HISTORY_SQL, {"per": per_job})
         timings["history_s"] = time.monotonic() - started
         started = time.monotonic()
         for _name, definition in indexes:
