@@ -57,7 +57,7 @@ class Scenario[ScenarioPlan]:
     smoke: ScenarioPlan
     estimate_s: float  # rough seconds in full mode, to skip it when it no longer fits the budget
     run: Callable[["Bench", ScenarioPlan], dict[str, Any]]
-    stop_after: tuple[str, ...] = ()  # the web services no later scenario uses
+    stop_after: tuple[str, ...] = ()  # the web services (keys of WEBS) to stop once it is over
     notes: Callable[[dict[str, Any], dict[str, Any]], list[str]] = no_notes  # lines after its table
     runs_when: Callable[[ScenarioPlan], bool] = field(default=lambda plan: True)
 
@@ -281,7 +281,7 @@ class Bench:
         return summary
 
     def run(self, scenarios: Iterable[Scenario[Any]]) -> None:
-        """Set up, run the scenarios in order (stopping each web service once no later one uses
+        """Set up, run the scenarios in order (stopping the web services each one lists after
         it), stop everything, and complete the results' meta."""
         scenarios = list(scenarios)
         self.results["meta"] = describe(self.plan, scenarios)
