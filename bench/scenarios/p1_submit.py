@@ -16,7 +16,7 @@ RPS_VS_FLOWER = Target(ratio_at_least=1, against="Flower")
 P99 = Target(at_most=25)
 FLOWER = "Celery + Flower"
 # The two servings of the hand-written view; the faster in the run is the baseline.
-SERVINGS = {"baseline": "on uvicorn + a2wsgi", "baseline_gthread": "on gunicorn gthread -w 2 --threads 4"}
+SERVINGS = {"baseline": "on uvicorn + config.bridge", "baseline_gthread": "on gunicorn gthread -w 2 --threads 4"}
 
 
 @dataclass(frozen=True)
