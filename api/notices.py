@@ -1,9 +1,9 @@
 """Job change notices for waiting requests: one Redis subscription per web process.
 
 Every change to a job is published on `conveyor:job:{id}` (core.notices), after its commit. The
-first request a web process serves (config.asgi) starts a listener that pattern-subscribes to `conveyor:job:*` once and
-wakes the requests waiting on a job when its notice arrives, so a waiting request holds an
-asyncio.Event, not a Redis connection of its own. When the subscription breaks, every waiter is
+first request a web process serves (config.asgi) starts a listener that pattern-subscribes to
+`conveyor:job:*` once and wakes the requests waiting on a job when its notice arrives, so a
+waiting request holds an asyncio.Event, not a Redis connection of its own. When the subscription breaks, every waiter is
 woken (it reads the job again, so no change is missed) and the listener subscribes again;
 so are they when the subscription is (re)confirmed. The same notices keep the process's poll
 cache (api.pollcache) true: it is live only while the subscription is.
