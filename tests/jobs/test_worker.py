@@ -9,7 +9,7 @@ from django.utils import timezone
 from redis.client import Pipeline
 
 from core.redis import redis_connection
-from jobs import lifecycle
+from jobs import lifecycle, registry
 from jobs.dispatch import queue
 from jobs.models import Job
 from jobs.worker import ALIVE_KEY, ForkWorker, SimpleWorker
@@ -61,9 +61,17 @@ def test_a_duplicate_push_of_a_job_another_worker_runs_does_not_run_it(api, sett
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("fork", [False, True], ids=["simple", "fork"])
-def test_a_job_pushed_twice_runs_once_in_one_change(api, settings, fork):
+def test_a_job_pushed_twice_runs_once_in_one_change(api, settings, monkeypatch, processes, fork):
+    """A second worker process pops the duplicate while the first run goes on, the row still
+    queued: only the claim keeps it from running the job again. That worker does not know the
+    test's task, so a second run would end the job failed (TaskNotRegistered)."""
     settings.WORKER_RUNNING_AFTER_MS = SHORT
-    job_id = submit(api, {"task": "demo.noop"})
+
+    def hold() -> None:
+        assert processes.start("rqworker", "--burst", "default").wait(timeout=60) == 0
+
+    monkeypatch.setitem(registry._tasks, "tests.hold", registry.Task("tests.hold", hold, "", {"type": "object"}))
+    job_id = submit(api, {"task": "tests.hold"})
     redis_connection().rpush(queue("default").key, job_id)
     run_worker(fork=fork)
     job = Job.objects.get(pk=job_id)
