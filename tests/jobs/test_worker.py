@@ -5,7 +5,6 @@ import os
 import pytest
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.utils import timezone
 from redis.client import Pipeline
 
 from core.redis import redis_connection
@@ -136,15 +135,3 @@ def test_a_fork_work_horse_using_the_database_opens_its_own_connection(api, sett
     horse = [line.split() for line in used.read_text().splitlines() if line.split()[0] != str(os.getpid())]
     assert Job.objects.get(pk=job_id).progress is not None  # the horse did use the database
     assert horse and session not in {conn for _, conn in horse}
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_stale_run_does_not_start_or_end_the_next_attempt_waiting_in_the_queue(api):
-    job_id = submit(api, {"task": "demo.noop", "max_retries": 1})
-    Job.objects.filter(pk=job_id).update(attempt=1)  # attempt 1 ran and failed; attempt 2 waits
-    stale = lifecycle.Run(job_id, 1, timezone.now(), "old-worker")  # a late write of attempt 1
-    assert not lifecycle.job_mark_running(stale)
-    assert lifecycle.job_succeed(job_id, None, run=stale) is None
-    assert lifecycle.job_lost(job_id, "late", run=stale) is None
-    job = Job.objects.get(pk=job_id)
-    assert job.state == "queued" and job.attempt == 1 and job.history.count() == 1
