@@ -47,11 +47,17 @@ def test_tasks_are_listed_with_their_schemas(api):
     } <= set(tasks)
     assert tasks["demo.sleep"]["parameters"]["required"] == ["seconds"]
     assert tasks["accounts.purge_unactivated"]["staff_only"] is True
+
+
+def test_a_task_is_read_by_its_name(api):
     assert api.get("/api/v1/tasks/demo.fail/").json()["name"] == "demo.fail"
+
+
+def test_a_name_no_task_has_is_404(api):
     assert_problem(api.get("/api/v1/tasks/os.system/"), 404)
 
 
-def test_submit_run_and_read_the_result(api, user):
+def test_a_submit_answers_202_with_the_job_s_location(api, user):
     response = submit(api, {"task": "demo.sleep", "kwargs": {"seconds": 0.01, "steps": 2}, "labels": {"env": "t"}})
     assert response.status_code == 202, response.content
     body = response.json()
@@ -60,9 +66,13 @@ def test_submit_run_and_read_the_result(api, user):
     assert body["state"] == "queued" and body["done"] is False and body["submitted_by"]["username"] == "alice"
     assert queued_in_redis() == 1
 
+
+def test_a_run_s_result_progress_and_times_read_back(api, user):
+    job_id = submit(api, {"task": "demo.sleep", "kwargs": {"seconds": 0.01, "steps": 2}}).json()["id"]
+
     run_worker()
 
-    done = get(api, body["id"]).json()
+    done = get(api, job_id).json()
     assert done["state"] == "succeeded" and done["done"] is True
     assert done["result"] == {"slept": 0.01}
     assert done["progress"] == {"current": 2, "total": 2, "percent": 100.0, "message": "step 2 of 2"}
@@ -104,13 +114,18 @@ def test_result_outlives_the_rq_job(api, redis):
     assert get(api, job_id).json()["result"] == {"slept": 0}
 
 
-def test_etag_304_and_retry_after(api):
+def test_an_unchanged_job_answers_304_to_its_etag(api):
     job_id = submit(api, SLEEP).json()["id"]
     first = get(api, job_id)
     etag = first["ETag"]
     assert etag.startswith('"') and first["Retry-After"] == "1"
     unchanged = get(api, job_id, HTTP_IF_NONE_MATCH=etag)
     assert unchanged.status_code == 304 and unchanged["ETag"] == etag
+
+
+def test_a_finished_job_has_a_new_etag_and_no_retry_after(api):
+    job_id = submit(api, SLEEP).json()["id"]
+    etag = get(api, job_id)["ETag"]
     run_worker()
     changed = get(api, job_id, HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200 and changed["ETag"] != etag
@@ -225,11 +240,19 @@ def test_foreign_dependency_is_unknown(api, other_api):
     assert Job.objects.count() == 1
 
 
-def test_body_limits(api, settings):
+def test_a_body_that_is_not_json_is_415(api):
     assert_problem(api.post("/api/v1/jobs/", "task=demo.sleep", content_type="text/plain"), 415)
+    assert Job.objects.count() == 0
+
+
+def test_a_body_over_the_size_limit_is_413(api, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2000
     huge = {**SLEEP, "labels": {"big": "x" * 250, **{f"k{i}": "x" * 200 for i in range(10)}}}
     assert_problem(submit(api, huge), 413)
+    assert Job.objects.count() == 0
+
+
+def test_a_body_nested_too_deep_is_400(api):
     deep: list = []
     for _ in range(40):
         deep = [deep]
@@ -242,39 +265,72 @@ def test_malformed_job_id_is_404(api):
     assert_problem(api.post("/api/v1/jobs/123/cancel/"), 404)
 
 
-def test_ownership(api, other_api, staff_api):
+@pytest.mark.parametrize("action", ["read", "cancel", "retry"])
+def test_another_user_s_job_is_404(api, other_api, action):
+    mine = submit(api, SLEEP).json()["id"]
+    url = f"/api/v1/jobs/{mine}/" + ("" if action == "read" else f"{action}/")
+    assert_problem(other_api.get(url) if action == "read" else other_api.post(url), 404)
+
+
+def test_a_user_s_list_has_only_their_jobs(api, other_api):
     mine = submit(api, SLEEP).json()["id"]
     submit(other_api, SLEEP)
-    assert_problem(get(other_api, mine), 404)
-    assert_problem(other_api.post(f"/api/v1/jobs/{mine}/cancel/"), 404)
-    assert_problem(other_api.post(f"/api/v1/jobs/{mine}/retry/"), 404)
     assert [j["id"] for j in api.get("/api/v1/jobs/").json()["results"]] == [mine]
+
+
+def test_staff_see_every_user_s_jobs(api, other_api, staff_api):
+    mine = submit(api, SLEEP).json()["id"]
+    submit(other_api, SLEEP)
     assert len(staff_api.get("/api/v1/jobs/").json()["results"]) == 2
     assert get(staff_api, mine).status_code == 200
 
 
-def test_list_filters_and_pagination(api):
+def three_jobs(api) -> list[str]:
+    """The ids of three jobs told apart by every list filter, oldest first."""
     first = submit(api, {**SLEEP, "labels": {"team": "a"}}).json()["id"]
     second = submit(api, {"task": "demo.fail", "kwargs": {"message": "x"}, "queue": "low"}).json()["id"]
     third = submit(api, {**SLEEP, "delay_seconds": 600, "labels": {"team": "b"}}).json()["id"]
+    return [first, second, third]
 
-    def ids(**params):
-        response = api.get("/api/v1/jobs/", params)
-        assert response.status_code == 200, response.content
-        return [job["id"] for job in response.json()["results"]]
 
-    assert ids() == [third, second, first]
-    assert ids(state=["scheduled", "queued"]) == [third, second, first]
-    assert ids(state="scheduled") == [third]
-    assert ids(task="demo.fail") == [second]
-    assert ids(queue="low") == [second]
-    assert ids(label="team:a") == [first]
+def listed(api, **params) -> list[str]:
+    response = api.get("/api/v1/jobs/", params)
+    assert response.status_code == 200, response.content
+    return [job["id"] for job in response.json()["results"]]
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, [2, 1, 0]),
+        ({"state": ["scheduled", "queued"]}, [2, 1, 0]),
+        ({"state": "scheduled"}, [2]),
+        ({"task": "demo.fail"}, [1]),
+        ({"queue": "low"}, [1]),
+        ({"label": "team:a"}, [0]),
+    ],
+    ids=["newest-first", "states", "state", "task", "queue", "label"],
+)
+def test_the_list_filters_newest_first(api, params, expected):
+    jobs = three_jobs(api)
+    assert listed(api, **params) == [jobs[i] for i in expected]
+
+
+def test_the_list_filters_by_creation_time(api):
+    first, second, third = three_jobs(api)
     created = Job.objects.get(pk=second).created_at
-    assert ids(created_after=created.isoformat()) == [third]
-    assert ids(created_before=created.isoformat()) == [first]
+    assert listed(api, created_after=created.isoformat()) == [third]
+    assert listed(api, created_before=created.isoformat()) == [first]
+
+
+def test_the_list_pages_with_a_cursor(api):
+    first, _, _ = three_jobs(api)
     page = api.get("/api/v1/jobs/", {"page_size": 2}).json()
     assert len(page["results"]) == 2 and page["next"]
     assert [j["id"] for j in api.get(page["next"]).json()["results"]] == [first]
+
+
+def test_an_unknown_state_filter_is_400(api):
     assert_problem(api.get("/api/v1/jobs/", {"state": "sleeping"}), 400)
 
 

@@ -62,21 +62,40 @@ def test_rows_redis_refused_are_marked_back_for_the_dispatch_pass(user, monkeypa
     assert in_rq() == [] and not job.dispatched and job.enqueued_at is None
 
 
-def test_the_pass_pushes_due_and_missed_rows_and_leaves_fresh_and_future_ones(user):
+def test_the_pass_pushes_a_scheduled_row_that_is_due_and_queues_it(user):
     due = a_job(user, state=JobState.SCHEDULED, run_at=timezone.now() - timedelta(seconds=1))
-    missed = a_job(user, age=timedelta(seconds=30))  # its request's own push never happened
-    fresh = a_job(user)  # its request may still push it
-    future = a_job(user, state=JobState.SCHEDULED, run_at=timezone.now() + timedelta(hours=1))
-    pushed = a_job(user, dispatched=True, age=timedelta(seconds=30))
+    assert dispatch.dispatch_due() == 1
+    due.refresh_from_db()
+    assert in_rq() == [str(due.pk)] and due.state == JobState.QUEUED and due.dispatched
 
+
+def test_the_pass_pushes_a_queued_row_its_request_never_pushed(user):
+    missed = a_job(user, age=timedelta(seconds=30))
+    assert dispatch.dispatch_due() == 1
+    missed.refresh_from_db()
+    assert in_rq() == [str(missed.pk)] and missed.dispatched and missed.enqueued_at is not None
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},  # fresh: its request may still push it
+        {"state": JobState.SCHEDULED, "run_at": timezone.now() + timedelta(hours=1)},
+        {"dispatched": True, "age": timedelta(seconds=30)},
+    ],
+    ids=["fresh", "future", "pushed"],
+)
+def test_the_pass_leaves_rows_that_are_not_its_to_push(user, fields):
+    job = a_job(user, **fields)
+    assert dispatch.dispatch_due() == 0
+    assert in_rq() == [] and Job.objects.get(pk=job.pk).version == job.version
+
+
+def test_the_pass_pushes_nothing_twice(user):
+    a_job(user, state=JobState.SCHEDULED, run_at=timezone.now() - timedelta(seconds=1))
+    a_job(user, age=timedelta(seconds=30))
     assert dispatch.dispatch_due() == 2
-    assert sorted(in_rq()) == sorted([str(due.pk), str(missed.pk)])
-    rows = {job.pk: job for job in Job.objects.all()}
-    assert rows[due.pk].state == JobState.QUEUED and rows[due.pk].dispatched
-    assert rows[missed.pk].dispatched and rows[missed.pk].enqueued_at is not None
-    assert not rows[fresh.pk].dispatched and rows[future.pk].state == JobState.SCHEDULED
-    assert rows[pushed.pk].version == pushed.version  # untouched
-    assert dispatch.dispatch_due() == 0  # nothing pushed twice
+    assert dispatch.dispatch_due() == 0
 
 
 def test_the_pass_changes_nothing_when_redis_refuses(user, monkeypatch):

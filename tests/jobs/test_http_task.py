@@ -110,10 +110,15 @@ def run(api, **kwargs) -> dict:
 # --- through the API, with a real worker ---------------------------------------------------------
 
 
+def put_ok(api) -> dict:
+    """A PUT with a query, a header and a JSON body to the receiver's /ok, run by the worker."""
+    return run(api, target="receiver", path="/ok?x=1", method="PUT", headers={"X-Trace": "abc"}, body={"n": 1})
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("redis")
-def test_a_signed_request_and_its_recorded_answer(api, receiver):
-    job = run(api, target="receiver", path="/ok?x=1", method="PUT", headers={"X-Trace": "abc"}, body={"n": 1})
+def test_the_answer_is_recorded_as_the_job_s_result(api, receiver):
+    job = put_ok(api)
     assert job["state"] == "succeeded", job["error"]
     result = job["result"]
     assert {k: result[k] for k in ("target", "method", "path", "status", "body", "body_format", "body_truncated")} == {
@@ -126,14 +131,33 @@ def test_a_signed_request_and_its_recorded_answer(api, receiver):
         "body_truncated": False,
     }
     assert isinstance(result["elapsed_ms"], int) and 0 <= result["elapsed_ms"] < 5000
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("redis")
+def test_the_request_carries_the_job_s_id_and_the_target_s_headers(api, receiver):
+    job = put_ok(api)
     (seen,) = receiver.received
     assert (seen["method"], seen["path"], seen["body"]) == ("PUT", "/hooks/ok?x=1", b'{"n":1}')
     headers = seen["headers"]
     assert headers["Conveyor-Job-Id"] == headers["Idempotency-Key"] == job["id"]
     assert (headers["X-Trace"], headers["X-Key"], headers["Content-Type"]) == ("abc", TARGET_KEY, "application/json")
-    # The receiver's side: the helper accepts the signature over the raw body, and nothing else.
-    signature = headers["Conveyor-Signature"]
-    assert http_task.verify_signature(SECRET, signature, seen["body"])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("redis")
+def test_the_signature_verifies_over_the_raw_body(api, receiver):
+    put_ok(api)
+    (seen,) = receiver.received
+    assert http_task.verify_signature(SECRET, seen["headers"]["Conveyor-Signature"], seen["body"])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("redis")
+def test_the_signature_refuses_another_secret_body_or_time(api, receiver):
+    put_ok(api)
+    (seen,) = receiver.received
+    signature = seen["headers"]["Conveyor-Signature"]
     assert not http_task.verify_signature(SECRET + "x", signature, seen["body"])
     assert not http_task.verify_signature(SECRET, signature, b'{"n":2}')
     sent_at = int(signature.split(",")[0].removeprefix("t="))
