@@ -2,11 +2,12 @@
 
 a2wsgi, which served plain requests before, hands every piece of an exchange across threads:
 each read of the body, the response's start and each chunk of its body wait for the event loop
-and back, four or five round trips per request. Here the loop reads the body first (up to
-BUFFER bytes; Django's thread asks the loop for the rest of a longer one as it reads), one
-thread of the pool runs the request and holds the response back (up to BUFFER bytes; the rest
-of a longer one, a large static file, is sent chunk by chunk from the thread), and the loop
-sends what was held once the thread is done. The environ is a2wsgi's.
+and back, four or five round trips per request. Here the loop reads the body's first part
+before the hop (all of a body that arrived at once; Django's thread asks the loop for the rest
+of a longer one as it reads), one thread of the pool runs the request and holds the response
+back (up to BUFFER bytes; the rest of a longer one, a large static file, is sent chunk by chunk
+from the thread), and the loop sends what was held once the thread is done. The environ is
+a2wsgi's.
 """
 
 import asyncio
@@ -18,7 +19,7 @@ from typing import Any
 
 from a2wsgi.wsgi import build_environ
 
-BUFFER = 1 << 20  # bytes of a request or response body held in memory before streaming
+BUFFER = 1 << 20  # bytes of a response held back before the rest is streamed
 
 Message = dict[str, Any]
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -57,14 +58,11 @@ class _Input:
 
 
 async def _read_ahead(receive: Any) -> tuple[bytes, bool]:
-    """The request body up to BUFFER bytes, and whether more follows."""
-    body = bytearray()
-    more = True
-    while more and len(body) < BUFFER:
-        message = await receive()
-        body += message.get("body", b"")
-        more = message.get("more_body", False)
-    return bytes(body), more
+    """The request body's first part (all of most bodies: uvicorn hands over what it has read,
+    up to its 64 KiB flow-control mark), and whether more follows. Reading further here would
+    hold a large body per open connection instead of per busy thread."""
+    message = await receive()
+    return message.get("body", b""), message.get("more_body", False)
 
 
 class _Exchange:

@@ -60,8 +60,7 @@ def test_a_short_response_is_sent_by_the_loop_in_two_messages():
     assert sent[1].get("more_body", False) is False
 
 
-def test_a_body_longer_than_the_buffer_is_read_on_from_the_thread(monkeypatch):
-    monkeypatch.setattr(bridge, "BUFFER", 4)
+def test_a_body_in_several_parts_is_read_on_from_the_thread():
     sent = serve(echo, [b"abc", b"def\nghi", b"jkl", b"mno"])
     assert body_of(sent) == b"abcdef\n|ghijklmno|a,b"
 
