@@ -12,6 +12,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from rq import get_current_job
@@ -45,6 +46,20 @@ class Handoff:
 
     claimed: tuple[Job, Run] | None
     sink: Callable[[Outcome], object]
+
+
+@dataclass
+class _Reporter:
+    """Writes a run's `running` and progress through the lifecycle (runtime.Reporter)."""
+
+    job_id: str
+    run: Run
+
+    def mark_running(self) -> bool:
+        return lifecycle.job_mark_running(self.run)
+
+    def report_progress(self, progress: dict[str, Any], *, at: datetime) -> bool:
+        return lifecycle.job_report_progress(self.job_id, progress, at=at)
 
 
 handoff: Handoff | None = None
@@ -102,7 +117,7 @@ def _task_of(job: Job) -> Task:
 def _run(job: Job, run: Run, sink: Callable[[Outcome], object]) -> None:
     job_id = str(job.pk)
     started = time.monotonic()
-    token = runtime._running.set(runtime._Running(job_id, run))
+    token = runtime._running.set(runtime._Running(job_id, _Reporter(job_id, run)))
     try:
         logger.info("job.started", extra={"job_id": job_id, "task": job.task, "attempt": run.attempt})
         try:
