@@ -242,7 +242,7 @@ class Schedule(Auditable):
 
     @property
     def timing(self) -> dict[str, Any]:
-        """When it fires, as jobs.scheduling's fire-time functions take it (`**schedule.timing`)."""
+        """When it fires, as jobs.firetimes' functions take it (`**schedule.timing`)."""
         return {
             "kind": self.kind,
             "run_at": self.run_at,

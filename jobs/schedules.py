@@ -25,7 +25,7 @@ from audit.context import Attribution, attribute, current
 from audit.revisions import restore_point
 from core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from core.redis import redis_connection
-from jobs import metrics, scheduling
+from jobs import firetimes, metrics
 from jobs.engine import FIRE_SCHEDULE, JsonJob
 from jobs.models import (
     SCHEDULE_CONFIG_FIELDS,
@@ -70,7 +70,7 @@ def schedule_upcoming(schedule: Schedule, count: int = 5) -> list[datetime]:
     if first is None:
         return []
     remaining = None if schedule.max_runs is None else schedule.max_runs - schedule.run_count
-    later = scheduling.upcoming(
+    later = firetimes.upcoming(
         count=count - 1,
         after=first,
         end_at=schedule.end_at,
@@ -96,7 +96,7 @@ def _validate(schedule: Schedule, *, actor: User, now: datetime, creating: bool)
     out_of_range = [
         error
         for name in ("run_at", "start_at", "end_at")
-        if (error := scheduling.instant_error(name, getattr(schedule, name))) is not None
+        if (error := firetimes.instant_error(name, getattr(schedule, name))) is not None
     ]
     if out_of_range:  # nothing below can be computed from such an instant
         raise Invalid("the schedule is invalid", errors=errors + out_of_range)
@@ -118,10 +118,10 @@ def _validate(schedule: Schedule, *, actor: User, now: datetime, creating: bool)
             if schedule.every_seconds is None:
                 errors.append(FieldError("/every_seconds", "every_seconds is required", "required"))
             else:
-                scheduling.check_interval(schedule.every_seconds)
+                firetimes.check_interval(schedule.every_seconds)
         else:
-            scheduling.check_timezone(schedule.timezone)
-            scheduling.check_cron(schedule.cron, schedule.timezone)
+            firetimes.check_timezone(schedule.timezone)
+            firetimes.check_cron(schedule.cron, schedule.timezone)
     except Invalid as exc:
         errors += exc.errors
     start = schedule.run_at or schedule.start_at or now
@@ -134,7 +134,7 @@ def _validate(schedule: Schedule, *, actor: User, now: datetime, creating: bool)
 def _next_slot(schedule: Schedule, *, after: datetime) -> datetime | None:
     """The schedule's next slot after `after`, or None when it has no fire left: no later fire
     time, max_runs reached or past end_at."""
-    following = scheduling.next_fire(after=after, **schedule.timing)
+    following = firetimes.next_fire(after=after, **schedule.timing)
     if following is None or schedule.runs_exhausted or (schedule.end_at is not None and following > schedule.end_at):
         return None
     return following

@@ -17,10 +17,10 @@ from audit.history import bulk_create_audited
 from core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from core.redis import redis_connection
 from jobs import admission, dispatch
+from jobs.firetimes import instant_error
 from jobs.lifecycle import announce, cancel_dependents
 from jobs.models import UNSUCCESSFUL_STATES, Job, JobState, Schedule
 from jobs.registry import get_task
-from jobs.scheduling import instant_error
 from jobs.selectors import job_visible
 
 logger = logging.getLogger(__name__)
