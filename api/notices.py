@@ -1,6 +1,6 @@
 """Job change notices for waiting requests: one Redis subscription per web process.
 
-Every change to a job is published on `conveyor:job:{id}` (jobs.dispatch). The first waiting
+Every change to a job is published on `conveyor:job:{id}` (jobs.engine.dispatch). The first waiting
 request of a web process starts a listener that pattern-subscribes to `conveyor:job:*` once and
 wakes the requests waiting on a job when its notice arrives, so a waiting request holds an
 asyncio.Event, not a Redis connection of its own. When the subscription breaks, every waiter is

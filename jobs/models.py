@@ -277,7 +277,7 @@ class ScheduleFire(models.Model):
 
 
 class JobLog(models.Model):
-    """The log lines a job's task emitted, across its attempts (capped; see jobs.joblogs)."""
+    """The log lines a job's task emitted, across its attempts (capped; see jobs.engine.joblogs)."""
 
     job = models.OneToOneField(Job, on_delete=models.CASCADE, primary_key=True, related_name="log")
     lines = models.JSONField(default=list)

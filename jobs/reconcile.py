@@ -23,12 +23,12 @@ from django.utils import timezone
 
 from audit.context import attribute
 from core.redis import redis_connection
-from jobs import dispatch, lifecycle
 from jobs.alerts import job_failed
-from jobs.engine import JsonJob
+from jobs.engine import dispatch, lifecycle
+from jobs.engine.entrypoints import JsonJob
+from jobs.engine.worker import ALIVE_KEY
 from jobs.models import Job, JobState
 from jobs.schedules import schedule_rearm_missing
-from jobs.worker import ALIVE_KEY
 
 logger = logging.getLogger(__name__)
 

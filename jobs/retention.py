@@ -33,7 +33,7 @@ from redis.exceptions import RedisError
 
 from audit.registry import audited_labels, audited_model
 from core.redis import redis_connection
-from jobs.engine import JsonJob
+from jobs.engine.entrypoints import JsonJob
 from jobs.idempotency import KEY_TTL
 from jobs.models import TERMINAL_STATES, IdempotencyRecord, Job
 

@@ -26,7 +26,7 @@ from audit.revisions import restore_point
 from core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from core.redis import redis_connection
 from jobs import firetimes, metrics
-from jobs.engine import FIRE_SCHEDULE, JsonJob
+from jobs.engine.entrypoints import FIRE_SCHEDULE, JsonJob
 from jobs.models import (
     SCHEDULE_CONFIG_FIELDS,
     TERMINAL_STATES,

@@ -16,9 +16,10 @@ from audit.context import Attribution
 from audit.history import bulk_create_audited
 from core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from core.redis import redis_connection
-from jobs import admission, dispatch
+from jobs import admission
+from jobs.engine import dispatch
+from jobs.engine.lifecycle import announce, cancel_dependents
 from jobs.firetimes import instant_error
-from jobs.lifecycle import announce, cancel_dependents
 from jobs.models import UNSUCCESSFUL_STATES, Job, JobState, Schedule
 from jobs.registry import get_task
 from jobs.selectors import job_visible

@@ -11,7 +11,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.redis import redis_connection
-from jobs import dispatch, registry, selectors
+from jobs import registry, selectors
+from jobs.engine import dispatch
 from jobs.idempotency import idempotency_release
 from jobs.models import Job
 from jobs.runtime import PermanentFailure

@@ -11,7 +11,7 @@ from reversion.models import Version
 from rq_scheduler import Scheduler
 
 from core.redis import redis_connection
-from jobs.engine import JsonJob
+from jobs.engine.entrypoints import JsonJob
 from jobs.models import Job, Schedule, ScheduleFire
 from jobs.scheduler import ConveyorScheduler
 from jobs.schedules import arm_id, schedule_arm, schedule_fire, schedule_fire_many, schedule_rearm_missing

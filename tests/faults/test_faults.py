@@ -22,8 +22,9 @@ from django.utils import timezone
 
 from config import redis_server
 from core.redis import redis_connection
-from jobs import dispatch, reconcile, schedules
+from jobs import reconcile, schedules
 from jobs import scheduler as scheduler_module
+from jobs.engine import dispatch
 from jobs.models import TERMINAL_STATES, Job, Schedule, ScheduleFire
 from jobs.scheduler import ConveyorScheduler
 from tests.helpers import TcpProxy, client_for, run_worker, subprocess_env, wait_until

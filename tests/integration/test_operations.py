@@ -22,10 +22,11 @@ from rq.queue import Queue
 
 from accounts.services import token_create
 from core.redis import redis_connection
-from jobs import alerts, dispatch, lifecycle, metrics
+from jobs import alerts, metrics
+from jobs.engine import dispatch, lifecycle
+from jobs.engine.worker import ALIVE_KEY
 from jobs.models import Job, Schedule
 from jobs.reconcile import reconcile
-from jobs.worker import ALIVE_KEY
 from tests.helpers import assert_problem, run_worker, subprocess_env, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]

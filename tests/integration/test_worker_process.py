@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from jobs import dispatch
+from jobs.engine import dispatch
 from jobs.models import Job
 from jobs.reconcile import reconcile
 from tests.helpers import subprocess_env, wait_until

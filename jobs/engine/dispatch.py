@@ -16,7 +16,7 @@ from rq import Queue
 from core.notices import add_notices, notify
 from core.redis import redis_connection
 from jobs import metrics
-from jobs.engine import RUN_JOB
+from jobs.engine.entrypoints import RUN_JOB
 from jobs.models import Job, JobState
 
 logger = logging.getLogger(__name__)

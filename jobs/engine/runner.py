@@ -1,6 +1,6 @@
 """The one function RQ runs: claim the job row, run its registered task, record the outcome.
 
-In a SimpleWorker all of it happens in the worker process, and a timer (jobs.running) writes
+In a SimpleWorker all of it happens in the worker process, and a timer (jobs.engine.running_timer) writes
 `running` for a run still going after WORKER_RUNNING_AFTER_MS. A ForkWorker claims the job and
 records the outcome in the parent, on its persistent connection: it hands the claim to its work
 horse through fork memory (`claimed`) and the horse hands the outcome back through `sink`, so a
@@ -19,8 +19,9 @@ from rq import get_current_job
 
 from audit.context import attribute, current
 from core.errors import NotFound
-from jobs import alerts, joblogs, lifecycle, running, runtime
-from jobs.lifecycle import Run
+from jobs import alerts, runtime
+from jobs.engine import joblogs, lifecycle, running_timer
+from jobs.engine.lifecycle import Run
 from jobs.models import Job, JobState
 from jobs.registry import Task, get_task
 
@@ -81,7 +82,7 @@ def execute(job_id: str) -> None:
             if handoff is not None:
                 _run(job, run, handoff.sink)
                 return
-            with running.timer.watching(run, current()):
+            with running_timer.timer.watching(run, current()):
                 _run(job, run, lambda outcome: record(job_id, run, outcome))
 
 

@@ -26,7 +26,8 @@ from audit import sql
 from audit.context import attribute, current
 from core import notices
 from core.redis import redis_connection
-from jobs import dispatch, metrics
+from jobs import metrics
+from jobs.engine import dispatch
 from jobs.models import TERMINAL_STATES, Job, JobState
 
 logger = logging.getLogger(__name__)
