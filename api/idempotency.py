@@ -16,8 +16,8 @@ from rest_framework.response import Response
 
 from core.errors import Invalid
 from jobs.engine.outage import DATABASE_ERRORS
-from jobs.idempotency import idempotency_begin, idempotency_finish, idempotency_release
 from jobs.models import IdempotencyRecord
+from jobs.services.idempotency import idempotency_begin, idempotency_finish, idempotency_release
 
 KEY_MAX_LENGTH = 200
 IDEMPOTENCY_KEY = OpenApiParameter(

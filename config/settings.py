@@ -232,7 +232,7 @@ RQ_QUEUES = {
     }
     for name in QUEUE_NAMES
 }
-# Back-pressure (jobs.admission): per-user limits on submits (staff are exempt; 0 = no limit), and
+# Back-pressure (jobs.services.admission): per-user limits on submits (staff are exempt; 0 = no limit), and
 # a cap on each RQ queue's length past which submits to it are refused (0 = no cap), so a flood
 # answers 429/503 instead of filling Redis until `noeviction` fails every write.
 SUBMIT_RATE_PER_MINUTE = _env_limit("SUBMIT_RATE_PER_MINUTE", 3000)

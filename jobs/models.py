@@ -83,7 +83,7 @@ class Job(models.Model):
             models.Index(fields=["state", "-created_at"]),
             models.Index(fields=["task", "-created_at"]),
             models.Index(fields=["schedule", "-created_at"]),
-            # The waiting-jobs limit counts a user's waiting jobs on every submit (jobs.admission).
+            # The waiting-jobs limit counts a user's waiting jobs on every submit (jobs.services.admission).
             # Not a partial index: SQLite uses one only when the query repeats its condition as
             # literals, and Django binds the states as parameters.
             models.Index(fields=["submitted_by", "state"], name="job_by_user_state"),

@@ -28,7 +28,7 @@ from jobs.engine import dispatch, lifecycle
 from jobs.engine.entrypoints import JsonJob
 from jobs.engine.worker import ALIVE_KEY
 from jobs.models import Job, JobState
-from jobs.schedules import schedule_rearm_missing
+from jobs.services.schedules import schedule_rearm_missing
 
 logger = logging.getLogger(__name__)
 

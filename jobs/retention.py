@@ -34,8 +34,8 @@ from redis.exceptions import RedisError
 from audit.registry import audited_labels, audited_model
 from core.redis import redis_connection
 from jobs.engine.entrypoints import JsonJob
-from jobs.idempotency import KEY_TTL
 from jobs.models import TERMINAL_STATES, IdempotencyRecord, Job
+from jobs.services.idempotency import KEY_TTL
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from api.serializers.common import AwareDateTimeField, QueryInput, StrictInput, 
 from core.errors import Invalid
 from jobs.firetimes import MAX_INTERVAL_SECONDS
 from jobs.models import MisfirePolicy, OverlapPolicy, Schedule, ScheduleKind, ScheduleState
-from jobs.schedules import KIND_FIELDS, schedule_upcoming
+from jobs.services.schedules import KIND_FIELDS, schedule_upcoming
 
 
 class ScheduleCommonInput(StrictInput):
@@ -40,7 +40,7 @@ class CronField(serializers.CharField):
 
 
 def _timing_field(name: str, *, create: bool) -> serializers.Field:  # type: ignore[type-arg]
-    """The input of one timing setting (jobs.schedules.KIND_FIELDS says which kind has which):
+    """The input of one timing setting (jobs.services.schedules.KIND_FIELDS says which kind has which):
     as a create of its kind takes it (`create`), or as a PATCH does (never required)."""
     if name == "run_at":
         return AwareDateTimeField(required=create, help_text="When to run, once")

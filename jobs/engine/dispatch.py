@@ -79,7 +79,7 @@ def push(jobs: list[Job], *, submitted: bool = False, announce: bool = True) -> 
 
 def dispatch_now(jobs: list[Job], *, submitted: bool = False) -> None:
     """After commit: push the queued ones among `jobs`. A fresh submit's queued rows were
-    written already marked pushed (`dispatched`, `enqueued_at`: jobs.services._save), so the
+    written already marked pushed (`dispatched`, `enqueued_at`: jobs.services.jobs._save), so the
     usual case costs no statement here; rows queued otherwise (released dependents) are marked
     after the push. If Redis refuses, the rows marked ahead are marked back, and the dispatch
     pass pushes them later; a process that dies before its push leaves a marked row that no

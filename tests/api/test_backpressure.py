@@ -9,10 +9,10 @@ from rq import Worker
 
 from core.redis import redis_connection
 from jobs import registry
-from jobs.admission import waiting_count
 from jobs.engine import dispatch
 from jobs.engine.monitoring import unserved_queues
 from jobs.models import Job
+from jobs.services.admission import waiting_count
 from tests.helpers import assert_problem, run_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]

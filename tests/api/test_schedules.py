@@ -14,7 +14,7 @@ from core.redis import redis_connection
 from jobs.engine.entrypoints import JsonJob
 from jobs.models import Job, Schedule, ScheduleFire
 from jobs.scheduler import ConveyorScheduler
-from jobs.schedules import arm_id, schedule_arm, schedule_fire, schedule_fire_many, schedule_rearm_missing
+from jobs.services.schedules import arm_id, schedule_arm, schedule_fire, schedule_fire_many, schedule_rearm_missing
 from tests.helpers import assert_problem, run_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]

@@ -11,7 +11,7 @@ from audit.context import attribute
 from jobs.engine import lifecycle
 from jobs.engine.lifecycle import Run
 from jobs.models import Job
-from jobs.services import JobSpec, job_submit
+from jobs.services.jobs import JobSpec, job_submit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("redis")]
 

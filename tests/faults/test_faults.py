@@ -22,11 +22,12 @@ from django.utils import timezone
 
 from config import redis_server
 from core.redis import redis_connection
-from jobs import reconcile, schedules
+from jobs import reconcile
 from jobs import scheduler as scheduler_module
 from jobs.engine import dispatch
 from jobs.models import TERMINAL_STATES, Job, Schedule, ScheduleFire
 from jobs.scheduler import ConveyorScheduler
+from jobs.services import schedules
 from tests.helpers import TcpProxy, client_for, run_worker, subprocess_env, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
@@ -184,7 +185,7 @@ def test_three_schedulers_one_paused_past_its_lock(api, settings):
         # milliseconds of a pass), else the first: the others must take over either way. Not on
         # SQLite: a process stopped inside a pass's write transaction holds SQLite's one write
         # lock, and no other process can write until it resumes (PostgreSQL ends such a
-        # transaction: jobs.schedules.FROZEN_FIRE_TIMEOUT).
+        # transaction: jobs.services.schedules.FROZEN_FIRE_TIMEOUT).
         pids = {str(process.pid): process for process in schedulers}
         deadline, holder = time.monotonic() + (3 if connection.vendor == "postgresql" else 0), None
         while holder is None and time.monotonic() < deadline:

@@ -40,7 +40,7 @@ from jobs.models import (
 )
 from jobs.registry import get_task
 from jobs.selectors import schedule_deleted_versions
-from jobs.services import JobSpec, job_prepare, job_submit, jobs_save
+from jobs.services.jobs import JobSpec, job_prepare, job_submit, jobs_save
 
 logger = logging.getLogger(__name__)
 
