@@ -9,7 +9,7 @@ from rq.utils import import_attribute
 # RQ runs nothing but these entry points; what a job does is looked up in the task registry.
 RUN_JOB = "jobs.engine.runner.execute"
 # Held by rq-scheduler for each active schedule; the scheduler process handles it itself.
-FIRE_SCHEDULE = "jobs.services.schedules.schedule_fire"
+FIRE_SCHEDULE = "jobs.scheduling.firing.schedule_fire"
 ENTRY_POINTS = frozenset({RUN_JOB, FIRE_SCHEDULE})
 # Their paths before jobs/ had sub-packages (2026-12), still held by jobs queued or armed then;
 # read as the new ones for one release, then removed.

@@ -2,7 +2,7 @@
 
 Each tick (default every second) the lock holder takes the due entries from rq-scheduler:
 the schedule fires due are handled here together (one DB transaction per FIRE_BATCH slots,
-see jobs.services.schedules.schedule_fire_many), anything else is queued as rq-scheduler would. Then
+see jobs.scheduling.firing.schedule_fire_many), anything else is queued as rq-scheduler would. Then
 it runs the dispatch pass (due scheduled jobs, retries, pushes Redis missed), every
 RECONCILE_EVERY_SECONDS (a setting) the reconcile pass (jobs and schedule arming Redis lost,
 jobs of dead workers), every ALERT_EVERY seconds the check for schedules that stopped
@@ -39,7 +39,7 @@ from jobs.engine.monitoring import unserved_queues
 from jobs.engine.outage import OUTAGE_ERRORS, Outage
 from jobs.reconcile import reconcile
 from jobs.retention import retention_pass
-from jobs.services.schedules import schedule_fire_many
+from jobs.scheduling.firing import schedule_fire_many
 
 logger = logging.getLogger(__name__)
 
