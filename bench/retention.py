@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         from django.utils import timezone
 
         from jobs.models import Job
-        from jobs.retention import retention_pass
+        from jobs.operations.retention import retention_pass
 
         call_command("migrate", verbosity=0)
         started = time.perf_counter()

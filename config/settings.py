@@ -250,7 +250,7 @@ WORKER_MONITORING_INTERVAL = env.int("WORKER_MONITORING_INTERVAL", default=5)
 # or failed); one still going then is marked running first (jobs.engine.running_timer, jobs.engine.worker).
 WORKER_RUNNING_AFTER_MS = env.int("WORKER_RUNNING_AFTER_MS", default=20)
 # The scheduler's reconcile pass: how often it runs, and how old a push or a start must be
-# before it touches the job (jobs.reconcile).
+# before it touches the job (jobs.operations.reconcile).
 RECONCILE_EVERY_SECONDS = env.float("RECONCILE_EVERY_SECONDS", default=5.0)
 RECONCILE_GRACE_SECONDS = env.float("RECONCILE_GRACE_SECONDS", default=15.0)
 WORKER_CLASSES = {"fork": "jobs.engine.worker.ForkWorker", "simple": "jobs.engine.worker.SimpleWorker"}
@@ -262,7 +262,7 @@ RQ = {
 # Django's task API: `@django.tasks.task` functions are Conveyor tasks, `.enqueue()` submits a job.
 TASKS = {"default": {"BACKEND": "jobs.backend.ConveyorBackend", "QUEUES": QUEUE_NAMES}}
 
-# --- Retention (jobs.retention, docs/operations.md) -----------------------------------------------
+# --- Retention (jobs.operations.retention, docs/operations.md) -----------------------------------------------
 
 
 def env_days(name: str, default: int) -> int:

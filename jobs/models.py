@@ -92,7 +92,7 @@ class Job(models.Model):
                 name="job_undispatched",
                 condition=models.Q(dispatched=False, state__in=["queued", "scheduled"]),
             ),
-            # Retention reads finished jobs oldest first (jobs.retention).
+            # Retention reads finished jobs oldest first (jobs.operations.retention).
             models.Index(
                 fields=["ended_at"], name="job_finished", condition=models.Q(state__in=sorted(TERMINAL_STATES))
             ),

@@ -8,7 +8,7 @@ RECONCILE_EVERY_SECONDS (a setting) the reconcile pass (jobs and schedule arming
 jobs of dead workers), every ALERT_EVERY seconds the check for schedules that stopped
 succeeding, every UNSERVED_CHECK_EVERY seconds the one for queues with jobs waiting and no
 worker (jobs.engine.monitoring.unserved_queues), and every RETENTION_EVERY_SECONDS (a setting) one
-retention batch (jobs.retention).
+retention batch (jobs.operations.retention).
 
 An outage of Redis or the database does not end the process: the loop releases the lock (so
 another scheduler can fire meanwhile), waits the outage out (jobs.engine.outage) and goes on; slots whose
@@ -37,8 +37,8 @@ from jobs.engine.dispatch import dispatch_due
 from jobs.engine.entrypoints import FIRE_SCHEDULE, JsonJob
 from jobs.engine.monitoring import unserved_queues
 from jobs.engine.outage import OUTAGE_ERRORS, Outage
-from jobs.reconcile import reconcile
-from jobs.retention import retention_pass
+from jobs.operations.reconcile import reconcile
+from jobs.operations.retention import retention_pass
 from jobs.scheduling.firing import schedule_fire_many
 
 logger = logging.getLogger(__name__)

@@ -22,9 +22,9 @@ from django.utils import timezone
 
 from config import redis_server
 from core.redis import redis_connection
-from jobs import reconcile
 from jobs.engine import dispatch
 from jobs.models import TERMINAL_STATES, Job, Schedule, ScheduleFire
+from jobs.operations import reconcile
 from jobs.scheduling import firing
 from jobs.scheduling import process as scheduler_module
 from jobs.scheduling.process import ConveyorScheduler

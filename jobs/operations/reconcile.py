@@ -9,7 +9,7 @@
   dependents released or canceled as for any end; never pushed again blindly;
 - running jobs whose worker stopped vouching for itself are failed, or retried by their policy;
 - active schedules whose next fire is missing from rq-scheduler are re-armed.
-(Expired idempotency records are deleted by the retention pass, jobs.retention.)
+(Expired idempotency records are deleted by the retention pass, jobs.operations.retention.)
 Run by the scheduler process every few seconds and by `manage.py reconcile`.
 """
 
