@@ -1,11 +1,12 @@
 """Job change notices for waiting requests: one Redis subscription per web process.
 
-Every change to a job is published on `conveyor:job:{id}` (jobs.engine.dispatch). The first waiting
-request of a web process starts a listener that pattern-subscribes to `conveyor:job:*` once and
+Every change to a job is published on `conveyor:job:{id}` (core.notices), after its commit. The
+first request a web process serves (config.asgi) starts a listener that pattern-subscribes to `conveyor:job:*` once and
 wakes the requests waiting on a job when its notice arrives, so a waiting request holds an
 asyncio.Event, not a Redis connection of its own. When the subscription breaks, every waiter is
 woken (it reads the job again, so no change is missed) and the listener subscribes again;
-so are they when the subscription is (re)confirmed.
+so are they when the subscription is (re)confirmed. The same notices keep the process's poll
+cache (api.pollcache) true: it is live only while the subscription is.
 """
 
 import asyncio
@@ -17,6 +18,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from api.pollcache import poll_cache
 from core.notices import NOTICE_CHANNEL
 from core.redis import async_client
 from core.redis import current as redis_settings
@@ -69,13 +71,17 @@ class JobNotices:
                     await pubsub.psubscribe(f"{NOTICE_CHANNEL}*")
                     async for message in pubsub.listen():
                         if message["type"] == "psubscribe":  # also after redis-py reconnected by itself
+                            poll_cache.set_live(True)
                             self.subscribed.set()
                             self._wake(list(self._waiters))  # a notice may have been lost meanwhile
                         elif message["type"] == "pmessage":
-                            self._wake([message["channel"].decode().removeprefix(NOTICE_CHANNEL)])
+                            job_id = message["channel"].decode().removeprefix(NOTICE_CHANNEL)
+                            poll_cache.drop(job_id)  # before any waiter reads the job again
+                            self._wake([job_id])
             except (RedisError, OSError) as error:
                 logger.warning("notices.disconnected", extra={"error": str(error)})
             finally:
+                poll_cache.set_live(False)
                 self.subscribed.clear()
                 self._wake(list(self._waiters))  # a notice may have been lost: everyone looks again
                 await client.aclose()

@@ -11,8 +11,9 @@ import json
 import sys
 
 from bench import services as sv
+from bench.harness import FULL, SMOKE, Bench
 from bench.report import render, validate
-from bench.runner import FULL, SMOKE, Bench
+from bench.scenarios import RUN_ORDER
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.render:
-        source = sv.ROOT / args.render if not args.render.startswith("/") else sv.Path(args.render)
+        source = sv.ROOT / args.render  # an absolute path stays itself
         doc = sv.ROOT / "docs" / "benchmarks.md"
         doc.write_text(render(json.loads(source.read_text()), results_path=str(source.relative_to(sv.ROOT))))
         print(f"bench: rendered {doc.relative_to(sv.ROOT)} from {source.relative_to(sv.ROOT)}")
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     only = {name.strip().upper() for name in args.only.split(",") if name.strip()} or None
     sv.VAR.mkdir(parents=True, exist_ok=True)
     bench = Bench(plan, only)
-    bench.run()
+    bench.run(RUN_ORDER)
     results = bench.results
 
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")

@@ -78,19 +78,43 @@ def make_history(*, job_id: str, entries: int, username: str, chunk: int = 5000)
     return {"job_id": job_id, "entries": model.objects.filter(id=job_id).count(), "seconds": round(seconds, 2)}
 
 
+def _copy_in_sql(model: Any, first_id: int, seeded: int, count: int) -> None:
+    """Add `count` copies of the `seeded` history rows from `first_id` on, with other object ids
+    and earlier dates, in INSERT ... SELECT statements of up to 20 copies of each."""
+    table = model._meta.db_table
+    columns = [f.column for f in model._meta.concrete_fields if f.column != "history_id"]
+    replaced = {
+        "id": "md5(src.id::text || ':' || g)::uuid",
+        "history_date": "src.history_date - make_interval(secs => g * 37)",
+    }
+    select = ", ".join(replaced.get(c, f"src.{c}") for c in columns)
+    remaining, generation = count, 1
+    with connection.cursor() as cursor:
+        while remaining > 0:
+            per_generation = min(remaining, seeded * 20)
+            gens = -(-per_generation // seeded)
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"SELECT {select} FROM {table} src "
+                "CROSS JOIN generate_series(%s, %s) g "
+                "WHERE src.history_id >= %s AND src.history_id < %s LIMIT %s",
+                [generation, generation + gens - 1, first_id, first_id + seeded, per_generation],
+            )
+            remaining -= per_generation
+            generation += gens
+
+
 def make_feed(*, rows: int, users: int, username: str, seed_rows: int = 10_000, chunk: int = 5000) -> dict[str, Any]:
     """Fill the job history table up to `rows` entries spread over `users` actors; return the id
     of the actor `username`, whose entries are 1/`users` of them.
 
     The first `seed_rows` are made with bulk_create (in chunks); the rest are copies of those
-    with other object ids and dates, made in SQL (INSERT ... SELECT), because bulk_create builds
-    only ~6,000 rows/s here and a million would take minutes.
+    with other object ids and dates, made in SQL (INSERT ... SELECT), because bulk_create is too
+    slow for a million (bench/analysis.md, P7).
     """
     model = Job.history.model  # type: ignore[attr-defined]
     actors = [_user(username)]
-    for index in range(1, users):
-        actor, _ = get_user_model().objects.get_or_create(username=f"bench-actor-{index}")
-        actors.append(actor)  # type: ignore[arg-type]
+    actors += [get_user_model().objects.get_or_create(username=f"bench-actor-{i}")[0] for i in range(1, users)]
     existing = model.objects.count()
     wanted = max(0, rows - existing)
     seeded = min(wanted, seed_rows)
@@ -126,29 +150,9 @@ def make_feed(*, rows: int, users: int, username: str, seed_rows: int = 10_000, 
             first_id = made[0].history_id
     bulk_seconds = time.perf_counter() - started
     copies = 0
-    if seeded and wanted > seeded and first_id is not None:
-        table = model._meta.db_table
-        columns = [f.column for f in model._meta.concrete_fields if f.column != "history_id"]
-        replaced = {
-            "id": "md5(src.id::text || ':' || g)::uuid",
-            "history_date": "src.history_date - make_interval(secs => g * 37)",
-        }
-        select = ", ".join(replaced.get(c, f"src.{c}") for c in columns)
-        remaining, generation = wanted - seeded, 1
-        with connection.cursor() as cursor:
-            while remaining > 0:
-                per_generation = min(remaining, seeded * 20)
-                gens = -(-per_generation // seeded)
-                cursor.execute(
-                    f"INSERT INTO {table} ({', '.join(columns)}) "
-                    f"SELECT {select} FROM {table} src "
-                    "CROSS JOIN generate_series(%s, %s) g "
-                    "WHERE src.history_id >= %s AND src.history_id < %s LIMIT %s",
-                    [generation, generation + gens - 1, first_id, first_id + seeded, per_generation],
-                )
-                copies += per_generation
-                remaining -= per_generation
-                generation += gens
+    if seeded and first_id is not None and wanted > seeded:
+        copies = wanted - seeded
+        _copy_in_sql(model, first_id, seeded, copies)
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {model._meta.db_table}")
     return {
@@ -175,6 +179,41 @@ def _timed(operation: Callable[[int], None], count: int) -> dict[str, float]:
     }
 
 
+def job_save(job: Job, history: bool) -> Callable[[int], None]:
+    """A save of `job` in its own transaction, with or without its history row."""
+
+    def save(index: int) -> None:
+        job.labels = {"n": str(index)}
+        if not history:
+            job.skip_history_when_saving = True  # type: ignore[attr-defined]
+        with transaction.atomic():
+            job.save()
+        if not history:
+            del job.skip_history_when_saving  # type: ignore[attr-defined]
+
+    return save
+
+
+def schedule_save(schedule: Schedule, history: bool, revision: bool) -> Callable[[int], None]:
+    """A save of `schedule` in its own transaction, with or without its history row and a
+    reversion restore point."""
+
+    def save(index: int) -> None:
+        schedule.description = f"revision {index} {history} {revision}"
+        if not history:
+            schedule.skip_history_when_saving = True  # type: ignore[attr-defined]
+        if revision:
+            with restore_point("bench"):
+                schedule.save()
+        else:
+            with transaction.atomic():
+                schedule.save()
+        if not history:
+            del schedule.skip_history_when_saving  # type: ignore[attr-defined]
+
+    return save
+
+
 def audit_costs(*, saves: int, username: str) -> dict[str, Any]:
     """Median cost of one save (each in its own transaction, so its commit counts) of a Job
     without and with simple-history, and of a Schedule without audit, with simple-history,
@@ -195,18 +234,6 @@ def audit_costs(*, saves: int, username: str) -> dict[str, Any]:
             submitted_by=user,
         )
 
-        def job_save(history: bool) -> Callable[[int], None]:
-            def save(index: int) -> None:
-                job.labels = {"n": str(index)}
-                if not history:
-                    job.skip_history_when_saving = True  # type: ignore[attr-defined]
-                with transaction.atomic():
-                    job.save()
-                if not history:
-                    del job.skip_history_when_saving  # type: ignore[attr-defined]
-
-            return save
-
         # A yearly cron (far from now) so the bench's schedules never fire.
         schedule = schedule_create(
             config={
@@ -220,34 +247,18 @@ def audit_costs(*, saves: int, username: str) -> dict[str, Any]:
             actor=user,
         )
 
-        def schedule_save(history: bool, revision: bool) -> Callable[[int], None]:
-            def save(index: int) -> None:
-                schedule.description = f"revision {index} {history} {revision}"
-                if not history:
-                    schedule.skip_history_when_saving = True  # type: ignore[attr-defined]
-                if revision:
-                    with restore_point("bench"):
-                        schedule.save()
-                else:
-                    with transaction.atomic():
-                        schedule.save()
-                if not history:
-                    del schedule.skip_history_when_saving  # type: ignore[attr-defined]
-
-            return save
-
         def via_service(index: int) -> None:
             schedule_update(schedule=schedule, changes={"description": f"service {index}"}, actor=user)
 
         for _ in range(2):  # warm up connections and caches
-            job_save(True)(0)
-            schedule_save(True, True)(0)
-        results["job_plain"] = _timed(job_save(False), saves)
-        results["job_history"] = _timed(job_save(True), saves)
-        results["schedule_plain"] = _timed(schedule_save(False, False), saves)
-        results["schedule_history"] = _timed(schedule_save(True, False), saves)
-        results["schedule_revision"] = _timed(schedule_save(False, True), saves)
-        results["schedule_history_revision"] = _timed(schedule_save(True, True), saves)
+            job_save(job, True)(0)
+            schedule_save(schedule, True, True)(0)
+        results["job_plain"] = _timed(job_save(job, False), saves)
+        results["job_history"] = _timed(job_save(job, True), saves)
+        results["schedule_plain"] = _timed(schedule_save(schedule, False, False), saves)
+        results["schedule_history"] = _timed(schedule_save(schedule, True, False), saves)
+        results["schedule_revision"] = _timed(schedule_save(schedule, False, True), saves)
+        results["schedule_history_revision"] = _timed(schedule_save(schedule, True, True), saves)
         results["schedule_update_service"] = _timed(via_service, saves)
     return results
 
@@ -302,25 +313,14 @@ def create_schedules(*, username: str, cron: int, interval: int, every: int, pre
 
     user = _user(username)
     started = time.perf_counter()
-    kwargs = {"seconds": 0, "steps": 1}
+    base: dict[str, Any] = {"task": "demo.sleep", "kwargs": {"seconds": 0, "steps": 1}}
+    configs: list[dict[str, Any]] = [
+        *({"name": f"{prefix}-interval-{i}", "kind": "interval", "every_seconds": every} for i in range(interval)),
+        *({"name": f"{prefix}-cron-{i}", "kind": "cron", "cron": "* * * * *", "timezone": "UTC"} for i in range(cron)),
+    ]
     with attribute(channel="system", user=user, reason="bench schedules"):
-        for index in range(interval):
-            schedule_create(
-                config={
-                    "name": f"{prefix}-interval-{index}",
-                    "task": "demo.sleep",
-                    "kwargs": kwargs,
-                    "kind": "interval",
-                    "every_seconds": every,
-                },
-                actor=user,
-            )
-        for index in range(cron):
-            schedule_create(
-                config={"name": f"{prefix}-cron-{index}", "task": "demo.sleep", "kwargs": kwargs, "kind": "cron",
-                        "cron": "* * * * *", "timezone": "UTC"},
-                actor=user,
-            )  # fmt: skip
+        for config in configs:
+            schedule_create(config={**base, **config}, actor=user)
     return {"created": cron + interval, "seconds": round(time.perf_counter() - started, 2)}
 
 

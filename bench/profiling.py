@@ -39,12 +39,13 @@ def py_spy() -> str | None:
 
 
 def record(pid: int, seconds: int, output: Path, rate: int = 100) -> subprocess.Popen[bytes] | None:
-    """Start sampling `pid` and its children for `seconds`; None if py-spy is missing."""
+    """Start sampling `pid` and its children for `seconds` (only threads holding the GIL, so the
+    samples say where they spend CPU); None if py-spy is missing."""
     exe = py_spy()
     if exe is None:
         return None
-    argv = [exe, "record", "--pid", str(pid), "--subprocesses", "--duration", str(seconds), "--rate", str(rate),
-            "--format", "raw", "--output", str(output), "--nonblocking"]  # fmt: skip
+    sampling = ["--pid", str(pid), "--subprocesses", "--gil", "--duration", str(seconds), "--rate", str(rate)]
+    argv = [exe, "record", *sampling, "--format", "raw", "--output", str(output), "--nonblocking"]
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 

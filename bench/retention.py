@@ -15,6 +15,7 @@ import os
 import statistics
 import sys
 import time
+from datetime import datetime
 
 import psycopg
 
@@ -69,6 +70,30 @@ def load(cur: psycopg.Cursor, n: int) -> None:
     cur.execute("ANALYZE")
 
 
+def first_pass(now: datetime, batch: int) -> tuple[dict[str, int], float, list[tuple[str, str]]]:
+    """One retention pass, timed; what it deleted, and what each of its statements reads.
+
+    It runs inside an outer transaction so each of its statements can be EXPLAINed afterwards
+    as it ran (with the pass's SET LOCAL), then committed."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from jobs.operations.retention import retention_pass
+
+    with transaction.atomic(), CaptureQueriesContext(connection) as ran:
+        started = time.perf_counter()
+        first = retention_pass(now=now, batch_size=batch)
+        seconds = time.perf_counter() - started
+        plans = []
+        for query in ran.captured_queries:
+            if query["sql"].startswith(("SELECT", "DELETE", "UPDATE")):
+                with connection.cursor() as cursor:
+                    cursor.execute("EXPLAIN " + query["sql"])
+                    scans = [row[0].strip() for row in cursor.fetchall() if " on " in row[0]]
+                plans.append((query["sql"][:90], " / ".join(scan[: scan.find("(")].strip("-> ") for scan in scans)))
+    return first, seconds, plans
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.retention", description=__doc__)
     parser.add_argument("--jobs", type=int, default=200_000)
@@ -87,8 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         django.setup()
         from django.contrib.auth import get_user_model
         from django.core.management import call_command
-        from django.db import connection, transaction
-        from django.test.utils import CaptureQueriesContext
+        from django.db import connection
         from django.utils import timezone
 
         from jobs.models import Job
@@ -102,20 +126,9 @@ def main(argv: list[str] | None = None) -> int:
         now = timezone.now()
         user_rows = get_user_model().history.model.objects.count()  # type: ignore[attr-defined]
         history = Job.history.model  # type: ignore[attr-defined]
-        # The first pass runs inside an outer transaction so each of its statements can be
-        # EXPLAINed afterwards as it ran (with the pass's SET LOCAL), then committed.
         drain_started = time.perf_counter()
-        with transaction.atomic(), CaptureQueriesContext(connection) as ran:
-            started = time.perf_counter()
-            first = retention_pass(now=now, batch_size=args.batch)
-            passes = [time.perf_counter() - started]
-            plans = []
-            for query in ran.captured_queries:
-                if query["sql"].startswith(("SELECT", "DELETE", "UPDATE")):
-                    with connection.cursor() as cursor:
-                        cursor.execute("EXPLAIN " + query["sql"])
-                        scans = [row[0].strip() for row in cursor.fetchall() if " on " in row[0]]
-                    plans.append((query["sql"][:90], " / ".join(scan[: scan.find("(")].strip("-> ") for scan in scans)))
+        first, first_s, plans = first_pass(now, args.batch)
+        passes = [first_s]
         while True:
             started = time.perf_counter()
             counts = retention_pass(now=now, batch_size=args.batch)
@@ -144,8 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         }
         print(json.dumps(report, indent=1))
         print("--- the first pass's statements and what they read (EXPLAIN)")
-        for statement, scans in plans:
-            print(f"{statement}...\n    {scans}")
+        for statement, reads in plans:
+            print(f"{statement}...\n    {reads}")
         connection.close()
     finally:
         with psycopg.connect(ADMIN, autocommit=True) as admin:

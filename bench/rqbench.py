@@ -7,6 +7,7 @@
 """
 
 import argparse
+import datetime as dt
 import json
 import time
 
@@ -16,6 +17,19 @@ from rq.serializers import JSONSerializer
 from rq.worker import SimpleWorker, Worker
 
 NOOP = "bench.baseline.tasks.noop"
+
+
+def parse_rq_time(raw: bytes | str | None) -> dt.datetime | None:
+    """A time RQ wrote into a job hash, or None."""
+    if not raw:
+        return None
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    for fmt in ("%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ"):
+        try:
+            return dt.datetime.strptime(text, fmt).replace(tzinfo=dt.UTC)
+        except ValueError:
+            continue
+    return None
 
 
 def enqueue(url: str, queue_name: str, jobs: int, batches: int, timeout: float) -> dict[str, object]:

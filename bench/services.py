@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -152,14 +151,6 @@ class Service:
         return ""
 
 
-@contextlib.contextmanager
-def running(service: Service) -> Iterator[Service]:
-    try:
-        yield service
-    finally:
-        service.stop()
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -190,8 +181,8 @@ def start_web(name: str, app: str, env: dict[str, str], ready_path: str, workers
     its web server, `python -m config.web --app <app> --workers N` (N uvicorn processes on
     SO_REUSEPORT sockets with TCP_NODELAY)."""
     port = free_port()
-    argv = [PYTHON, "-m", "config.web", "--app", app, "--host", "127.0.0.1", "--port", str(port),
-            "--workers", str(workers)]  # fmt: skip
+    argv = [PYTHON, "-m", "config.web", "--app", app, "--host", "127.0.0.1", "--port", str(port)]
+    argv += ["--workers", str(workers)]
     service = Service(name, argv, env)
     try:
         wait_http(port, ready_path, 60, service)
@@ -209,8 +200,8 @@ def start_gunicorn(name: str, app: str, env: dict[str, str], ready_path: str) ->
     """On a free loopback port: a WSGI app the way most Django teams serve one, gunicorn with the
     threaded worker (`gunicorn -w 2 -k gthread --threads 4`)."""
     port = free_port()
-    argv = [str(VENV_BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}", "--workers", "2",
-            "--worker-class", "gthread", "--threads", "4"]  # fmt: skip
+    argv = [str(VENV_BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}"]
+    argv += ["--workers", "2", "--worker-class", "gthread", "--threads", "4"]
     service = Service(name, argv, env)
     try:
         wait_http(port, ready_path, 60, service)
@@ -227,8 +218,8 @@ def start_flower() -> tuple[Service, int]:
     """On a free loopback port: one Flower process (`celery -A bench.celeryapp flower`) with basic
     auth, submitting to the Celery app's Redis broker (db 12)."""
     port = free_port()
-    argv = [PYTHON, "-m", "celery", "-A", "bench.celeryapp", "flower", "--address=127.0.0.1", f"--port={port}",
-            f"--basic-auth={FLOWER_USER}:{FLOWER_PASSWORD}"]  # fmt: skip
+    argv = [PYTHON, "-m", "celery", "-A", "bench.celeryapp", "flower", "--address=127.0.0.1", f"--port={port}"]
+    argv.append(f"--basic-auth={FLOWER_USER}:{FLOWER_PASSWORD}")
     service = Service("flower", argv, app_env(BENCH_CELERY_BROKER=redis_url(FLOWER_REDIS_DB)))
     try:
         wait_http(port, "/healthcheck", 60, service)
@@ -401,12 +392,6 @@ def pg_connect_latency(db: str, count: int = 30) -> float:
         samples.append(time.perf_counter() - started)
     samples.sort()
     return round(1000 * samples[len(samples) // 2], 3)
-
-
-def url_path(url: str) -> str:
-    """The path (and query) of an absolute URL the API returned."""
-    parts = urllib.parse.urlsplit(url)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 class PgWatch:

@@ -39,8 +39,9 @@ import psycopg
 import redis
 
 from bench import services as sv
+from bench.harness import CONNECTIONS, Api
 from bench.loadgen import HttpError, LongPoll, build_request, percentile, read_response
-from bench.runner import P1_BODY, P1_CONNECTIONS, Api
+from bench.scenarios.p1_submit import BODY as P1_BODY
 
 DB = "soak_conveyor"
 REDIS_DB = 13
@@ -86,7 +87,7 @@ def app_env() -> dict[str, str]:
     return sv.app_env(
         DATABASE_URL=sv.pg_url(DB),
         REDIS_URL=sv.redis_url(REDIS_DB),
-        # The fork worker runs ~20 jobs/s here (docs/benchmarks.md, P4): below half of P1.
+        # The fork worker's throughput is below half of P1's rate (docs/benchmarks.md, P4).
         CONVEYOR_WORKER="simple",
         RETENTION_EVERY_SECONDS="5",
         RETENTION_BATCH_SIZE="5000",
@@ -410,7 +411,7 @@ def soak(plan: Plan, leak: bool) -> dict[str, Any]:
             {
                 "host": "127.0.0.1",
                 "port": port,
-                "connections": P1_CONNECTIONS,
+                "connections": CONNECTIONS,
                 "requests": [request],
                 "warmup": 2,
                 "duration": plan.burst,

@@ -152,7 +152,10 @@ CONVEYOR_PROCESS = _env_choice("CONVEYOR_PROCESS", ("web", "worker", "scheduler"
 SINGLE_THREADED_PROCESS = CONVEYOR_PROCESS != "web"
 if SINGLE_THREADED_PROCESS:
     DATABASES["default"]["CONN_MAX_AGE"] = None
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # The scheduler checks its connection before each tick. A worker does not before each job
+    # (a round trip per job): the job's first statement, a read, is repeated once on a new
+    # connection if the old one died while the worker waited (jobs.engine.outage.on_a_live_connection).
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = CONVEYOR_PROCESS == "scheduler"
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A bounded psycopg pool per web process. Under ASGI every concurrent request runs its sync
     # part in its own thread, so persistent per-thread connections (CONN_MAX_AGE) would grow with

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.idempotency import IDEMPOTENCY_KEY, idempotent
+from api.pollcache import poll_validator
 from api.schema import problems
 from api.serializers.common import validated
 from api.serializers.jobs import (
@@ -28,7 +29,7 @@ from api.views.audit import HISTORY_SCHEMA, history_response
 from api.views.base import AuthenticatedView
 from jobs.models import TERMINAL_STATES, Job
 from jobs.registry import all_tasks, get_task
-from jobs.selectors import job_get, job_list, job_log, job_validator
+from jobs.selectors import job_get, job_list, job_log
 from jobs.services.jobs import JobSpec, job_cancel, job_retry, job_submit, job_submit_batch
 
 # Seconds a client should wait before polling a job that is not done.
@@ -153,7 +154,7 @@ class JobViewSet(AuthenticatedView, viewsets.GenericViewSet):
         if given != {""}:
             # A poll that names an ETag is mostly answered 304: read only the ETag's columns
             # first, and the whole job only if it changed.
-            version, state, submitter = job_validator(user=self.actor, job_id=id)
+            version, state, submitter = poll_validator(user=self.actor, job_id=id)
             etag = job_etag(id, version, submitter, request)
             if etag in given or "*" in given:
                 headers = {"ETag": etag} if state in TERMINAL_STATES else {"ETag": etag, "Retry-After": POLL_AFTER}

@@ -1,3 +1,5 @@
+"""The hand-written baseline's Django app."""
+
 from django.apps import AppConfig
 
 

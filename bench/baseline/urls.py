@@ -1,3 +1,5 @@
+"""The hand-written baseline's one URL: `POST /jobs/`."""
+
 from django.urls import path
 
 from bench.baseline.views import submit

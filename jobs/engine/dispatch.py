@@ -13,7 +13,7 @@ from redis.client import Pipeline
 from redis.exceptions import RedisError
 from rq import Queue
 
-from core.notices import add_notices, notify
+from core.notices import notify
 from core.redis import redis_connection
 from jobs import metrics
 from jobs.engine.entrypoints import RUN_JOB
@@ -60,14 +60,13 @@ def _enqueue(pipe: Pipeline, jobs: list[Job]) -> None:
         )
 
 
-def push(jobs: list[Job], *, submitted: bool = False, announce: bool = True) -> bool:
-    """Push `jobs` in one round trip (with change notices unless `announce` is False, and submit
-    counts when `submitted`); return False if Redis refused, in which case nothing was pushed."""
+def push(jobs: list[Job], *, submitted: bool = False) -> bool:
+    """Push `jobs` in one round trip (with submit counts when `submitted`); return False if
+    Redis refused, in which case nothing was pushed. The callers announce the jobs once their
+    rows say so."""
     try:
         with redis_connection().pipeline() as pipe:
             _enqueue(pipe, [job for job in jobs if job.state == JobState.QUEUED])
-            if announce:
-                add_notices(pipe, (job.pk for job in jobs))
             if submitted:
                 metrics.record_submitted(pipe, jobs)
             pipe.execute()
@@ -84,18 +83,20 @@ def dispatch_now(jobs: list[Job], *, submitted: bool = False) -> None:
     after the push. If Redis refuses, the rows marked ahead are marked back, and the dispatch
     pass pushes them later; a process that dies before its push leaves a marked row that no
     queue holds, which reconcile pushes again. Fresh submits are not announced: no client knows
-    their ids before the response."""
+    their ids before the response; other jobs are, once their rows say what the push did (told
+    earlier, a client or a web process's poll cache could read the row before the mark)."""
     ready = [job for job in jobs if job.state == JobState.QUEUED]
-    pushed = push(jobs, submitted=submitted, announce=not submitted)
+    pushed = push(jobs, submitted=submitted)
     changed = [job for job in ready if job.dispatched != pushed]
-    if not changed:
-        return
-    enqueued_at = timezone.now() if pushed else None
-    Job.objects.filter(pk__in=[job.pk for job in changed]).update(
-        dispatched=pushed, enqueued_at=enqueued_at, version=F("version") + 1
-    )
-    for job in changed:  # what the caller's response shows
-        job.dispatched, job.enqueued_at, job.version = pushed, enqueued_at, job.version + 1
+    if changed:
+        enqueued_at = timezone.now() if pushed else None
+        Job.objects.filter(pk__in=[job.pk for job in changed]).update(
+            dispatched=pushed, enqueued_at=enqueued_at, version=F("version") + 1
+        )
+        for job in changed:  # what the caller's response shows
+            job.dispatched, job.enqueued_at, job.version = pushed, enqueued_at, job.version + 1
+    if not submitted:
+        notify(job.pk for job in jobs)
 
 
 def dispatch_due(limit: int = 500, grace: timedelta = FAST_PATH_GRACE) -> int:
@@ -116,7 +117,7 @@ def dispatch_due(limit: int = 500, grace: timedelta = FAST_PATH_GRACE) -> int:
                 job.state = JobState.QUEUED
                 job.save(update_fields=["state"])
         # Announced after commit: a waiting client must read the new state when told.
-        if not push(jobs, announce=False):
+        if not push(jobs):
             transaction.set_rollback(True)  # they stay as they were (scheduled, not pushed)
             return 0
         Job.objects.filter(pk__in=[job.pk for job in jobs]).update(

@@ -34,9 +34,22 @@ def _probe_redis(connection: Redis) -> None:
 
 
 def _probe_database() -> None:
-    db.close_old_connections()  # drops a connection the outage broke (CONN_HEALTH_CHECKS)
+    db.close_old_connections()  # drops a connection the outage broke (it met an error)
     with db.connection.cursor() as cursor:
         cursor.execute("SELECT 1")
+
+
+def on_a_live_connection[T](func: Callable[..., T], *args: object, **kwargs: object) -> T:
+    """Return `func(*args, **kwargs)`, called once more on a new database connection if the one
+    it used was dead (a worker checks its idle connection by using it, not with a `SELECT 1`
+    before every job: config.settings). Only for a call whose first statement is a read."""
+    try:
+        return func(*args, **kwargs)
+    except DATABASE_ERRORS:
+        if db.connection.in_atomic_block:
+            raise
+        db.connection.close()
+        return func(*args, **kwargs)
 
 
 class Outage:

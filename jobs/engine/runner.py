@@ -23,6 +23,7 @@ from jobs import alerts, runtime
 from jobs.engine import joblogs, lifecycle, running_timer
 from jobs.engine.lifecycle import Run
 from jobs.models import Job, JobState
+from jobs.engine.outage import on_a_live_connection
 from jobs.registry import Task, get_task
 
 logger = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ def execute(job_id: str) -> None:
 
 def _claim(job_id: str, worker: str) -> tuple[Job, Run] | None:
     global last_claim
-    claimed = lifecycle.job_claim(job_id, worker=worker)
+    claimed = on_a_live_connection(lifecycle.job_claim, job_id, worker=worker)
     last_claim = claimed[1] if claimed is not None else None
     return claimed
 

@@ -38,7 +38,7 @@ from jobs import alerts
 from jobs.engine import lifecycle, runner
 from jobs.engine.entrypoints import JsonJob
 from jobs.engine.lifecycle import Run
-from jobs.engine.outage import BACKOFF_MAX, OUTAGE_ERRORS, Outage
+from jobs.engine.outage import BACKOFF_MAX, OUTAGE_ERRORS, Outage, on_a_live_connection
 from jobs.models import JobState
 
 ALIVE_KEY = "conveyor:worker-alive:{}"
@@ -171,7 +171,7 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
 
     def execute_job(self, job: RQJob, queue: Queue) -> None:
         """Claim the job here, in the parent, so the horse needs no database to start it."""
-        self._claimed = self.outage.call(lifecycle.job_claim, job.id, worker=self.name)
+        self._claimed = self.outage.call(on_a_live_connection, lifecycle.job_claim, job.id, worker=self.name)
         if self._outcomes is None:
             self._outcomes = _scratch_file()
         os.ftruncate(self._outcomes, 0)
@@ -311,8 +311,7 @@ def _detach_inherited_connections() -> None:
 
 class SimpleWorker(_ConveyorWorker, rq_worker.SimpleWorker):
     def perform_job(self, job: RQJob, queue: Queue, execution: Any) -> bool:
-        db.close_old_connections()
         try:
             return super().perform_job(job, queue, execution)
         finally:
-            db.close_old_connections()
+            db.close_old_connections()  # one the task broke, or left outside autocommit

@@ -32,6 +32,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from redis.exceptions import RedisError
 
 from audit.registry import audited_labels, audited_model
+from core.notices import add_notices
 from core.redis import redis_connection
 from jobs.engine.entrypoints import JsonJob
 from jobs.models import TERMINAL_STATES, IdempotencyRecord, Job
@@ -163,11 +164,15 @@ def _delete_jobs(cutoff: datetime, batch_size: int, *, dry_run: bool) -> dict[st
 
 
 def _forget_in_redis(ids: list[Any]) -> None:
-    """Best effort: drop RQ's hashes of deleted jobs. Most are gone already (a success's at
+    """Best effort: drop RQ's hashes of deleted jobs, and announce the deletions (a web process
+    forgets what it knew of them, api.pollcache). Most hashes are gone already (a success's at
     once, RQ_RESULT_TTL = 0; failures after RQ_FAILURE_TTL), but a job canceled while it waited is only
     taken out of its queue, and its hash would stay for ever."""
     try:
-        redis_connection().unlink(*(JsonJob.key_for(str(pk)) for pk in ids))
+        with redis_connection().pipeline(transaction=False) as pipe:
+            pipe.unlink(*(JsonJob.key_for(str(pk)) for pk in ids))
+            add_notices(pipe, ids)
+            pipe.execute()
     except RedisError as exc:
         logger.warning("retention.redis_failed", extra={"error": str(exc)})
 

@@ -85,3 +85,16 @@ def test_the_pass_changes_nothing_when_redis_refuses(user, monkeypatch):
     assert dispatch.dispatch_due() == 0
     due.refresh_from_db()
     assert due.state == JobState.SCHEDULED and not due.dispatched  # the next pass tries again
+
+
+def test_a_released_job_is_announced_once_its_row_says_it_was_pushed(user, monkeypatch):
+    """A client (or a web process's poll cache) told of the change reads the marked row."""
+    job = a_job(user)
+    seen: list[bool] = []
+    monkeypatch.setattr(
+        dispatch,
+        "notify",
+        lambda ids: seen.extend(Job.objects.filter(pk__in=list(ids)).values_list("dispatched", flat=True)),
+    )
+    dispatch.dispatch_now([job])
+    assert seen == [True]

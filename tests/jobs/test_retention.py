@@ -194,3 +194,32 @@ def test_invalid_retention_days_are_refused(monkeypatch, raw):
     monkeypatch.setenv("AUDIT_RETENTION_DAYS", raw)
     with pytest.raises(ImproperlyConfigured, match="AUDIT_RETENTION_DAYS"):
         env_days("AUDIT_RETENTION_DAYS", 365)
+
+
+def test_a_deleted_job_is_announced(api, redis):
+    """Web processes forget what their poll caches knew of it (api.pollcache)."""
+    old = aged(submit(api), state="succeeded", days=31)
+    pubsub = redis.pubsub()
+    pubsub.subscribe(f"conveyor:job:{old.pk}")
+    pubsub.get_message(timeout=1)  # the subscription's confirmation
+
+    retention_pass(now=timezone.now())
+
+    message = pubsub.get_message(timeout=2)
+    pubsub.close()
+    assert message is not None and message["type"] == "message"
+
+
+def test_a_job_deleted_one_by_one_is_announced(api, redis, django_capture_on_commit_callbacks):
+    """As staff deleting it in the admin would: web processes forget what they knew of it."""
+    job = submit(api)
+    pubsub = redis.pubsub()
+    pubsub.subscribe(f"conveyor:job:{job.pk}")
+    pubsub.get_message(timeout=1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job.delete()
+
+    message = pubsub.get_message(timeout=2)
+    pubsub.close()
+    assert message is not None and message["type"] == "message"
