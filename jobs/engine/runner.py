@@ -22,8 +22,8 @@ from core.errors import NotFound
 from jobs import alerts, runtime
 from jobs.engine import joblogs, lifecycle, running_timer
 from jobs.engine.lifecycle import Run
-from jobs.models import Job, JobState
 from jobs.engine.outage import on_a_live_connection
+from jobs.models import Job, JobState
 from jobs.registry import Task, get_task
 
 logger = logging.getLogger(__name__)

@@ -5,8 +5,8 @@ import pytest
 from django import db
 
 from jobs.engine import lifecycle
-from jobs.models import Job
 from jobs.engine.outage import on_a_live_connection
+from jobs.models import Job
 from tests.helpers import run_worker
 
 pytestmark = pytest.mark.usefixtures("redis")
