@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import DomainError, FieldError, Invalid, RetryLater, Unauthenticated
-from jobs.outage import DATABASE_ERRORS
+from jobs.engine.outage import DATABASE_ERRORS
 
 logger = logging.getLogger(__name__)
 

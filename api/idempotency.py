@@ -15,9 +15,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.errors import Invalid
-from jobs.idempotency import idempotency_begin, idempotency_finish, idempotency_release
+from jobs.engine.outage import DATABASE_ERRORS
 from jobs.models import IdempotencyRecord
-from jobs.outage import DATABASE_ERRORS
+from jobs.services.idempotency import idempotency_begin, idempotency_finish, idempotency_release
 
 KEY_MAX_LENGTH = 200
 IDEMPOTENCY_KEY = OpenApiParameter(

@@ -219,7 +219,7 @@ def audit_costs(*, saves: int, username: str) -> dict[str, Any]:
     without and with simple-history, and of a Schedule without audit, with simple-history,
     with a reversion restore point on top, and through `schedule_update` (validation, plan,
     both audit records and re-arming in rq-scheduler after commit)."""
-    from jobs.schedules import schedule_create, schedule_update
+    from jobs.services.schedules import schedule_create, schedule_update
 
     user = _user(username)
     results: dict[str, Any] = {}
@@ -309,7 +309,7 @@ def lifecycle_floor(*, jobs: int, rounds: int) -> dict[str, Any]:
 def create_schedules(*, username: str, cron: int, interval: int, every: int, prefix: str) -> dict[str, Any]:
     """Create `cron` `* * * * *` schedules and `interval` every-`every`-seconds schedules
     through the service (validated, audited and armed as the API would)."""
-    from jobs.schedules import schedule_create
+    from jobs.services.schedules import schedule_create
 
     user = _user(username)
     started = time.perf_counter()

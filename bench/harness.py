@@ -23,7 +23,7 @@ from bench import profiling
 from bench import services as sv
 
 CONNECTIONS = 8  # of every closed-loop run unless a scenario says otherwise
-BATCH_SIZE = 1000  # the largest batch the API accepts (jobs.services.BATCH_MAX)
+BATCH_SIZE = 1000  # the largest batch the API accepts (jobs.services.jobs.BATCH_MAX)
 PROFILES = sv.VAR / "profiles"
 
 

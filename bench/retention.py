@@ -78,7 +78,7 @@ def first_pass(now: datetime, batch: int) -> tuple[dict[str, int], float, list[t
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    from jobs.retention import retention_pass
+    from jobs.operations.retention import retention_pass
 
     with transaction.atomic(), CaptureQueriesContext(connection) as ran:
         started = time.perf_counter()
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         from django.utils import timezone
 
         from jobs.models import Job
-        from jobs.retention import retention_pass
+        from jobs.operations.retention import retention_pass
 
         call_command("migrate", verbosity=0)
         started = time.perf_counter()

@@ -154,7 +154,7 @@ if SINGLE_THREADED_PROCESS:
     DATABASES["default"]["CONN_MAX_AGE"] = None
     # The scheduler checks its connection before each tick. A worker does not before each job
     # (a round trip per job): the job's first statement, a read, is repeated once on a new
-    # connection if the old one died while the worker waited (jobs.outage.on_a_live_connection).
+    # connection if the old one died while the worker waited (jobs.engine.outage.on_a_live_connection).
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = CONVEYOR_PROCESS == "scheduler"
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A bounded psycopg pool per web process. Under ASGI every concurrent request runs its sync
@@ -220,7 +220,7 @@ REDIS_URL = env.str("REDIS_URL", default="") or (
 
 QUEUE_NAMES = env.list("CONVEYOR_QUEUES", default=["high", "default", "low"])
 # Every process connects through django-rq's get_redis_connection() with this entry: the
-# worker (rqworker) directly, the web process and the scheduler via jobs.dispatch.
+# worker (rqworker) directly, the web process and the scheduler via jobs.engine.dispatch.
 RQ_QUEUES = {
     name: {
         **connection_config(
@@ -235,7 +235,7 @@ RQ_QUEUES = {
     }
     for name in QUEUE_NAMES
 }
-# Back-pressure (jobs.admission): per-user limits on submits (staff are exempt; 0 = no limit), and
+# Back-pressure (jobs.services.admission): per-user limits on submits (staff are exempt; 0 = no limit), and
 # a cap on each RQ queue's length past which submits to it are refused (0 = no cap), so a flood
 # answers 429/503 instead of filling Redis until `noeviction` fails every write.
 SUBMIT_RATE_PER_MINUTE = _env_limit("SUBMIT_RATE_PER_MINUTE", 3000)
@@ -250,22 +250,22 @@ if unknown := set(QUEUE_MAX_DEPTHS) - set(QUEUE_NAMES):
 # How often a fork worker heartbeats while its job runs; 3 missed beats = the worker is gone.
 WORKER_MONITORING_INTERVAL = env.int("WORKER_MONITORING_INTERVAL", default=5)
 # A run that ends within this many milliseconds is recorded as one change (queued -> succeeded
-# or failed); one still going then is marked running first (jobs.running, jobs.worker).
+# or failed); one still going then is marked running first (jobs.engine.running_timer, jobs.engine.worker).
 WORKER_RUNNING_AFTER_MS = env.int("WORKER_RUNNING_AFTER_MS", default=20)
 # The scheduler's reconcile pass: how often it runs, and how old a push or a start must be
-# before it touches the job (jobs.reconcile).
+# before it touches the job (jobs.operations.reconcile).
 RECONCILE_EVERY_SECONDS = env.float("RECONCILE_EVERY_SECONDS", default=5.0)
 RECONCILE_GRACE_SECONDS = env.float("RECONCILE_GRACE_SECONDS", default=15.0)
-WORKER_CLASSES = {"fork": "jobs.worker.ForkWorker", "simple": "jobs.worker.SimpleWorker"}
+WORKER_CLASSES = {"fork": "jobs.engine.worker.ForkWorker", "simple": "jobs.engine.worker.SimpleWorker"}
 RQ = {
-    "JOB_CLASS": "jobs.engine.JsonJob",
+    "JOB_CLASS": "jobs.engine.entrypoints.JsonJob",
     "WORKER_CLASS": WORKER_CLASSES[_env_choice("CONVEYOR_WORKER", tuple(WORKER_CLASSES), default="fork")],
 }
 
 # Django's task API: `@django.tasks.task` functions are Conveyor tasks, `.enqueue()` submits a job.
 TASKS = {"default": {"BACKEND": "jobs.backend.ConveyorBackend", "QUEUES": QUEUE_NAMES}}
 
-# --- Retention (jobs.retention, docs/operations.md) -----------------------------------------------
+# --- Retention (jobs.operations.retention, docs/operations.md) -----------------------------------------------
 
 
 def env_days(name: str, default: int) -> int:
@@ -379,7 +379,7 @@ HTTP_TASK_TIMEOUT_SECONDS = _env_number("HTTP_TASK_TIMEOUT_SECONDS", 30.0, 0.1, 
 # Largest JSON request body sent, in bytes (the job's arguments carry it).
 HTTP_TASK_MAX_REQUEST_BYTES = _env_number("HTTP_TASK_MAX_REQUEST_BYTES", 65536, 0, 262144)
 # Response bytes read and kept in the job's result; at most 48 KiB, so the result stays under
-# the 64 KiB a job's result may have (jobs.lifecycle.RESULT_MAX_BYTES).
+# the 64 KiB a job's result may have (jobs.engine.lifecycle.RESULT_MAX_BYTES).
 HTTP_TASK_MAX_RESPONSE_BYTES = _env_number("HTTP_TASK_MAX_RESPONSE_BYTES", 16384, 0, 49152)
 # Django 6.1's MAILERS. Default: print mail to the console. For SMTP set
 # EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and the EMAIL_* options.
@@ -538,7 +538,7 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["context"], "level": LOG_LEVEL},
     },
     # LOG_LEVEL filters what the process prints, at its handler; the loggers pass INFO on, so a
-    # job's own log lines (jobs.joblogs) are kept whatever the process prints.
+    # job's own log lines (jobs.engine.joblogs) are kept whatever the process prints.
     "root": {"handlers": ["console"], "level": min(logging.getLevelNamesMapping()[LOG_LEVEL], logging.INFO)},
     "loggers": {
         "django.server": {"level": "WARNING"},

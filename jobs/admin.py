@@ -14,8 +14,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.errors import DomainError
 from jobs.models import Job, Schedule
-from jobs.schedules import schedule_set_enabled, schedule_trigger
-from jobs.services import job_cancel, job_retry
+from jobs.services.jobs import job_cancel, job_retry
+from jobs.services.schedules import schedule_set_enabled, schedule_trigger
 
 
 def _actor(request: HttpRequest) -> User:

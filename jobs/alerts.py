@@ -13,7 +13,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from core.redis import redis_connection
-from jobs import scheduling
+from jobs import firetimes
 from jobs.models import TERMINAL_STATES, Job, JobState, Schedule
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def silent_schedules() -> int:
     now = timezone.now()
     sent = 0
     for schedule in Schedule.objects.filter(enabled=True, finished_at__isnull=True).exclude(kind="at"):
-        fires = scheduling.upcoming(count=2, after=now, **schedule.timing)
+        fires = firetimes.upcoming(count=2, after=now, **schedule.timing)
         if len(fires) < 2:
             continue
         window = SILENT_PERIODS * (fires[1] - fires[0])

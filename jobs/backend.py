@@ -22,7 +22,7 @@ from django.tasks.exceptions import InvalidTask, TaskResultDoesNotExist
 from audit.context import current
 from jobs import registry, runtime
 from jobs.models import Job, JobState
-from jobs.services import JobSpec, job_submit
+from jobs.services.jobs import JobSpec, job_submit
 
 STATUS = {
     JobState.SCHEDULED: TaskResultStatus.READY,

@@ -99,7 +99,7 @@ class ConveyorCollector(Collector):
         stored = {name: {k.decode(): v.decode() for k, v in h.items()} for name, h in zip(STORED, raw, strict=False)}
 
         yield self._counter("conveyor_jobs_submitted", "Jobs submitted", ["task"], stored["jobs_submitted"])
-        refused = "Jobs refused by back-pressure (jobs.admission), by reason"
+        refused = "Jobs refused by back-pressure (jobs.services.admission), by reason"
         yield self._counter("conveyor_jobs_refused", refused, ["reason"], stored["jobs_refused"])
         finished = "Jobs that reached a final state"
         yield self._counter("conveyor_jobs_finished", finished, ["task", "state"], stored["jobs_finished"])

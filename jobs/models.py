@@ -83,7 +83,7 @@ class Job(models.Model):
             models.Index(fields=["state", "-created_at"]),
             models.Index(fields=["task", "-created_at"]),
             models.Index(fields=["schedule", "-created_at"]),
-            # The waiting-jobs limit counts a user's waiting jobs on every submit (jobs.admission).
+            # The waiting-jobs limit counts a user's waiting jobs on every submit (jobs.services.admission).
             # Not a partial index: SQLite uses one only when the query repeats its condition as
             # literals, and Django binds the states as parameters.
             models.Index(fields=["submitted_by", "state"], name="job_by_user_state"),
@@ -92,7 +92,7 @@ class Job(models.Model):
                 name="job_undispatched",
                 condition=models.Q(dispatched=False, state__in=["queued", "scheduled"]),
             ),
-            # Retention reads finished jobs oldest first (jobs.retention).
+            # Retention reads finished jobs oldest first (jobs.operations.retention).
             models.Index(
                 fields=["ended_at"], name="job_finished", condition=models.Q(state__in=sorted(TERMINAL_STATES))
             ),
@@ -242,7 +242,7 @@ class Schedule(Auditable):
 
     @property
     def timing(self) -> dict[str, Any]:
-        """When it fires, as jobs.scheduling's fire-time functions take it (`**schedule.timing`)."""
+        """When it fires, as jobs.firetimes' functions take it (`**schedule.timing`)."""
         return {
             "kind": self.kind,
             "run_at": self.run_at,
@@ -277,7 +277,7 @@ class ScheduleFire(models.Model):
 
 
 class JobLog(models.Model):
-    """The log lines a job's task emitted, across its attempts (capped; see jobs.joblogs)."""
+    """The log lines a job's task emitted, across its attempts (capped; see jobs.engine.joblogs)."""
 
     job = models.OneToOneField(Job, on_delete=models.CASCADE, primary_key=True, related_name="log")
     lines = models.JSONField(default=list)

@@ -3,12 +3,10 @@
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import Any, Protocol
 
 from django.utils import timezone
-
-if TYPE_CHECKING:
-    from jobs.lifecycle import Run
 
 
 class JobCanceled(Exception):
@@ -19,10 +17,20 @@ class PermanentFailure(Exception):
     """Raised by a task when another attempt cannot help: the job fails now, retries left or not."""
 
 
+class Reporter(Protocol):
+    """How a run's state reaches its row; the runner sets one for each run it starts."""
+
+    def mark_running(self) -> bool:
+        """Write `running` into the row; False if the job was canceled."""
+
+    def report_progress(self, progress: dict[str, Any], *, at: datetime) -> bool:
+        """Write `progress` into the row; False if the job was canceled."""
+
+
 @dataclass
 class _Running:
     job_id: str
-    run: "Run | None" = None
+    reporter: Reporter
     last_write: float = 0.0
     marked: bool = False  # whether this process saw the row marked running
 
@@ -42,11 +50,9 @@ def mark_running() -> None:
     """Make the row of the running job say `running` (a short run's row says `queued` until it
     ends); raise JobCanceled if it was canceled. For code that reads its own job's row."""
     running = _running.get()
-    if running is None or running.marked or running.run is None:
+    if running is None or running.marked:
         return
-    from jobs.lifecycle import job_mark_running
-
-    if not job_mark_running(running.run):
+    if not running.reporter.mark_running():
         raise JobCanceled(running.job_id)
     running.marked = True
 
@@ -63,11 +69,9 @@ def progress(current: int, total: int | None = None, message: str = "", *, force
     if not force and now - running.last_write < PROGRESS_INTERVAL and (total is None or current < total):
         return
     running.last_write = now
-    from jobs.lifecycle import job_report_progress
-
     # The first report marks the run running, if the worker's timer has not yet.
     mark_running()
     percent = round(100 * current / total, 1) if total else None
     data = {"current": current, "total": total, "percent": percent, "message": message[:500]}
-    if not job_report_progress(running.job_id, data, at=timezone.now()):
+    if not running.reporter.report_progress(data, at=timezone.now()):
         raise JobCanceled(running.job_id)

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from config import redis_server
 from core.redis import redis_connection
-from jobs import dispatch
+from jobs.engine import dispatch
 from tests.helpers import Processes, client_for
 
 

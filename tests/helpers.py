@@ -46,9 +46,9 @@ def run_worker(*, dispatch_due: bool = True, fork: bool = False) -> None:
     pushed. Needs a `transactional_db` test: the worker commits like production does.
     """
     from core.redis import redis_connection
-    from jobs.dispatch import dispatch_due as pass_due
-    from jobs.dispatch import queue
-    from jobs.worker import ForkWorker, SimpleWorker
+    from jobs.engine.dispatch import dispatch_due as pass_due
+    from jobs.engine.dispatch import queue
+    from jobs.engine.worker import ForkWorker, SimpleWorker
 
     if dispatch_due:
         pass_due()

@@ -14,7 +14,7 @@ from rest_framework.reverse import reverse
 from api.longpoll import MAX_WAIT
 from api.serializers.common import AwareDateTimeField, QueryInput, StrictInput, TaskNameField, UserRef
 from jobs.models import Job, JobState
-from jobs.services import BATCH_MAX
+from jobs.services.jobs import BATCH_MAX
 
 LABEL_KEY = re.compile(r"^[A-Za-z](?:[A-Za-z0-9.-]|_(?!_)){0,62}$")  # no "__": Django's lookup separator
 LABELS_MAX = 20

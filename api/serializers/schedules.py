@@ -9,9 +9,9 @@ from rest_framework.reverse import reverse
 
 from api.serializers.common import AwareDateTimeField, QueryInput, StrictInput, TaskNameField, UserRef
 from core.errors import Invalid
+from jobs.firetimes import MAX_INTERVAL_SECONDS
 from jobs.models import MisfirePolicy, OverlapPolicy, Schedule, ScheduleKind, ScheduleState
-from jobs.schedules import KIND_FIELDS, schedule_upcoming
-from jobs.scheduling import MAX_INTERVAL_SECONDS
+from jobs.services.schedules import KIND_FIELDS, schedule_upcoming
 
 
 class ScheduleCommonInput(StrictInput):
@@ -36,11 +36,11 @@ CRON_PATTERN = r"^\s*(?:@[A-Za-z]+|\S+(?:\s+\S+){4})\s*$"
 
 @extend_schema_field({"type": "string", "maxLength": 200, "pattern": CRON_PATTERN})
 class CronField(serializers.CharField):
-    """A cron line; its shape is in the schema, its meaning is checked by jobs.scheduling."""
+    """A cron line; its shape is in the schema, its meaning is checked by jobs.firetimes."""
 
 
 def _timing_field(name: str, *, create: bool) -> serializers.Field:  # type: ignore[type-arg]
-    """The input of one timing setting (jobs.schedules.KIND_FIELDS says which kind has which):
+    """The input of one timing setting (jobs.services.schedules.KIND_FIELDS says which kind has which):
     as a create of its kind takes it (`create`), or as a PATCH does (never required)."""
     if name == "run_at":
         return AwareDateTimeField(required=create, help_text="When to run, once")

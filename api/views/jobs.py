@@ -30,11 +30,11 @@ from api.views.base import AuthenticatedView
 from jobs.models import TERMINAL_STATES, Job
 from jobs.registry import all_tasks, get_task
 from jobs.selectors import job_get, job_list, job_log
-from jobs.services import JobSpec, job_cancel, job_retry, job_submit, job_submit_batch
+from jobs.services.jobs import JobSpec, job_cancel, job_retry, job_submit, job_submit_batch
 
 # Seconds a client should wait before polling a job that is not done.
 POLL_AFTER = "1"
-# What a submit may answer besides 202: back-pressure (jobs.admission) is 429 or 503.
+# What a submit may answer besides 202: back-pressure (jobs.services.admission) is 429 or 503.
 SUBMIT_PROBLEMS = problems(409, 422, 429, 503)
 
 

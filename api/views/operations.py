@@ -16,8 +16,8 @@ from rest_framework.views import APIView
 from api.authentication import BearerTokenAuthentication
 from api.serializers.operations import QueueHistoryOutput, QueueOutput, WorkerOutput
 from api.views.base import AuthenticatedView
+from jobs.engine.monitoring import queue_history, queue_stats, worker_list
 from jobs.metrics import ConveyorCollector
-from jobs.monitoring import queue_history, queue_stats, worker_list
 
 _registry = CollectorRegistry(auto_describe=False)
 _registry.register(ConveyorCollector())

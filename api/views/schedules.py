@@ -23,7 +23,14 @@ from api.views.audit import HISTORY_SCHEMA, VersionPagination, history_response
 from api.views.base import AuthenticatedView
 from api.views.jobs import ACCEPTED_HEADERS, POLL_AFTER, SUBMIT_PROBLEMS
 from jobs.models import Schedule
-from jobs.schedules import (
+from jobs.selectors import (
+    job_list,
+    schedule_deleted,
+    schedule_get,
+    schedule_list,
+    schedule_versions,
+)
+from jobs.services.schedules import (
     schedule_create,
     schedule_delete,
     schedule_preview,
@@ -32,13 +39,6 @@ from jobs.schedules import (
     schedule_set_enabled,
     schedule_trigger,
     schedule_update,
-)
-from jobs.selectors import (
-    job_list,
-    schedule_deleted,
-    schedule_get,
-    schedule_list,
-    schedule_versions,
 )
 
 CREATED_HEADERS = [

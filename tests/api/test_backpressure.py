@@ -8,10 +8,11 @@ from django.utils import timezone
 from rq import Worker
 
 from core.redis import redis_connection
-from jobs import dispatch, registry
-from jobs.admission import waiting_count
+from jobs import registry
+from jobs.engine import dispatch
+from jobs.engine.monitoring import unserved_queues
 from jobs.models import Job
-from jobs.monitoring import unserved_queues
+from jobs.services.admission import waiting_count
 from tests.helpers import assert_problem, run_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]

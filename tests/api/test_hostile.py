@@ -6,7 +6,7 @@ import zlib
 import pytest
 from django.conf import settings
 
-from jobs import dispatch
+from jobs.engine import dispatch
 from jobs.models import Job
 from tests.helpers import assert_problem, run_worker
 
@@ -23,7 +23,7 @@ def post_raw(client, body: bytes, path: str = "/api/v1/jobs/"):
         "os.system",
         "builtins.eval",
         "subprocess.run",
-        "jobs.runner.execute",
+        "jobs.engine.runner.execute",
         "jobs.tasks.demo.sleep",
         "__import__",
         "demo.sleep ",

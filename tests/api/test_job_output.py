@@ -12,7 +12,7 @@ from rest_framework.test import APIRequestFactory
 
 from api.serializers.jobs import JobOutput
 from jobs.models import Job, JobState
-from jobs.services import JobSpec, job_submit
+from jobs.services.jobs import JobSpec, job_submit
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
 

@@ -11,11 +11,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.redis import redis_connection
-from jobs import dispatch, registry, selectors
-from jobs.idempotency import idempotency_release
+from jobs import registry, selectors
+from jobs.engine import dispatch
 from jobs.models import Job
 from jobs.runtime import PermanentFailure
-from jobs.services import JobSpec, job_submit
+from jobs.services.idempotency import idempotency_release
+from jobs.services.jobs import JobSpec, job_submit
 from tests.helpers import assert_problem, run_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]

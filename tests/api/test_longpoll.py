@@ -18,7 +18,7 @@ from config.asgi import application, plain
 from core import notices
 from core.redis import redis_connection
 from jobs.models import Job
-from jobs.services import job_cancel
+from jobs.services.jobs import job_cancel
 from tests.helpers import assert_problem
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]

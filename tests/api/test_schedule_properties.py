@@ -14,9 +14,9 @@ from django.utils import timezone as django_timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from jobs.firetimes import EARLIEST_INSTANT, LATEST_INSTANT, MAX_INTERVAL_SECONDS
 from jobs.models import Schedule
-from jobs.schedules import schedule_fire
-from jobs.scheduling import EARLIEST_INSTANT, LATEST_INSTANT, MAX_INTERVAL_SECONDS
+from jobs.scheduling.firing import schedule_fire
 from tests.helpers import assert_problem, client_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]

@@ -11,10 +11,12 @@ from reversion.models import Version
 from rq_scheduler import Scheduler
 
 from core.redis import redis_connection
-from jobs.engine import JsonJob
+from jobs.engine.entrypoints import JsonJob
 from jobs.models import Job, Schedule, ScheduleFire
-from jobs.scheduler import ConveyorScheduler
-from jobs.schedules import arm_id, schedule_arm, schedule_fire, schedule_fire_many, schedule_rearm_missing
+from jobs.scheduling.firing import schedule_fire, schedule_fire_many
+from jobs.scheduling.process import ConveyorScheduler
+from jobs.services import schedules
+from jobs.services.schedules import arm_id, schedule_arm, schedule_rearm_missing
 from tests.helpers import assert_problem, run_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
@@ -135,6 +137,19 @@ def test_a_slot_is_not_taken_before_its_time(api):
     assert scheduler._next_due == slot.timestamp()  # the loop wakes up for it
     time.sleep(slot.timestamp() - time.time() + 0.01)
     assert [job.id for job in scheduler.get_jobs_to_queue()] == [arm_id(body["id"])]
+
+
+def test_a_fire_armed_under_the_entry_point_s_old_path_still_fires(api, monkeypatch):
+    body = create(api, kind="interval", every_seconds=60).json()
+    slot = timezone.now().replace(microsecond=0) - timedelta(seconds=1)
+    Schedule.objects.filter(pk=body["id"]).update(next_run_at=slot)
+    with monkeypatch.context() as patch:
+        patch.setattr(schedules, "FIRE_SCHEDULE", "jobs.schedules.schedule_fire")  # as releases before jobs/scheduling/
+        schedule_arm(Schedule.objects.get(pk=body["id"]))
+    assert JsonJob.fetch(arm_id(body["id"]), connection=redis_connection()).func_name == "jobs.schedules.schedule_fire"
+    ConveyorScheduler(connection=redis_connection()).enqueue_jobs()
+    fire = ScheduleFire.objects.get(schedule_id=body["id"])
+    assert fire.fire_at == slot and fire.outcome == "fired" and fire.job is not None
 
 
 def test_misfire_policies_after_downtime(api):

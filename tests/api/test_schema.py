@@ -9,9 +9,9 @@ from drf_spectacular.generators import SchemaGenerator
 from jsonschema import Draft202012Validator
 
 from api.pagination import MAX_PAGE_SIZE
+from jobs.firetimes import _cron_line
 from jobs.registry import all_tasks
-from jobs.scheduling import _cron_line
-from jobs.services import BATCH_MAX
+from jobs.services.jobs import BATCH_MAX
 
 
 @pytest.fixture(scope="module")

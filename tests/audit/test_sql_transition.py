@@ -8,10 +8,10 @@ from django.utils import timezone
 
 from audit import sql
 from audit.context import attribute
-from jobs import lifecycle
-from jobs.lifecycle import Run
+from jobs.engine import lifecycle
+from jobs.engine.lifecycle import Run
 from jobs.models import Job
-from jobs.services import JobSpec, job_submit
+from jobs.services.jobs import JobSpec, job_submit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("redis")]
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 import pytest
 from redis import Redis
 
-from jobs.scheduler import ConveyorScheduler
+from jobs.scheduling.process import ConveyorScheduler
 from tests.cluster.conftest import Cluster, Host, Ledger, Load, Submit, record, settle
 from tests.helpers import wait_until
 

@@ -10,7 +10,7 @@ import pytest
 
 from config import redis_server
 from core.redis import redis_connection
-from jobs import dispatch
+from jobs.engine import dispatch
 
 
 class PrivateRedis:

@@ -22,10 +22,13 @@ from django.utils import timezone
 
 from config import redis_server
 from core.redis import redis_connection
-from jobs import dispatch, reconcile, schedules
-from jobs import scheduler as scheduler_module
+from jobs.engine import dispatch
 from jobs.models import TERMINAL_STATES, Job, Schedule, ScheduleFire
-from jobs.scheduler import ConveyorScheduler
+from jobs.operations import reconcile
+from jobs.scheduling import firing
+from jobs.scheduling import process as scheduler_module
+from jobs.scheduling.process import ConveyorScheduler
+from jobs.services import schedules
 from tests.helpers import TcpProxy, client_for, run_worker, subprocess_env, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
@@ -183,7 +186,7 @@ def test_three_schedulers_one_paused_past_its_lock(api, settings):
         # milliseconds of a pass), else the first: the others must take over either way. Not on
         # SQLite: a process stopped inside a pass's write transaction holds SQLite's one write
         # lock, and no other process can write until it resumes (PostgreSQL ends such a
-        # transaction: jobs.schedules.FROZEN_FIRE_TIMEOUT).
+        # transaction: jobs.scheduling.firing.FROZEN_FIRE_TIMEOUT).
         pids = {str(process.pid): process for process in schedulers}
         deadline, holder = time.monotonic() + (3 if connection.vendor == "postgresql" else 0), None
         while holder is None and time.monotonic() < deadline:
@@ -230,7 +233,7 @@ def test_a_scheduler_frozen_inside_a_fire_holds_its_locks_only_seconds(api, monk
     schedule = Schedule.objects.get(pk=created.json()["id"])
     slot = (str(schedule.pk), schedule.next_run_at.isoformat())
     frozen = threading.Event()
-    prepare = schedules._prepare_run
+    prepare = firing._prepare_run
 
     def prepare_then_freeze(schedule, now):  # runs with the schedule's row locked
         if threading.current_thread().name == "frozen-scheduler":
@@ -238,12 +241,12 @@ def test_a_scheduler_frozen_inside_a_fire_holds_its_locks_only_seconds(api, monk
             time.sleep(freeze)
         return prepare(schedule, now)
 
-    monkeypatch.setattr(schedules, "_prepare_run", prepare_then_freeze)
+    monkeypatch.setattr(firing, "_prepare_run", prepare_then_freeze)
     failed: list[Error] = []
 
     def frozen_scheduler() -> None:
         try:
-            schedules.schedule_fire_many([slot])
+            firing.schedule_fire_many([slot])
         except Error as exc:  # its session was ended while it slept
             failed.append(exc)
         finally:
@@ -253,7 +256,7 @@ def test_a_scheduler_frozen_inside_a_fire_holds_its_locks_only_seconds(api, monk
     first.start()
     assert frozen.wait(timeout=10)
     started = time.monotonic()
-    fires = schedules.schedule_fire_many([slot])
+    fires = firing.schedule_fire_many([slot])
     waited = time.monotonic() - started
     first.join(timeout=30)
     assert [fire.outcome for fire in fires] == ["fired"] and waited < freeze - 3
@@ -276,7 +279,7 @@ def test_two_schedulers_firing_one_slot_together_make_one_job(api, monkeypatch):
     # one's row lock never arrives, and the first goes on after the timeout.
     inside = threading.Barrier(2, timeout=3)
     met: list[bool] = []
-    prepare = schedules._prepare_run
+    prepare = firing._prepare_run
 
     def prepare_together(schedule, now):
         try:
@@ -286,7 +289,7 @@ def test_two_schedulers_firing_one_slot_together_make_one_job(api, monkeypatch):
             met.append(False)
         return prepare(schedule, now)
 
-    monkeypatch.setattr(schedules, "_prepare_run", prepare_together)
+    monkeypatch.setattr(firing, "_prepare_run", prepare_together)
     start = threading.Barrier(2, timeout=10)
     fired: list[list[str]] = []
     errors: list[BaseException] = []
@@ -294,7 +297,7 @@ def test_two_schedulers_firing_one_slot_together_make_one_job(api, monkeypatch):
     def scheduler() -> None:
         try:
             start.wait()
-            fired.append([fire.outcome for fire in schedules.schedule_fire_many([slot])])
+            fired.append([fire.outcome for fire in firing.schedule_fire_many([slot])])
         except Exception as exc:  # reported by the assertion below
             errors.append(exc)
         finally:

@@ -22,10 +22,11 @@ from rq.queue import Queue
 
 from accounts.services import token_create
 from core.redis import redis_connection
-from jobs import alerts, dispatch, lifecycle, metrics
+from jobs import alerts, metrics
+from jobs.engine import dispatch, lifecycle
+from jobs.engine.worker import ALIVE_KEY
 from jobs.models import Job, Schedule
-from jobs.reconcile import reconcile
-from jobs.worker import ALIVE_KEY
+from jobs.operations.reconcile import reconcile
 from tests.helpers import assert_problem, run_worker, subprocess_env, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
@@ -148,7 +149,7 @@ def test_reconcile_redispatches_a_job_a_worker_popped_and_died_with(api, redis, 
     Job.objects.update(enqueued_at=Job.objects.get(pk=job["id"]).enqueued_at.replace(year=2000))
     assert redis.hget(f"rq:job:{job['id']}", "status") == b"queued"
     assert reconcile()["redispatched"] == 0
-    monkeypatch.setattr("jobs.reconcile.CONFIRM_AFTER", timedelta(0))  # the next pass, seconds later
+    monkeypatch.setattr("jobs.operations.reconcile.CONFIRM_AFTER", timedelta(0))  # the next pass, seconds later
     assert reconcile()["redispatched"] == 1  # the popped one, not the one still waiting
     assert dispatch.queue(queue).job_ids == [waiting["id"], job["id"]]
     run_worker()
@@ -177,7 +178,7 @@ def test_reconcile_leaves_alone_a_job_a_live_worker_took_but_has_not_started(api
         run_worker()
     assert [done["redispatched"] for done in passes] == [0]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("jobs.reconcile.CONFIRM_AFTER", timedelta(0))  # a later pass: the job has run
+        patch.setattr("jobs.operations.reconcile.CONFIRM_AFTER", timedelta(0))  # a later pass: the job has run
         assert reconcile()["redispatched"] == 0
     done = api.get(job["url"]).json()
     assert done["state"] == "succeeded" and done["attempt"] == 1
@@ -199,7 +200,7 @@ def test_reconcile_ends_a_queued_job_a_gone_worker_claimed_and_never_pushes_it_a
         redis.set(ALIVE_KEY.format("gone-1"), 1, ex=60)
     Job.objects.filter(pk=job["id"]).update(enqueued_at=timezone.now() - timedelta(days=1))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("jobs.reconcile.CONFIRM_AFTER", timedelta(0))  # a pass long after the first
+        patch.setattr("jobs.operations.reconcile.CONFIRM_AFTER", timedelta(0))  # a pass long after the first
         reconcile()
         reconcile()
     assert dispatch.queue("default").count == 0  # never pushed again

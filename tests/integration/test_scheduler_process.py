@@ -11,7 +11,7 @@ from django.utils import timezone
 from rq_scheduler import Scheduler
 
 from core.redis import redis_connection
-from jobs.engine import JsonJob
+from jobs.engine.entrypoints import JsonJob
 from jobs.models import Job, JobLog, Schedule, ScheduleFire
 from tests.helpers import wait_until
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from jobs import dispatch
+from jobs.engine import dispatch
 from jobs.models import Job
-from jobs.reconcile import reconcile
+from jobs.operations.reconcile import reconcile
 from tests.helpers import subprocess_env, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]

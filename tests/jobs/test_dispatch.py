@@ -1,4 +1,4 @@
-"""Pushing job rows to RQ (jobs.dispatch) against a real Redis: what is pushed, when, and how
+"""Pushing job rows to RQ (jobs.engine.dispatch) against a real Redis: what is pushed, when, and how
 a row records it."""
 
 from datetime import timedelta
@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from jobs import dispatch
+from jobs.engine import dispatch
 from jobs.models import Job, JobState
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]

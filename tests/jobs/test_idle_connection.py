@@ -1,12 +1,12 @@
 """A worker does not check its database connection before each job: a job's first statement is
-repeated once on a new connection if the worker's died while it waited (jobs.outage)."""
+repeated once on a new connection if the worker's died while it waited (jobs.engine.outage)."""
 
 import pytest
 from django import db
 
-from jobs import lifecycle
+from jobs.engine import lifecycle
+from jobs.engine.outage import on_a_live_connection
 from jobs.models import Job
-from jobs.outage import on_a_live_connection
 from tests.helpers import run_worker
 
 pytestmark = pytest.mark.usefixtures("redis")

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from audit.context import attribute
 from core.redis import redis_connection
-from jobs import lifecycle
-from jobs.lifecycle import CLAIM_KEY, CLAIM_TTL, RESULT_MAX_BYTES, Run
+from jobs.engine import lifecycle
+from jobs.engine.lifecycle import CLAIM_KEY, CLAIM_TTL, RESULT_MAX_BYTES, Run
 from jobs.models import Job, JobState
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("redis")]

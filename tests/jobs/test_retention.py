@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from config.settings import env_days
 from jobs.models import IdempotencyRecord, Job, JobLog, Schedule, ScheduleFire
-from jobs.retention import retention_pass
+from jobs.operations.retention import retention_pass
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,10 @@ from django.utils import timezone
 
 from audit.context import attribute
 from core.errors import Conflict, Forbidden, Invalid, TooManyRequests
-from jobs import dispatch, services
+from jobs.engine import dispatch
 from jobs.models import Job, JobState
-from jobs.services import BATCH_MAX, JobSpec, job_cancel, job_retry, job_submit, job_submit_batch
+from jobs.services import jobs as services
+from jobs.services.jobs import BATCH_MAX, JobSpec, job_cancel, job_retry, job_submit, job_submit_batch
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("redis")]
 

@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 
-from jobs.services import JobSpec, job_submit
+from jobs.services.jobs import JobSpec, job_submit
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

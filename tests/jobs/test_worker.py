@@ -8,10 +8,12 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from redis.client import Pipeline
 
 from core.redis import redis_connection
-from jobs import lifecycle, registry
-from jobs.dispatch import queue
+from jobs import registry
+from jobs.engine import dispatch, lifecycle
+from jobs.engine.dispatch import queue
+from jobs.engine.entrypoints import JsonJob
+from jobs.engine.worker import ALIVE_KEY, ForkWorker, SimpleWorker
 from jobs.models import Job
-from jobs.worker import ALIVE_KEY, ForkWorker, SimpleWorker
 from tests.helpers import run_worker
 
 pytestmark = pytest.mark.usefixtures("redis")
@@ -77,6 +79,16 @@ def test_a_job_pushed_twice_runs_once_in_one_change(api, settings, monkeypatch, 
     assert job.state == "succeeded" and job.attempt == 1 and job.started_at <= job.ended_at
     reasons = [row.history_change_reason for row in job.history.order_by("history_id")]
     assert reasons[1:] == ["job execution: started and ended in one change"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("fork", [False, True], ids=["simple", "fork"])
+def test_a_job_queued_under_the_entry_point_s_old_path_still_runs(api, monkeypatch, fork):
+    monkeypatch.setattr(dispatch, "RUN_JOB", "jobs.runner.execute")  # as releases before jobs/engine/ pushed it
+    job_id = submit(api, {"task": "demo.noop"})
+    assert JsonJob.fetch(job_id, connection=redis_connection()).func_name == "jobs.runner.execute"
+    run_worker(fork=fork)
+    assert Job.objects.get(pk=job_id).state == "succeeded"
 
 
 @pytest.mark.django_db(transaction=True)

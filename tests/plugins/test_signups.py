@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from audit.context import attribute
 from core.errors import Invalid
-from jobs import dispatch
+from jobs.engine import dispatch
 from jobs.models import Job
 from tests.helpers import assert_problem, run_worker, subprocess_env, wait_until
 

@@ -1,4 +1,5 @@
-"""`manage.py conveyor_retention [--dry-run]`: run retention batches until nothing is left (see jobs.retention)."""
+"""`manage.py conveyor_retention [--dry-run]`: run retention batches until nothing is left
+(see jobs.operations.retention)."""
 
 import json
 from typing import Any
@@ -7,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from audit.context import attribute
-from jobs.retention import retention_pass
+from jobs.operations.retention import retention_pass
 
 DRY_RUN_ALL = 10**12  # a dry run counts every eligible row, not one batch
 

@@ -1,9 +1,9 @@
-"""`manage.py conveyor_scheduler`: run the scheduler process (see jobs.scheduler)."""
+"""`manage.py conveyor_scheduler`: run the scheduler process (see jobs.scheduling.process)."""
 
 from django.core.management.base import BaseCommand, CommandParser
 
 from core.redis import redis_connection
-from jobs.scheduler import ConveyorScheduler
+from jobs.scheduling.process import ConveyorScheduler
 
 
 class Command(BaseCommand):

@@ -1,10 +1,10 @@
-"""`manage.py reconcile`: run the reconcile pass once (see jobs.reconcile) and print what it did."""
+"""`manage.py reconcile`: run the reconcile pass once (see jobs.operations.reconcile) and print what it did."""
 
 import json
 
 from django.core.management.base import BaseCommand
 
-from jobs.reconcile import reconcile
+from jobs.operations.reconcile import reconcile
 
 
 class Command(BaseCommand):

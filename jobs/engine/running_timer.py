@@ -2,7 +2,7 @@
 run still going after WORKER_RUNNING_AFTER_MS, from one thread with its own connection.
 
 A short job never meets it: its run ends in one audited change. A fork worker does not need
-it (its parent is idle while the work horse runs, and marks the run itself: jobs.worker).
+it (its parent is idle while the work horse runs, and marks the run itself: jobs.engine.worker).
 """
 
 import logging
@@ -15,8 +15,8 @@ from django import db
 from django.conf import settings
 
 from audit.context import Attribution, restored
-from jobs import lifecycle
-from jobs.lifecycle import Run
+from jobs.engine import lifecycle
+from jobs.engine.lifecycle import Run
 
 logger = logging.getLogger(__name__)
 

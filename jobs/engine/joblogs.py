@@ -12,7 +12,7 @@ from jobs.models import JobLog
 MAX_LINES = 500
 MAX_BYTES = 64 * 1024
 # Conveyor's own bookkeeping is in the process log already; the job log is the task's story.
-IGNORED_LOGGERS = ("rq.", "jobs.runner", "jobs.lifecycle", "jobs.dispatch", "django.db")
+IGNORED_LOGGERS = ("rq.", "jobs.engine.runner", "jobs.engine.lifecycle", "jobs.engine.dispatch", "django.db")
 
 
 class _Collector(logging.Handler):

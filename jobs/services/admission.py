@@ -23,8 +23,8 @@ from rq import Queue
 from core.errors import Invalid, TooManyRequests, Unavailable
 from core.redis import redis_connection
 from jobs import metrics
+from jobs.engine.monitoring import live_workers
 from jobs.models import WAITING_STATES, Job
-from jobs.monitoring import live_workers
 from jobs.registry import get_task
 
 logger = logging.getLogger(__name__)

@@ -26,7 +26,8 @@ from audit import sql
 from audit.context import attribute, current
 from core import notices
 from core.redis import redis_connection
-from jobs import dispatch, metrics
+from jobs import metrics
+from jobs.engine import dispatch
 from jobs.models import TERMINAL_STATES, Job, JobState
 
 logger = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ def job_claim(job_id: str, *, worker: str) -> tuple[Job, Run] | None:
 
     Nothing is written to the database: the row stays `queued` until the run ends (one audited
     change) or is marked running. The claim is a Redis key per attempt, set only if absent,
-    naming the worker, so reconcile can tell a run whose worker died (jobs.reconcile).
+    naming the worker, so reconcile can tell a run whose worker died (jobs.operations.reconcile).
     """
     job = Job.objects.select_related("submitted_by").filter(pk=job_id).first()
     if job is None or job.state != JobState.QUEUED:

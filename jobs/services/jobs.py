@@ -16,12 +16,13 @@ from audit.context import Attribution
 from audit.history import bulk_create_audited
 from core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from core.redis import redis_connection
-from jobs import admission, dispatch
-from jobs.lifecycle import announce, cancel_dependents
+from jobs.engine import dispatch
+from jobs.engine.lifecycle import announce, cancel_dependents
+from jobs.firetimes import instant_error
 from jobs.models import UNSUCCESSFUL_STATES, Job, JobState, Schedule
 from jobs.registry import get_task
-from jobs.scheduling import instant_error
 from jobs.selectors import job_visible
+from jobs.services import admission
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +151,7 @@ def _known(parents: list[Job]) -> Any:
 def job_submit(*, spec: JobSpec, actor: User, schedule: Schedule | None = None) -> Job:
     """Create a job from `spec` for `actor` (a run of `schedule`, if given); raise Invalid
     (nothing stored) if it cannot run, Forbidden if `actor` may not run the task, and
-    TooManyRequests or Unavailable if back-pressure refuses it (jobs.admission)."""
+    TooManyRequests or Unavailable if back-pressure refuses it (jobs.services.admission)."""
     job, parents, errors = _build(spec, actor=actor, now=timezone.now())
     if errors:
         raise Invalid("the job cannot be submitted as given", errors=errors)

@@ -11,9 +11,10 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 from rq.worker import BaseWorker
 
 from core.redis import redis_connection
-from jobs import alerts, dispatch
+from jobs import alerts
+from jobs.engine import dispatch
+from jobs.engine.worker import ALIVE_KEY
 from jobs.models import TERMINAL_STATES, UNFINISHED_STATES, Job, JobState
-from jobs.worker import ALIVE_KEY
 
 
 def live_workers() -> list[BaseWorker]:

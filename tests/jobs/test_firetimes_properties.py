@@ -1,7 +1,7 @@
 """Property tests: cron fire times against a minute-by-minute reference, and the interval grid.
 
 The reference walks every UTC minute, reads it as local wall time with zoneinfo and matches the
-cron fields itself, so it shares nothing with jobs.scheduling but the rule it checks (Vixie cron):
+cron fields itself, so it shares nothing with jobs.firetimes but the rule it checks (Vixie cron):
 - the hour field starts with "*" ("*", "*/3"): fire at every instant whose wall time matches:
   both occurrences of a repeated wall time, none for a wall time the clock skipped;
 - otherwise (a fixed hour): a repeated wall time fires only at its first occurrence (detected as a
@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn
 
-from jobs.scheduling import next_fire
+from jobs.firetimes import next_fire
 
 ZONES = ["UTC", "Europe/Athens", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "America/Sao_Paulo"]
 FIRST = datetime(2025, 1, 1, tzinfo=UTC)

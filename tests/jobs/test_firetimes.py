@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.errors import FieldError, Invalid
-from jobs.scheduling import (
+from jobs.firetimes import (
     MAX_INTERVAL_SECONDS,
     check_cron,
     check_interval,

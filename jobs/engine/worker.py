@@ -3,12 +3,12 @@
 `ForkWorker` (default) runs each job in a forked child: a crash or leak in a task cannot take
 the worker down. The parent claims the job, marks it running if the horse outlasts
 WORKER_RUNNING_AFTER_MS, and records the outcome the horse hands back, all on its persistent
-connection: a horse whose task does not use the database opens none (jobs.runner).
+connection: a horse whose task does not use the database opens none (jobs.engine.runner).
 `SimpleWorker` runs jobs in-process, faster, without that isolation and without hard-stopping a
 running job (cancel is then cooperative, through `progress()`). Choose with
 CONVEYOR_WORKER=fork|simple.
 
-Both ride out an outage of Redis or the database (jobs.outage): every step of RQ's work loop
+Both ride out an outage of Redis or the database (jobs.engine.outage): every step of RQ's work loop
 waits for the stores to come back instead of ending the process, and a job whose outcome could
 not be recorded is handed to `lifecycle.job_lost` once they are back. A fork worker's work horse
 dies with its worker (`ForkWorker.main_work_horse`).
@@ -34,11 +34,12 @@ from rq.queue import Queue
 from rq.serializers import JSONSerializer
 
 from audit.context import attribute
-from jobs import alerts, lifecycle, runner
-from jobs.engine import JsonJob
-from jobs.lifecycle import Run
+from jobs import alerts
+from jobs.engine import lifecycle, runner
+from jobs.engine.entrypoints import JsonJob
+from jobs.engine.lifecycle import Run
+from jobs.engine.outage import BACKOFF_MAX, OUTAGE_ERRORS, Outage, on_a_live_connection
 from jobs.models import JobState
-from jobs.outage import BACKOFF_MAX, OUTAGE_ERRORS, Outage, on_a_live_connection
 
 ALIVE_KEY = "conveyor:worker-alive:{}"
 PR_SET_PDEATHSIG = 1  # linux/prctl.h

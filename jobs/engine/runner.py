@@ -1,6 +1,6 @@
 """The one function RQ runs: claim the job row, run its registered task, record the outcome.
 
-In a SimpleWorker all of it happens in the worker process, and a timer (jobs.running) writes
+In a SimpleWorker all of it happens in the worker process, and a timer (jobs.engine.running_timer) writes
 `running` for a run still going after WORKER_RUNNING_AFTER_MS. A ForkWorker claims the job and
 records the outcome in the parent, on its persistent connection: it hands the claim to its work
 horse through fork memory (`claimed`) and the horse hands the outcome back through `sink`, so a
@@ -12,16 +12,18 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from rq import get_current_job
 
 from audit.context import attribute, current
 from core.errors import NotFound
-from jobs import alerts, joblogs, lifecycle, running, runtime
-from jobs.lifecycle import Run
+from jobs import alerts, runtime
+from jobs.engine import joblogs, lifecycle, running_timer
+from jobs.engine.lifecycle import Run
+from jobs.engine.outage import on_a_live_connection
 from jobs.models import Job, JobState
-from jobs.outage import on_a_live_connection
 from jobs.registry import Task, get_task
 
 logger = logging.getLogger(__name__)
@@ -48,6 +50,20 @@ class Handoff:
     sink: Callable[[Outcome], object]
 
 
+@dataclass
+class _Reporter:
+    """Writes a run's `running` and progress through the lifecycle (runtime.Reporter)."""
+
+    job_id: str
+    run: Run
+
+    def mark_running(self) -> bool:
+        return lifecycle.job_mark_running(self.run)
+
+    def report_progress(self, progress: dict[str, Any], *, at: datetime) -> bool:
+        return lifecycle.job_report_progress(self.job_id, progress, at=at)
+
+
 handoff: Handoff | None = None
 last_claim: Run | None = None  # the run this process claimed last (a SimpleWorker's job_lost needs it)
 
@@ -67,7 +83,7 @@ def execute(job_id: str) -> None:
             if handoff is not None:
                 _run(job, run, handoff.sink)
                 return
-            with running.timer.watching(run, current()):
+            with running_timer.timer.watching(run, current()):
                 _run(job, run, lambda outcome: record(job_id, run, outcome))
 
 
@@ -103,7 +119,7 @@ def _task_of(job: Job) -> Task:
 def _run(job: Job, run: Run, sink: Callable[[Outcome], object]) -> None:
     job_id = str(job.pk)
     started = time.monotonic()
-    token = runtime._running.set(runtime._Running(job_id, run))
+    token = runtime._running.set(runtime._Running(job_id, _Reporter(job_id, run)))
     try:
         logger.info("job.started", extra={"job_id": job_id, "task": job.task, "attempt": run.attempt})
         try:

@@ -34,9 +34,9 @@ from redis.exceptions import RedisError
 from audit.registry import audited_labels, audited_model
 from core.notices import add_notices
 from core.redis import redis_connection
-from jobs.engine import JsonJob
-from jobs.idempotency import KEY_TTL
+from jobs.engine.entrypoints import JsonJob
 from jobs.models import TERMINAL_STATES, IdempotencyRecord, Job
+from jobs.services.idempotency import KEY_TTL
 
 logger = logging.getLogger(__name__)
 

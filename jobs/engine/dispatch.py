@@ -16,7 +16,7 @@ from rq import Queue
 from core.notices import notify
 from core.redis import redis_connection
 from jobs import metrics
-from jobs.engine import RUN_JOB
+from jobs.engine.entrypoints import RUN_JOB
 from jobs.models import Job, JobState
 
 logger = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def push(jobs: list[Job], *, submitted: bool = False) -> bool:
 
 def dispatch_now(jobs: list[Job], *, submitted: bool = False) -> None:
     """After commit: push the queued ones among `jobs`. A fresh submit's queued rows were
-    written already marked pushed (`dispatched`, `enqueued_at`: jobs.services._save), so the
+    written already marked pushed (`dispatched`, `enqueued_at`: jobs.services.jobs._save), so the
     usual case costs no statement here; rows queued otherwise (released dependents) are marked
     after the push. If Redis refuses, the rows marked ahead are marked back, and the dispatch
     pass pushes them later; a process that dies before its push leaves a marked row that no

@@ -9,7 +9,7 @@
   dependents released or canceled as for any end; never pushed again blindly;
 - running jobs whose worker stopped vouching for itself are failed, or retried by their policy;
 - active schedules whose next fire is missing from rq-scheduler are re-armed.
-(Expired idempotency records are deleted by the retention pass, jobs.retention.)
+(Expired idempotency records are deleted by the retention pass, jobs.operations.retention.)
 Run by the scheduler process every few seconds and by `manage.py reconcile`.
 """
 
@@ -23,12 +23,12 @@ from django.utils import timezone
 
 from audit.context import attribute
 from core.redis import redis_connection
-from jobs import dispatch, lifecycle
 from jobs.alerts import job_failed
-from jobs.engine import JsonJob
+from jobs.engine import dispatch, lifecycle
+from jobs.engine.entrypoints import JsonJob
+from jobs.engine.worker import ALIVE_KEY
 from jobs.models import Job, JobState
-from jobs.schedules import schedule_rearm_missing
-from jobs.worker import ALIVE_KEY
+from jobs.services.schedules import schedule_rearm_missing
 
 logger = logging.getLogger(__name__)
 

@@ -2,16 +2,16 @@
 
 Each tick (default every second) the lock holder takes the due entries from rq-scheduler:
 the schedule fires due are handled here together (one DB transaction per FIRE_BATCH slots,
-see jobs.schedules.schedule_fire_many), anything else is queued as rq-scheduler would. Then
+see jobs.scheduling.firing.schedule_fire_many), anything else is queued as rq-scheduler would. Then
 it runs the dispatch pass (due scheduled jobs, retries, pushes Redis missed), every
 RECONCILE_EVERY_SECONDS (a setting) the reconcile pass (jobs and schedule arming Redis lost,
 jobs of dead workers), every ALERT_EVERY seconds the check for schedules that stopped
 succeeding, every UNSERVED_CHECK_EVERY seconds the one for queues with jobs waiting and no
-worker (jobs.monitoring.unserved_queues), and every RETENTION_EVERY_SECONDS (a setting) one
-retention batch (jobs.retention).
+worker (jobs.engine.monitoring.unserved_queues), and every RETENTION_EVERY_SECONDS (a setting) one
+retention batch (jobs.operations.retention).
 
 An outage of Redis or the database does not end the process: the loop releases the lock (so
-another scheduler can fire meanwhile), waits the outage out (jobs.outage) and goes on; slots whose
+another scheduler can fire meanwhile), waits the outage out (jobs.engine.outage) and goes on; slots whose
 fire failed are armed again at once, so the next pass fires them. Reconcile then waits for
 workers to vouch for themselves again.
 """
@@ -33,13 +33,13 @@ from rq_scheduler.utils import to_unix
 
 from audit.context import attribute
 from jobs.alerts import silent_schedules
-from jobs.dispatch import dispatch_due
-from jobs.engine import FIRE_SCHEDULE, JsonJob
-from jobs.monitoring import unserved_queues
-from jobs.outage import OUTAGE_ERRORS, Outage
-from jobs.reconcile import reconcile
-from jobs.retention import retention_pass
-from jobs.schedules import schedule_fire_many
+from jobs.engine.dispatch import dispatch_due
+from jobs.engine.entrypoints import FIRE_SCHEDULE, JsonJob
+from jobs.engine.monitoring import unserved_queues
+from jobs.engine.outage import OUTAGE_ERRORS, Outage
+from jobs.operations.reconcile import reconcile
+from jobs.operations.retention import retention_pass
+from jobs.scheduling.firing import schedule_fire_many
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ class ConveyorScheduler(Scheduler):  # type: ignore[misc]
         for job_id, job in zip(ids, jobs, strict=True):
             if job is None:
                 self.cancel(job_id)  # an entry whose job hash is gone, as rq-scheduler does
-            elif job.func_name == FIRE_SCHEDULE and (slot := _slot_time(job)) is not None and slot > now:
+            elif job.entry_point == FIRE_SCHEDULE and (slot := _slot_time(job)) is not None and slot > now:
                 self._next_due = min(self._next_due or slot.timestamp(), slot.timestamp())
             else:
                 ready.append(job)
@@ -155,9 +155,9 @@ class ConveyorScheduler(Scheduler):  # type: ignore[misc]
         close_old_connections()
         try:
             jobs = self.get_jobs_to_queue()
-            fires = [job for job in jobs if job.func_name == FIRE_SCHEDULE]
+            fires = [job for job in jobs if job.entry_point == FIRE_SCHEDULE]
             for job in jobs:
-                if job.func_name != FIRE_SCHEDULE:
+                if job.entry_point != FIRE_SCHEDULE:
                     self.enqueue_job(job)
             if fires:
                 # Take the entries out first: firing arms each next slot under the same id. If
