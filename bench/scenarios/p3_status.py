@@ -72,7 +72,10 @@ SCENARIO = Scenario(
     description=(
         "`GET /api/v1/jobs/{id}/` answered 200 and with `If-None-Match` answered 304, 8 connections, "
         "against the trivial authenticated endpoint `GET /api/v1/me/`, all three as the job's submitter, "
-        "a plain (non-staff) user: the client that polls its own job."
+        "a plain (non-staff) user: the client that polls its own job. The job waits an hour and does not "
+        "change during the run, so after the first poll each web process answers the 304 from its poll "
+        "cache (`api/pollcache.py`) without PostgreSQL, as it does for any client polling a job that has "
+        "not changed since its last notice (at most 10 s per entry)."
     ),
     full=Plan(p3_duration=4.0),
     smoke=Plan(p3_duration=0.8),
