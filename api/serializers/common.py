@@ -2,6 +2,7 @@
 
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
@@ -25,6 +26,15 @@ class Problem(serializers.Serializer):
     detail = serializers.CharField()
     request_id = serializers.CharField(allow_null=True)
     errors = ProblemFieldError(many=True, required=False)  # type: ignore[assignment]  # DRF pops fields
+
+
+_DATETIME = serializers.DateTimeField()  # its to_representation needs no binding
+
+
+def timestamp(value: datetime | None) -> str | None:
+    """A timestamp as DRF's DateTimeField shows it (the settings' format and time zone), for
+    representations written out by hand."""
+    return None if value is None else _DATETIME.to_representation(value)
 
 
 class UserRef(serializers.Serializer):

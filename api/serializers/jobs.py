@@ -2,7 +2,6 @@
 
 import re
 import uuid
-from datetime import datetime
 from functools import cached_property
 from typing import Any
 
@@ -12,7 +11,7 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from api.longpoll import MAX_WAIT
-from api.serializers.common import AwareDateTimeField, QueryInput, StrictInput, TaskNameField, UserRef
+from api.serializers.common import AwareDateTimeField, QueryInput, StrictInput, TaskNameField, UserRef, timestamp
 from jobs.models import Job, JobState
 from jobs.services.jobs import BATCH_MAX
 
@@ -105,12 +104,6 @@ class JobErrorOutput(serializers.Serializer):
 
 
 _URL_STAND_IN = uuid.UUID(int=0)
-_DATETIME = serializers.DateTimeField()  # its to_representation needs no binding
-
-
-def _at(value: datetime | None) -> str | None:
-    """A timestamp as DRF's DateTimeField shows it (the settings' format and time zone)."""
-    return None if value is None else _DATETIME.to_representation(value)
 
 
 class JobOutput(serializers.Serializer):
@@ -145,7 +138,7 @@ class JobOutput(serializers.Serializer):
         """The fields above, written out: what DRF's generic walk gives (tests/api/test_job_output.py
         holds the two equal), without deep-copying every declared field for each job (its cost:
         bench/analysis.md)."""
-        at = _at
+        at = timestamp
         submitter = job.submitted_by
         return {
             "id": str(job.id),
