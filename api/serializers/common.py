@@ -1,6 +1,5 @@
 """Serializers shared by several areas."""
 
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -151,24 +150,3 @@ class StrictInput(serializers.Serializer):
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
-
-
-_INSTANCES = threading.local()  # per thread: one instance of each input serializer class
-
-
-def validated(serializer_class: type[serializers.Serializer], data: Any) -> Any:
-    """`serializer_class(data=data)`'s validated data, or the ValidationError its
-    `is_valid(raise_exception=True)` raises. A valid body is checked by one instance per thread
-    and class (`run_validation` keeps nothing on the instance, and a thread checks one body at a
-    time): DRF deep-copies every declared field, validators included, for each new instance. A
-    body that fails is checked again by a fresh instance, so its errors are exactly DRF's."""
-    instances: dict[type, serializers.Serializer] = _INSTANCES.__dict__.setdefault("by_class", {})
-    instance = instances.get(serializer_class)
-    if instance is None:
-        instance = instances[serializer_class] = serializer_class()
-    try:
-        return instance.run_validation(data)
-    except serializers.ValidationError:
-        fresh = serializer_class(data=data)
-        fresh.is_valid(raise_exception=True)
-        return fresh.validated_data

@@ -13,7 +13,6 @@ from rest_framework.response import Response
 from api.idempotency import IDEMPOTENCY_KEY, idempotent
 from api.pollcache import poll_validator
 from api.schema import problems
-from api.serializers.common import validated
 from api.serializers.jobs import (
     JobBatchInput,
     JobBatchOutput,
@@ -25,6 +24,7 @@ from api.serializers.jobs import (
     TaskOutput,
 )
 from api.serializers.operations import JobLogOutput
+from api.serializers.validation import validated
 from api.views.audit import HISTORY_SCHEMA, history_response
 from api.views.base import AuthenticatedView
 from jobs.models import TERMINAL_STATES, Job
