@@ -8,23 +8,18 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from redis.exceptions import ConnectionError as RedisConnectionError
+from rq import Queue
 
 from jobs.engine import dispatch
+from jobs.engine.entrypoints import RUN_JOB
 from jobs.models import Job, JobState
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis")]
 
 
 def a_job(user, *, state: str = JobState.QUEUED, dispatched: bool = False, age: timedelta = timedelta(0), **fields):
-    job = Job.objects.create(
-        task="demo.noop",
-        submitted_by=user,
-        state=state,
-        dispatched=dispatched,
-        queue="default",
-        timeout_seconds=60,
-        **fields,
-    )
+    defaults = {"task": "demo.noop", "queue": "default", "timeout_seconds": 60}
+    job = Job.objects.create(submitted_by=user, state=state, dispatched=dispatched, **(defaults | fields))
     Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - age)
     job.refresh_from_db()
     return job
@@ -117,3 +112,52 @@ def test_a_released_job_is_announced_once_its_row_says_it_was_pushed(user, monke
     )
     dispatch.dispatch_now([job])
     assert seen == [True]
+
+
+def test_a_push_writes_what_rq_enqueue_many_writes(user):
+    job = a_job(user, timeout_seconds=42)
+    assert dispatch.push([job])
+    connection, key = dispatch.queue("default").connection, f"rq:job:{job.pk}"
+    ours = connection.hgetall(key)
+    connection.delete(key, dispatch.queue("default").key)
+    dispatch.queue("default").enqueue_many(
+        [
+            Queue.prepare_data(
+                RUN_JOB,
+                args=(str(job.pk),),
+                job_id=str(job.pk),
+                timeout=42,
+                result_ttl=dispatch.RQ_RESULT_TTL,
+                failure_ttl=dispatch.RQ_FAILURE_TTL,
+                description=job.task,
+            )
+        ]
+    )
+    theirs = connection.hgetall(key)
+    moments = {b"created_at", b"enqueued_at"}  # the instants differ, never their presence
+    assert moments <= set(ours) and moments <= set(theirs)
+    assert {k: v for k, v in ours.items() if k not in moments} == {k: v for k, v in theirs.items() if k not in moments}
+
+
+def test_a_push_keeps_the_order_of_its_jobs_in_each_queue_and_loads_in_rq(user):
+    jobs = [
+        a_job(user, queue=queue, task=task)
+        for queue, task in [
+            ("default", "demo.noop"),
+            ("low", "demo.noop"),
+            ("default", "demo.sleep"),
+            ("default", "demo.noop"),
+        ]
+    ]
+    assert dispatch.push(jobs)
+    assert in_rq("default") == [str(job.pk) for job in jobs if job.queue == "default"]
+    assert in_rq("low") == [str(jobs[1].pk)]
+    assert dispatch.queue("low").key.encode() in dispatch.queue("low").connection.smembers("rq:queues")
+    fetched = dispatch.queue("default").fetch_job(str(jobs[2].pk))
+    assert (fetched.func_name, fetched.args, fetched.description, fetched.timeout) == (
+        RUN_JOB,
+        [str(jobs[2].pk)],
+        "demo.sleep",
+        60,
+    )
+    assert fetched.get_status() == "queued" and fetched.origin == "default"
