@@ -111,19 +111,6 @@ class Job(models.Model):
             kwargs["update_fields"] = [*kwargs["update_fields"], "version"]
         super().save(*args, **kwargs)
 
-    @classmethod
-    def unsaved(cls, *, submitted_by: Any, **values: Any) -> "Job":
-        """`Job(submitted_by=..., **values)` by Django's positional constructor: every concrete
-        field's value in order, its default where not given; ~5x faster than keyword arguments,
-        paid once per job of a batch (bench/analysis.md, P2). tests/jobs/test_services.py holds
-        the two equal."""
-        fields = cls._meta.concrete_fields
-        job = cls(*[values.pop(f.attname) if f.attname in values else f.get_default() for f in fields])  # type: ignore[misc]
-        if values:
-            raise TypeError(f"Job has no fields {sorted(values)}")
-        job.submitted_by = submitted_by
-        return job
-
     @property
     def done(self) -> bool:
         return self.state in TERMINAL_STATES

@@ -74,7 +74,7 @@ def _build(spec: JobSpec, *, actor: User, now: datetime) -> tuple[Job, list[Job]
             errors.append(FieldError(f"/depends_on/{index}", f"no job {parent_id}", "unknown_job"))
         elif parent.state in UNSUCCESSFUL_STATES:
             errors.append(FieldError(f"/depends_on/{index}", f"job {parent_id} is {parent.state}", "dead_parent"))
-    job = Job.unsaved(
+    job = Job(
         task=task.name,
         args=spec.args,
         kwargs=spec.kwargs,

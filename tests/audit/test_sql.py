@@ -115,3 +115,15 @@ def test_the_saved_objects_are_no_longer_new(user):
 
     assert not job._state.adding and job._state.db == "default"
     assert Job.objects.get(pk=job.pk).version == 1
+
+
+def test_json_values_orjson_refuses_are_written_as_the_json_module_writes_them(user):
+    ids = [uuid.uuid4()]
+    huge, contexts = 10**30, [Attribution(channel="api", user=user)]
+    jobs = _jobs(ids, user)
+    jobs[0].kwargs = {"seconds": huge}  # beyond 64 bits: a JSON integer all the same
+
+    insert_audited(Job, jobs, contexts, at=AT)
+
+    assert Job.objects.get(pk=ids[0]).kwargs == {"seconds": huge}
+    assert Job.history.get(id=ids[0]).kwargs == {"seconds": huge}  # type: ignore[attr-defined]

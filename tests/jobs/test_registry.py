@@ -29,7 +29,7 @@ def test_a_valid_call_is_answered_by_the_compiled_schema_alone():
 
 def test_a_refused_call_is_explained_by_the_exact_validator():
     task = get_task("demo.sleep")
-    bound, errors = task.bind([], {"seconds": "soon", "steps": 0})
+    _, errors = task.bind([], {"seconds": "soon", "steps": 0})
     assert [(e.pointer, e.code) for e in errors] == [("/kwargs/seconds", "type"), ("/kwargs/steps", "minimum")]
     assert errors[0].detail == "'soon' is not of type 'number'"
 
@@ -54,7 +54,7 @@ def test_both_validators_take_a_value_only_its_format_would_refuse(name, kwargs)
 @given(data=st.data())
 def test_both_validators_agree_on_every_task_schema(name, data):
     task = get_task(name)
-    names = sorted(task.parameters.get("properties", {})) + ["other"]
+    names = [*sorted(task.parameters.get("properties", {})), "other"]
     kwargs = data.draw(st.dictionaries(st.sampled_from(names), JSON, max_size=len(names)))
     exact = not list(task.validator.iter_errors(kwargs))
     assert task.compiled.is_valid(kwargs) == exact, kwargs

@@ -319,16 +319,3 @@ def test_a_job_whose_task_is_gone_cannot_be_retried(user):
     with pytest.raises(Invalid):
         job_retry(job=gone, actor=user)
     assert Job.objects.count() == 1
-
-
-def test_an_unsaved_job_is_what_the_keyword_constructor_makes(user):
-    values = {"task": "demo.sleep", "args": [1], "kwargs": {"seconds": 0}, "queue": "low", "labels": {"a": "b"}}
-    fast, slow = Job.unsaved(submitted_by=user, **values), Job(submitted_by=user, **values)
-    assert fast.id != slow.id  # each gets its own default
-    fast.id = slow.id
-    mine, theirs = dict(vars(fast)), dict(vars(slow))
-    assert mine.pop("_state").adding and theirs.pop("_state").adding
-    assert mine == theirs
-    assert fast.submitted_by is user  # the relation is cached: the response reads it without a query
-    with pytest.raises(TypeError, match="no fields"):
-        Job.unsaved(submitted_by=user, task="demo.sleep", nonsense=1)
