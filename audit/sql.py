@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 from django.db import connections, router
-from django.db.models import Field, Model
+from django.db.models import DateField, Field, Model
 from django.utils import timezone
 
 from audit.context import Attribution, current
@@ -88,9 +88,14 @@ def _insert_columns(model: type[Model]) -> tuple[list[tuple[str, str]], list[Any
     """The model's columns as bulk_create takes their values: (column, attribute) of those whose
     `pre_save` only reads the attribute, and the fields whose `pre_save` computes it
     (auto_now_add). A batch skips 25,000 calls of the first kind (bench/analysis.md, P2)."""
-    fields = model._meta.concrete_fields
-    plain = [(str(f.column), f.attname) for f in fields if type(f).pre_save is Field.pre_save]
-    return plain, [f for f in fields if type(f).pre_save is not Field.pre_save]
+    computed = [f for f in model._meta.concrete_fields if _computes(f)]
+    return [(str(f.column), f.attname) for f in model._meta.concrete_fields if f not in computed], computed
+
+
+def _computes(field: Field) -> bool:  # type: ignore[type-arg]
+    if isinstance(field, DateField):  # DateField.pre_save only reads the attribute unless one of these
+        return bool(field.auto_now or field.auto_now_add)
+    return type(field).pre_save is not Field.pre_save
 
 
 def _as_json(rows: list[dict[Any, Any]]) -> str:
