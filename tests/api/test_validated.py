@@ -128,7 +128,7 @@ def test_a_plain_body_is_answered_by_the_compiled_checks_as_drf_answers_it(body)
 
 
 @settings(max_examples=100, deadline=None)
-@given(jobs=st.lists(SUBMIT_BODY, max_size=3) | JSON)
+@given(jobs=st.lists(PLAINISH | SUBMIT_BODY, max_size=3) | JSON)
 def test_a_batch_the_compiled_checks_answer_is_validated_as_drf_validates_it(jobs):
     try:
         fast = compiled(JobBatchInput())({"jobs": jobs})
