@@ -34,16 +34,18 @@ class Task:
     needs_worker: bool = False  # a submit is refused (503) while no live worker listens on its queue
     validator: Draft202012Validator = field(init=False, repr=False, compare=False)
     # The same schema compiled (Rust): it only says yes or no, ~50 times faster; a no is explained
-    # by `validator`, whose messages and paths the API returns (bench/analysis.md, P2).
-    compiled: jsonschema_rs.Draft202012Validator = field(init=False, repr=False, compare=False)
+    # by `validator`, whose messages and paths the API returns (bench/analysis.md, P2). None if it
+    # refuses a schema `validator` takes (a $ref it cannot resolve up front): `validator` alone.
+    compiled: jsonschema_rs.Draft202012Validator | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         Draft202012Validator.check_schema(self.parameters)
         object.__setattr__(self, "validator", Draft202012Validator(self.parameters))
-        # Formats are annotations, as for `validator` (it has no format checker).
-        object.__setattr__(
-            self, "compiled", jsonschema_rs.Draft202012Validator(self.parameters, validate_formats=False)
-        )
+        try:  # formats are annotations, as for `validator` (it has no format checker)
+            compiled = jsonschema_rs.Draft202012Validator(self.parameters, validate_formats=False)
+        except ValueError:
+            compiled = None
+        object.__setattr__(self, "compiled", compiled)
 
     @cached_property
     def positional_names(self) -> list[str]:
@@ -84,6 +86,8 @@ class Task:
 
     def _accepts(self, bound: dict[str, Any]) -> bool:
         """The compiled schema's yes; False when it says no or cannot take a value (`validator` decides)."""
+        if self.compiled is None:
+            return False
         try:
             return bool(self.compiled.is_valid(bound))
         except (ValueError, OverflowError):
