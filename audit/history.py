@@ -98,7 +98,7 @@ class AuditedHistory(HistoricalRecords):  # type: ignore[misc]
     # field; nothing looks history up by them), nor the object's id alone: h*_object (id,
     # -history_id) serves every lookup by id, and with both the planner could pick the narrower
     # one for a predecessor probe and read every entry of the object (P7). Not history_user nor
-    # history_date alone either (SIMPLE_HISTORY_DATE_INDEX): h*_actor and h*_feed lead with them.
+    # history_date alone either: h*_actor and h*_feed lead with them.
     def copy_fields(self, model: Any) -> dict[str, Any]:
         fields: dict[str, Any] = super().copy_fields(model)
         for field in fields.values():
@@ -109,6 +109,11 @@ class AuditedHistory(HistoricalRecords):  # type: ignore[misc]
         fields: dict[str, Any] = super()._get_history_user_fields()
         fields["history_user"].db_index = False
         return fields
+
+    def get_extra_fields(self, model: Any, fields: Any) -> dict[str, Any]:
+        extra: dict[str, Any] = super().get_extra_fields(model, fields)
+        extra["history_date"].db_index = False
+        return extra
 
     def finalize(self, sender: Any, **kwargs: Any) -> None:
         super().finalize(sender, **kwargs)

@@ -286,9 +286,6 @@ def env_days(name: str, default: int) -> int:
 JOB_RETENTION_DAYS = env_days("JOB_RETENTION_DAYS", 30)
 # History of schedules, users, tokens, lockouts (never an object's latest record); 0 = forever.
 AUDIT_RETENTION_DAYS = env_days("AUDIT_RETENTION_DAYS", 365)
-# History tables have (history_date, history_id) and (history_user, history_date) indexes of
-# their own (audit.history.AuditedHistory): no history_date index beside them.
-SIMPLE_HISTORY_DATE_INDEX = False
 
 # --- Schedules ----------------------------------------------------------------------------------
 # The shortest interval an `interval` schedule may have.
