@@ -17,11 +17,13 @@ dies with its worker (`ForkWorker.main_work_horse`).
 import ctypes
 import gc
 import json
+import math
 import os
 import select
 import signal
 import sys
 import tempfile
+import time
 from dataclasses import asdict
 from typing import Any
 
@@ -29,14 +31,19 @@ from django import db
 from django.conf import settings
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import worker as rq_worker
+from rq.executions import ExecutionRegistry
 from rq.job import Job as RQJob
+from rq.job import JobStatus
 from rq.queue import Queue
+from rq.results import Result
 from rq.serializers import JSONSerializer
+from rq.utils import now
+from rq.worker import WorkerStatus
 
 from audit.context import attribute
 from jobs import alerts
 from jobs.engine import lifecycle, runner
-from jobs.engine.entrypoints import JsonJob
+from jobs.engine.entrypoints import RUN_JOB, JsonJob
 from jobs.engine.lifecycle import Run
 from jobs.engine.outage import BACKOFF_MAX, OUTAGE_ERRORS, Outage, on_a_live_connection
 from jobs.models import JobState
@@ -48,6 +55,10 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 class _ConveyorWorker(rq_worker.BaseWorker):
     # RQ's own wait between failed dequeues (it retries those itself); ours cap it too.
     max_connection_wait_time = BACKOFF_MAX
+    # The row changes of the job being performed, sent with RQ's end-of-job bookkeeping.
+    _announcements: list[lifecycle.Announcement] | None = None
+    _state_unsent = False  # the worker's state changed and goes out with the next heartbeat
+    _beat: tuple[float, ...] = (-math.inf, 0, 0)  # the last heartbeat: when, RQ's TTL, ours
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # JSON only, whoever constructs the worker (CLI, tests, django-rq).
@@ -110,20 +121,71 @@ class _ConveyorWorker(rq_worker.BaseWorker):
         """How long this heartbeat vouches for the worker while it runs a job."""
         return int(timeout or self.worker_ttl + 60)
 
+    def set_state(self, state: str, pipeline: Any = None) -> None:
+        if pipeline is None and state == WorkerStatus.IDLE:
+            # RQ sets IDLE right before a heartbeat, twice per job (after it, and before the next
+            # dequeue): the state goes out with the first heartbeat, and once.
+            self._state_unsent = self._state_unsent or self._state != state
+            self._state = state
+            return
+        super().set_state(state, pipeline)
+
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
         if pipeline is None:
             # RQ sends its three heartbeat commands one by one, three times per job: one round
-            # trip instead of four each time.
-            self.outage.call(self._heartbeat_now, timeout)
+            # trip instead of four each time, and none when the last one, under a second ago,
+            # already vouches for as long (short jobs: two of the three).
+            sent, *ttls = self._beat
+            lasting = all(have >= need for have, need in zip(ttls, self._ttls(timeout), strict=True))
+            fresh = time.monotonic() - sent < 1 and lasting
+            if not fresh or self._state_unsent:
+                self.outage.call(self._heartbeat_now, timeout)
             return
         # Appended after RQ's own commands: maintain_heartbeats reads their results by position.
         super().heartbeat(timeout, pipeline)
         pipeline.set(ALIVE_KEY.format(self.name), 1, ex=self.alive_ttl(timeout))
+        if self._state_unsent:
+            pipeline.hset(self.key, "state", self._state)
+            self._state_unsent = False
+        self._beat = (time.monotonic(), *self._ttls(timeout))
+
+    def _ttls(self, timeout: int | None) -> list[int]:
+        """How long a heartbeat keeps RQ's worker key, and the alive key, alive."""
+        return [timeout or self.worker_ttl + 60, self.alive_ttl(timeout)]
 
     def _heartbeat_now(self, timeout: int | None) -> None:
         with self.connection.pipeline(transaction=False) as pipe:
             self.heartbeat(timeout, pipe)
             pipe.execute()
+
+    def handle_execution_ended(self, job: RQJob, queue: Queue, heartbeat_ttl: int) -> None:
+        if job.get_status(refresh=False) == JobStatus.STARTED and _rq_needs_nothing_of(job, self.default_result_ttl):
+            job.ended_at = now()  # no heartbeat written to a hash that handle_job_success deletes
+            return
+        super().handle_execution_ended(job, queue, heartbeat_ttl)
+
+    def handle_job_success(self, job: RQJob, queue: Queue, started_job_registry: Any, execution: Any) -> None:
+        """A run of Conveyor's entry point ended: RQ's end-of-job bookkeeping in one round trip.
+
+        RQ's own handling is written for what Conveyor's jobs never use (RQ dependents, repeats,
+        groups, rate limits, callbacks, a stored result: the row is the record, RQ_RESULT_TTL 0)
+        and reads its registries back before deleting (seven round trips). What it leaves in Redis
+        is the same (tests/jobs/test_worker.py): the worker's counters, and no trace of the job."""
+        if not _rq_needs_nothing_of(job, self.default_result_ttl):
+            super().handle_job_success(job, queue, started_job_registry, execution)
+            return
+        with self.connection.pipeline() as pipe:
+            self.increment_successful_job_count(pipeline=pipe)
+            assert job.started_at is not None and job.ended_at is not None
+            self.increment_total_working_time(job.ended_at - job.started_at, pipe)
+            execution.delete(job=job, pipeline=pipe)
+            registry = ExecutionRegistry(job.id, connection=self.connection).key
+            pipe.delete(job.key, job.dependents_key, job.dependencies_key, Result.get_key(job.id), registry)
+            if self._announcements:  # the row's change, told in the same round trip
+                lifecycle.add_announcements(pipe, self._announcements)
+                self._announcements.clear()
+            pipe.execute()
+        self.executions.pop(execution.id, None)
 
     def handle_job_failure(
         self,
@@ -280,6 +342,19 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
                 db.connections.close_all()  # only what the task opened (see below)
 
 
+def _rq_needs_nothing_of(job: RQJob, default_result_ttl: int) -> bool:
+    """Whether `job` is one of Conveyor's runs, as dispatch pushes them: nothing for RQ to do
+    after it but forget it."""
+    return (
+        job.func_name == RUN_JOB
+        and job.get_result_ttl(default_result_ttl) == 0
+        and not job.repeats_left
+        and not job.group_id
+        and not job.has_rate_limit
+        and job._success_callback_name is None
+    )
+
+
 def _scratch_file() -> int:
     """An unnamed file (in memory on Linux) that the parent and its horses share."""
     if hasattr(os, "memfd_create"):
@@ -312,6 +387,8 @@ def _detach_inherited_connections() -> None:
 class SimpleWorker(_ConveyorWorker, rq_worker.SimpleWorker):
     def perform_job(self, job: RQJob, queue: Queue, execution: Any) -> bool:
         try:
-            return super().perform_job(job, queue, execution)
+            with lifecycle.announcements_held() as self._announcements:
+                return super().perform_job(job, queue, execution)
         finally:
+            self._announcements = None
             db.close_old_connections()  # one the task broke, or left outside autocommit

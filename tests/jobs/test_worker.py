@@ -1,15 +1,19 @@
 """Conveyor's worker classes against a real Redis."""
 
 import os
+import re
 
 import pytest
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.test.utils import CaptureQueriesContext
+from redis import Redis
 from redis.client import Pipeline
 
 from core.redis import redis_connection
 from jobs import registry
 from jobs.engine import dispatch, lifecycle
+from jobs.engine import worker as worker_module
 from jobs.engine.dispatch import queue
 from jobs.engine.entrypoints import JsonJob
 from jobs.engine.worker import ALIVE_KEY, ForkWorker, SimpleWorker
@@ -147,3 +151,117 @@ def test_a_fork_work_horse_using_the_database_opens_its_own_connection(api, sett
     horse = [line.split() for line in used.read_text().splitlines() if line.split()[0] != str(os.getpid())]
     assert Job.objects.get(pk=job_id).progress is not None  # the horse did use the database
     assert horse and session not in {conn for _, conn in horse}
+
+
+# --- what RQ's bookkeeping of a short run leaves in Redis, and what it costs ---
+
+STAND_INS = [
+    (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "<job>"),
+    (re.compile(r"[0-9a-f]{32}"), "<id>"),  # worker names, execution ids
+]
+
+
+def stand_in(value: bytes | str) -> str:
+    text = value.decode() if isinstance(value, bytes) else value
+    for pattern, replacement in STAND_INS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def keyspace(connection) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Every key and what it holds (a hash: its fields), ids replaced by stand-ins: what two runs
+    leave behind compares, their times and names do not."""
+    found: dict[str, object] = {}
+    for key in connection.keys("*"):
+        kind = connection.type(key).decode()
+        content: object = kind
+        if key.startswith(b"conveyor:metrics:"):
+            pass  # which buckets a run counts in depends on its time
+        elif kind == "hash":
+            content = sorted(stand_in(field) for field in connection.hkeys(key))
+        elif kind in ("zset", "list"):
+            members = connection.zrange(key, 0, -1) if kind == "zset" else connection.lrange(key, 0, -1)
+            content = sorted(stand_in(member) for member in members)
+        elif kind == "set":
+            content = sorted(stand_in(member) for member in connection.smembers(key))
+        found[stand_in(key)] = content
+    return found
+
+
+def one_short_run(api, fork: bool = False) -> tuple[dict[str, object], dict[str, str]]:  # type: ignore[no-untyped-def]
+    connection = redis_connection()
+    connection.flushdb()
+    job_id = submit(api, {"task": "demo.noop"})
+    run_worker(fork=fork)
+    job = Job.objects.get(pk=job_id)
+    run = job.history.latest("history_id")  # attributed to the submitter, read with the claim
+    assert job.state == "succeeded" and (run.history_user, run.history_username) == (job.submitted_by, "alice")
+    worker_key = next(key for key in connection.keys("rq:worker:*") if key.count(b":") == 2)
+    counters = {stand_in(k): stand_in(v) for k, v in connection.hgetall(worker_key).items() if b"count" in k}
+    return keyspace(connection), counters
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("fork", [False, True], ids=["simple", "fork"])
+def test_a_short_run_leaves_redis_as_rq_s_own_success_handling_does(api, settings, monkeypatch, fork):
+    """The one-round-trip end of a run (_ConveyorWorker.handle_job_success) against RQ's own,
+    which it replaces for Conveyor's runs: the same keys, holding the same members."""
+    settings.WORKER_RUNNING_AFTER_MS = SHORT
+    lean = one_short_run(api, fork)
+    monkeypatch.setattr(worker_module, "_rq_needs_nothing_of", lambda job, default_result_ttl: False)
+    assert one_short_run(api, fork) == lean
+    assert lean[1]["successful_job_count"] == "1"
+    assert not any(key.startswith(("rq:job:", "rq:execution", "rq:executions")) for key in lean[0])
+
+
+def round_trips(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
+    """What each Redis round trip from now on sent: a command, or a pipeline's commands."""
+    sent: list[str] = []
+    command, execute = Redis.execute_command, Pipeline.execute
+
+    def one(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        sent.append(str(args[0]))
+        return command(self, *args, **kwargs)
+
+    def batch(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        sent.append("+".join(str(c[0][0]) for c in self.command_stack) or "(empty)")
+        return execute(self, *args, **kwargs)
+
+    monkeypatch.setattr(Redis, "execute_command", one)
+    monkeypatch.setattr(Pipeline, "execute", batch)
+    return sent
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_short_run_on_the_simple_worker_costs_nine_redis_round_trips_and_two_statements(api, settings, monkeypatch):
+    """A SimpleWorker's cost per short job, from the dequeue to the end of the run: the second of
+    two jobs against the first alone (start-up and the burst's end cancel out). Stock RQ's
+    SimpleWorker makes 18 round trips for a job on one queue. Where they go:
+    docs/architecture.md, "The worker"."""
+    settings.WORKER_RUNNING_AFTER_MS = SHORT
+    costs = []
+    for jobs in (1, 2):
+        redis_connection().flushdb()
+        for _ in range(jobs):
+            submit(api, {"task": "demo.noop"})
+        with CaptureQueriesContext(connection) as statements:
+            sent = round_trips(monkeypatch)
+            run_worker(dispatch_due=False)
+            monkeypatch.undo()
+        costs.append((sent, [q["sql"].split()[0] for q in statements.captured_queries]))
+    extra_trips = len(costs[1][0]) - len(costs[0][0])
+    extra_statements = costs[1][1][len(costs[0][1]) :]
+    assert extra_trips == 9, "\n".join(costs[1][0])
+    # The claim's read and the audited change: one statement on PostgreSQL (audit.sql), the ORM's
+    # locked transaction elsewhere.
+    assert len(extra_statements) == {"postgresql": 2}.get(connection.vendor, 7), extra_statements
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_run_on_the_simple_worker_is_announced_too(api, settings):
+    """A failure ends through RQ's own handling, not the one-round-trip end: the row's change,
+    held for that round trip, is sent on the way out of the run."""
+    settings.WORKER_RUNNING_AFTER_MS = SHORT
+    submit(api, {"task": "demo.fail", "kwargs": {"message": "no"}, "max_retries": 0})
+    run_worker()
+    assert redis_connection().hget("conveyor:metrics:jobs_finished", "demo.fail|failed") == b"1"
