@@ -79,12 +79,12 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc assets, served from /static/ (no CDN)
-    "django_rq",
     "simple_history",
     "reversion",
     "audit",
     "accounts",
-    "jobs",
+    "jobs",  # before django_rq: its `rqworker` command is the one that runs
+    "django_rq",
     "api",
     "console",
 ]

@@ -5,6 +5,11 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+# Registers the OpenAPI auth extension before any schema is generated. Here and not in the api
+# app's ready(): only processes that serve the API load the URLconf, and a worker that imported
+# drf-spectacular (DRF, its optional yaml/requests/pygments, django.test) was 12 MiB larger, which
+# every fork of a work horse copies (bench/analysis.md, P4).
+from api import schema  # noqa: F401
 from api.views.docs import RedocView, SwaggerView
 from api.views.health import healthz, readyz
 from api.views.operations import MetricsView

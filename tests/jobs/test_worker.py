@@ -2,6 +2,8 @@
 
 import os
 import re
+import subprocess
+import sys
 
 import pytest
 from django.db import connection
@@ -18,7 +20,7 @@ from jobs.engine.dispatch import queue
 from jobs.engine.entrypoints import JsonJob
 from jobs.engine.worker import ALIVE_KEY, ForkWorker, SimpleWorker
 from jobs.models import Job
-from tests.helpers import run_worker
+from tests.helpers import run_worker, subprocess_env
 
 pytestmark = pytest.mark.usefixtures("redis")
 
@@ -265,3 +267,20 @@ def test_a_failed_run_on_the_simple_worker_is_announced_too(api, settings):
     submit(api, {"task": "demo.fail", "kwargs": {"message": "no"}, "max_retries": 0})
     run_worker()
     assert redis_connection().hget("conveyor:metrics:jobs_finished", "demo.fail|failed") == b"1"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_process_loads_none_of_what_only_the_api_needs():
+    """Every fork copies the worker's memory: the API (its views, middleware and template tags,
+    DRF, drf-spectacular and what they load, django.test) made it 16 MiB larger. `rqworker`
+    runs its system checks (Conveyor's command) and imports the worker, as `manage.py` does."""
+    api_only = ["drf_spectacular.openapi", "rest_framework.serializers", "django.test", "yaml", "api.views"]
+    code = (
+        "import sys, django; django.setup(); from django.core import management; import jobs.engine.worker; "
+        "app = management.get_commands()['rqworker']; command = management.load_command_class(app, 'rqworker'); "
+        f"command.check(tags=command.requires_system_checks); print(app, set({api_only}) & set(sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=subprocess_env(), capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split("\n")[-2] == "jobs set()"
