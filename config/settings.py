@@ -471,9 +471,10 @@ TOKEN_CACHE_SECONDS = env.float("TOKEN_CACHE_SECONDS", default=10.0)
 # --- Operations ---------------------------------------------------------------------------------
 # A bearer token Prometheus may use for /metrics (besides staff API tokens); unset = staff only.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
-# Each web process sums its HTTP request metrics and adds them to Redis every this many seconds
-# (and at exit) instead of once per request (api.middleware); 0 adds them on every request.
-HTTP_METRICS_FLUSH_SECONDS = env.float("HTTP_METRICS_FLUSH_SECONDS", default=1.0)
+# Each process sums its HTTP request and job start/end metrics and adds them to Redis every this
+# many seconds (and at exit) instead of once per request or job (jobs.metrics.SUMS); 0 adds them
+# at once. HTTP_METRICS_FLUSH_SECONDS, its name before job metrics were summed too, still works.
+METRICS_FLUSH_SECONDS = env.float("METRICS_FLUSH_SECONDS", default=env.float("HTTP_METRICS_FLUSH_SECONDS", default=1.0))
 
 # --- Security -----------------------------------------------------------------------------------
 # Browser sessions (the console, SPAs): cookies are Secure outside development. SameSite=Lax

@@ -1,11 +1,17 @@
 """Metrics: counters and histograms kept in Redis (so every web, worker and scheduler process,
 on any host, adds to the same numbers) and gauges read at scrape time, exposed through a
-prometheus-client collector.
+prometheus-client collector. The hot paths' metrics (HTTP requests, a worker's job starts and
+ends) are summed in the process and added every METRICS_FLUSH_SECONDS (`SUMS`).
 """
 
+import atexit
 import math
+import os
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +20,7 @@ from django.utils import timezone
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from redis.client import Pipeline
+from redis.exceptions import RedisError
 from rq import Worker
 
 from core.redis import redis_connection
@@ -24,18 +31,20 @@ DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 LATENESS_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, math.inf)
 
 
-def count(pipe: Pipeline, name: str, labels: tuple[str, ...], amount: int = 1) -> None:
+def count(pipe: "Pipeline | MetricSums", name: str, labels: tuple[str, ...], amount: int = 1) -> None:
     """Add `amount` to counter `name` with these label values (on a pipeline the caller runs)."""
     pipe.hincrby(PREFIX + name, "|".join(labels), amount)
 
 
-def observe(pipe: Pipeline, name: str, labels: tuple[str, ...], seconds: float, buckets: Iterable[float]) -> None:
+def observe(
+    pipe: "Pipeline | MetricSums", name: str, labels: tuple[str, ...], seconds: float, buckets: Iterable[float]
+) -> None:
     """Record one observation in histogram `name` (cumulative buckets, sum and count)."""
     observe_many(pipe, name, labels, [seconds], buckets)
 
 
 def observe_many(
-    pipe: Pipeline, name: str, labels: tuple[str, ...], values: list[float], buckets: Iterable[float]
+    pipe: "Pipeline | MetricSums", name: str, labels: tuple[str, ...], values: list[float], buckets: Iterable[float]
 ) -> None:
     """Record several observations in histogram `name`: one command per bucket, not per value."""
     key, label = PREFIX + name, "|".join(labels)
@@ -51,7 +60,7 @@ def record_submitted(pipe: Pipeline, jobs: Iterable[Job]) -> None:
         count(pipe, "jobs_submitted", (task,), n)
 
 
-def record_finished(pipe: Pipeline, job: Job) -> None:
+def record_finished(pipe: "Pipeline | MetricSums", job: Job) -> None:
     """Count a job that reached a final state, with its run time."""
     count(pipe, "jobs_finished", (job.task, job.state))
     if job.started_at and job.ended_at:
@@ -59,12 +68,73 @@ def record_finished(pipe: Pipeline, job: Job) -> None:
         observe(pipe, "job_duration", (job.task,), seconds, DURATION_BUCKETS)
 
 
-def record_started(pipe: Pipeline, job: Job) -> None:
+def record_started(pipe: "Pipeline | MetricSums", job: Job) -> None:
     """Record how long a job waited between becoming due and starting."""
     if job.started_at is None:
         return
     due = max(moment for moment in (job.created_at, job.run_at) if moment is not None)
     observe(pipe, "queue_wait", (job.queue,), max(0.0, (job.started_at - due).total_seconds()), DURATION_BUCKETS)
+
+
+class MetricSums:
+    """Stands in for the Redis pipeline the functions above write to: HINCRBY and HINCRBYFLOAT
+    are summed in memory, and `flush()` adds the sums to Redis in one pipeline. A thread of the
+    process flushes every METRICS_FLUSH_SECONDS (0: at every addition), and the process flushes
+    at exit; what a flush fails to send is dropped (metrics never fail a request or a job). A
+    forked child (a work horse) starts with nothing of its parent's sums."""
+
+    def __init__(self) -> None:
+        self._forget()
+        os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self) -> None:
+        self._lock = threading.Lock()
+        self._ints: Counter[tuple[str, str]] = Counter()
+        self._floats: dict[tuple[str, str], float] = {}
+        self._flusher_pid: int | None = None
+
+    def hincrby(self, key: str, field: str, amount: int) -> None:
+        self._ints[key, field] += amount
+
+    def hincrbyfloat(self, key: str, field: str, amount: float) -> None:
+        self._floats[key, field] = self._floats.get((key, field), 0.0) + amount
+
+    @contextmanager
+    def adding(self) -> Iterator["MetricSums"]:
+        """Add to the sums inside (as to a pipeline); they go to Redis with the next flush."""
+        with self._lock:
+            yield self
+        if settings.METRICS_FLUSH_SECONDS <= 0:
+            self.flush()
+        elif self._flusher_pid != os.getpid():  # the first addition of this process
+            self._flusher_pid = os.getpid()
+            threading.Thread(target=self._flush_every, daemon=True, name="metrics-flush").start()
+
+    def flush(self) -> None:
+        """Add the sums so far to Redis, in one pipeline."""
+        with self._lock:
+            ints, floats = self._ints, self._floats
+            self._ints, self._floats = Counter(), {}
+        if not ints and not floats:
+            return
+        try:
+            with redis_connection().pipeline(transaction=False) as pipe:
+                for (key, field), amount in ints.items():
+                    pipe.hincrby(key, field, amount)
+                for (key, field), total in floats.items():
+                    pipe.hincrbyfloat(key, field, total)
+                pipe.execute()
+        except RedisError:
+            pass
+
+    def _flush_every(self) -> None:
+        while True:
+            time.sleep(settings.METRICS_FLUSH_SECONDS or 1)
+            self.flush()
+
+
+SUMS = MetricSums()
+atexit.register(SUMS.flush)
 
 
 def _split(field: str, size: int) -> tuple[list[str], str]:

@@ -9,4 +9,4 @@ os.environ.setdefault("CONVEYOR_APPS", "conveyor_signups")
 from config.settings import *  # noqa: F403
 
 # Every request's metrics reach Redis before the response does: tests read them at once.
-HTTP_METRICS_FLUSH_SECONDS = 0
+METRICS_FLUSH_SECONDS = 0

@@ -218,13 +218,15 @@ def announcements_held() -> Iterator[list[Announcement]]:
 
 
 def add_announcements(pipe: Any, announcements: list[Announcement]) -> None:
-    """Queue on `pipe` what `announce` sends for these changes."""
+    """Queue on `pipe` the notices `announce` sends for these changes; their metrics (starts,
+    ends, durations and waits) go to the process's sums (metrics.SUMS, added once a second)."""
     notices.add_notices(pipe, [job.pk for job, _ in announcements])
-    for job, started in announcements:
-        if job.state == JobState.RUNNING or started:
-            metrics.record_started(pipe, job)
-        if job.done:
-            metrics.record_finished(pipe, job)
+    with metrics.SUMS.adding() as sums:
+        for job, started in announcements:
+            if job.state == JobState.RUNNING or started:
+                metrics.record_started(sums, job)
+            if job.done:
+                metrics.record_finished(sums, job)
 
 
 def result_error(result: Any) -> dict[str, str] | None:

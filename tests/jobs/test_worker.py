@@ -19,6 +19,7 @@ from jobs.engine import worker as worker_module
 from jobs.engine.dispatch import queue
 from jobs.engine.entrypoints import JsonJob
 from jobs.engine.worker import ALIVE_KEY, ForkWorker, SimpleWorker
+from jobs.metrics import SUMS
 from jobs.models import Job
 from tests.helpers import run_worker, subprocess_env
 
@@ -241,6 +242,8 @@ def test_a_short_run_on_the_simple_worker_costs_nine_redis_round_trips_and_two_s
     SimpleWorker makes 18 round trips for a job on one queue. Where they go:
     docs/architecture.md, "The worker"."""
     settings.WORKER_RUNNING_AFTER_MS = SHORT
+    settings.METRICS_FLUSH_SECONDS = 3600  # summed in the process, as deployed (jobs.metrics.SUMS)
+    SUMS.flush()
     costs = []
     for jobs in (1, 2):
         redis_connection().flushdb()
@@ -254,6 +257,10 @@ def test_a_short_run_on_the_simple_worker_costs_nine_redis_round_trips_and_two_s
     extra_trips = len(costs[1][0]) - len(costs[0][0])
     extra_statements = costs[1][1][len(costs[0][1]) :]
     assert extra_trips == 9, "\n".join(costs[1][0])
+    # No metric sent per job: the one HINCRBY of a trip is RQ's count of the worker's jobs.
+    assert max(trip.split("+").count("HINCRBY") for trip in costs[1][0]) == 1
+    SUMS.flush()
+    assert redis_connection().hget("conveyor:metrics:jobs_finished", "demo.noop|succeeded") == b"3"
     # The claim's read and the audited change: one statement on PostgreSQL (audit.sql), the ORM's
     # locked transaction elsewhere.
     assert len(extra_statements) == {"postgresql": 2}.get(connection.vendor, 7), extra_statements
