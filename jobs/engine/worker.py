@@ -31,7 +31,6 @@ from django import db
 from django.conf import settings
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import worker as rq_worker
-from rq.executions import ExecutionRegistry
 from rq.job import Job as RQJob
 from rq.job import JobStatus
 from rq.queue import Queue
@@ -179,8 +178,8 @@ class _ConveyorWorker(rq_worker.BaseWorker):
             assert job.started_at is not None and job.ended_at is not None
             self.increment_total_working_time(job.ended_at - job.started_at, pipe)
             execution.delete(job=job, pipeline=pipe)
-            registry = ExecutionRegistry(job.id, connection=self.connection).key
-            pipe.delete(job.key, job.dependents_key, job.dependencies_key, Result.get_key(job.id), registry)
+            keys = (job.key, job.dependents_key, job.dependencies_key, job.execution_registry.key)
+            pipe.delete(*keys, Result.get_key(job.id))
             if self._announcements:  # the row's change, told in the same round trip
                 lifecycle.add_announcements(pipe, self._announcements)
                 self._announcements.clear()

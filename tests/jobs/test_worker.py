@@ -44,6 +44,30 @@ def test_a_heartbeat_is_one_round_trip_and_vouches_for_the_worker(worker_class, 
     assert 0 < connection.ttl(ALIVE_KEY.format(worker.name)) <= worker.alive_ttl(None)
 
 
+@pytest.mark.parametrize("worker_class", [SimpleWorker, ForkWorker])
+def test_a_heartbeat_is_skipped_only_when_the_last_one_keeps_the_worker_alive_as_long(worker_class):
+    connection = redis_connection()
+    worker = worker_class([queue("default")], connection=connection)
+    worker.heartbeat(timeout=30)
+    connection.expire(worker.key, 30)  # what that heartbeat set, whatever the worker's TTLs are
+    worker.heartbeat()  # asks for longer than the last one vouched for: sent
+    assert connection.ttl(worker.key) > 30
+    connection.expire(worker.key, 300)
+    worker.heartbeat()  # under a second after one as long: skipped
+    assert connection.ttl(worker.key) <= 300
+
+
+def test_the_idle_state_goes_out_with_the_next_heartbeat_even_when_it_would_be_skipped():
+    connection = redis_connection()
+    worker = SimpleWorker([queue("default")], connection=connection)
+    worker.set_state("busy")  # sent at once
+    worker.heartbeat()
+    worker.set_state("idle")  # deferred
+    assert connection.hget(worker.key, "state") == b"busy"
+    worker.heartbeat()  # fresh, but carries the state
+    assert connection.hget(worker.key, "state") == b"idle"
+
+
 # --- runs: one change when short, a claim against duplicate pushes, the fork parent's writes ---
 
 SHORT = 60_000  # WORKER_RUNNING_AFTER_MS that makes every run of these tests "short"
