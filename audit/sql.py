@@ -64,22 +64,27 @@ def _names(fields: list[Any], quote: Any, prefix: str = "") -> str:
 
 @cache
 def _insert_statement(model: type[Model], alias: str) -> str:
-    """INSERT rows given as one JSON array of objects keyed by column, and a "created" history
-    row for each, joined to its own attribution (a second array) by primary key: one statement
-    with two parameters for one row or a thousand; PostgreSQL converts each value to its
-    column's type (jsonb_populate_recordset on the tables' own row types)."""
+    """INSERT rows and a "created" history row for each, joined to its own attribution by
+    primary key: one statement with four parameters for one row or a thousand. Each table's rows
+    come as a JSON object of the values they all share and a JSON array of what is each row's
+    own (`_split`); PostgreSQL converts each value to its column's type
+    (jsonb_populate_recordset on the tables' own row types, the shared record as its base)."""
     quote = connections[alias].ops.quote_name
     fields, copied, own = list(model._meta.concrete_fields), tracked_fields(model), history_own_fields(model)
     table, history_table = model._meta.db_table, model.history.model._meta.db_table  # type: ignore[attr-defined]
     pk = quote(model._meta.pk.column)  # type: ignore[union-attr,arg-type]
+
+    def rows(table: str) -> str:
+        return f"jsonb_populate_recordset(jsonb_populate_record(NULL::{quote(table)}, %s::jsonb), %s::jsonb)"
+
     # Only names from the models' metadata, quoted, are formatted in; the rows are parameters.
     return (
         f"WITH j AS (INSERT INTO {quote(table)} ({_names(fields, quote)}) "  # noqa: S608
-        f"SELECT {_names(fields, quote)} FROM jsonb_populate_recordset(NULL::{quote(table)}, %s::jsonb) "
+        f"SELECT {_names(fields, quote)} FROM {rows(table)} "
         f"RETURNING {_names(copied, quote)}) "
         f"INSERT INTO {quote(history_table)} ({_names(copied, quote)}, {_names(own, quote)}) "
         f"SELECT {_names(copied, quote, 'j.')}, {_names(own, quote, 'h.')} FROM j "
-        f"JOIN jsonb_populate_recordset(NULL::{quote(history_table)}, %s::jsonb) AS h ON h.{pk} = j.{pk}"
+        f"JOIN {rows(history_table)} AS h ON h.{pk} = j.{pk}"
     )
 
 
@@ -98,7 +103,7 @@ def _computes(field: Field) -> bool:  # type: ignore[type-arg]
     return type(field).pre_save is not Field.pre_save
 
 
-def _as_json(rows: list[dict[Any, Any]]) -> str:
+def _as_json(rows: Any) -> str:
     """Rows as a JSON array: dates, UUIDs and addresses as text (orjson, ~6x faster than the
     json module; it refuses integers beyond 64 bits, which a JSON field may hold)."""
     try:
@@ -107,11 +112,23 @@ def _as_json(rows: list[dict[Any, Any]]) -> str:
         return json.dumps(rows, default=str)
 
 
+def _split(rows: list[dict[Any, Any]]) -> tuple[dict[Any, Any], list[dict[Any, Any]]]:
+    """`rows` as the values every row holds (the very same object, so the same JSON) and each
+    row's others. A batch's rows mostly share their values (its task, owner, state, times,
+    attribution): sent once, PostgreSQL parses a fifth of the JSON (bench/analysis.md, P2).
+    Equal is not enough: 1 and 1.0, or True and 1, are equal in Python and not in JSON."""
+    first = rows[0]
+    shared = {key: value for key, value in first.items() if all(row[key] is value for row in rows)}
+    return shared, [{key: value for key, value in row.items() if key not in shared} for row in rows]
+
+
 def insert_audited(model: type[Model], objs: list[Any], attributions: list[Attribution], *, at: datetime) -> None:
     """INSERT `objs` and their "created" history rows (the i-th attributed to `attributions[i]`,
     dated `at`) in one statement. Values are taken as the ORM's bulk_create takes them
     (`pre_save`: auto_now_add) and sent as JSON: dates, UUIDs and addresses as text, JSON
     fields as their JSON (None is SQL NULL, as the ORM stores it)."""
+    if not objs:
+        return
     alias = router.db_for_write(model)
     connection = connections[alias]
     own = history_own_fields(model)
@@ -122,14 +139,16 @@ def insert_audited(model: type[Model], objs: list[Any], attributions: list[Attri
         | {field.column: field.pre_save(obj, True) for field in computed}
         for obj in objs
     ]
-    history = [
-        {pk: row[pk], **{field.column: values[field.attname] for field in own}}
-        for row, values in zip(
-            rows, (history_values(ctx, at=at, history_type="+") for ctx in attributions), strict=True
-        )
-    ]
+    # The attribution columns once per context: rows attributed alike share their values (`_split`).
+    attributed = {}
+    for ctx in attributions:
+        if id(ctx) not in attributed:
+            values = history_values(ctx, at=at, history_type="+")
+            attributed[id(ctx)] = {field.column: values[field.attname] for field in own}
+    history = [{pk: row[pk], **attributed[id(ctx)]} for row, ctx in zip(rows, attributions, strict=True)]
+    params = [_as_json(part) for table_rows in (rows, history) for part in _split(table_rows)]
     with connection.cursor() as cursor:
-        cursor.execute(_insert_statement(model, alias), [_as_json(rows), _as_json(history)])
+        cursor.execute(_insert_statement(model, alias), params)
     for obj in objs:
         obj._state.adding, obj._state.db = False, alias
 

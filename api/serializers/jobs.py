@@ -2,6 +2,8 @@
 
 import re
 import uuid
+from collections.abc import Callable
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
@@ -11,7 +13,7 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from api.longpoll import MAX_WAIT
-from api.serializers.common import AwareDateTimeField, QueryInput, StrictInput, TaskNameField, UserRef, timestamp
+from api.serializers.common import AwareDateTimeField, QueryInput, StrictInput, TaskNameField, UserRef, timestamps
 from jobs.models import Job, JobState
 from jobs.services.jobs import BATCH_MAX
 
@@ -138,7 +140,7 @@ class JobOutput(serializers.Serializer):
         """The fields above, written out: what DRF's generic walk gives (tests/api/test_job_output.py
         holds the two equal), without deep-copying every declared field for each job (its cost:
         bench/analysis.md)."""
-        at = timestamp
+        at = self._timestamp
         submitter = job.submitted_by
         return {
             "id": str(job.id),
@@ -168,6 +170,10 @@ class JobOutput(serializers.Serializer):
             "labels": job.labels,
             "version": job.version,
         }
+
+    @cached_property
+    def _timestamp(self) -> Callable[[datetime | None], str | None]:
+        return timestamps()  # one per serializer: a batch's list shares one child
 
     @cached_property
     def _url_template(self) -> str:

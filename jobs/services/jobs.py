@@ -1,5 +1,6 @@
 """Job services: submit (one or a batch), cancel and retry. Every write to jobs starts here."""
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -9,6 +10,8 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connections, router, transaction
+from django.db.models import signals
+from django.db.models.base import ModelState
 from django.utils import timezone
 from rq.command import send_stop_job_command
 
@@ -74,7 +77,8 @@ def _build(spec: JobSpec, *, actor: User, now: datetime) -> tuple[Job, list[Job]
             errors.append(FieldError(f"/depends_on/{index}", f"no job {parent_id}", "unknown_job"))
         elif parent.state in UNSUCCESSFUL_STATES:
             errors.append(FieldError(f"/depends_on/{index}", f"job {parent_id} is {parent.state}", "dead_parent"))
-    job = Job(
+    job = _new_job(
+        submitted_by=actor,
         task=task.name,
         args=spec.args,
         kwargs=spec.kwargs,
@@ -84,9 +88,35 @@ def _build(spec: JobSpec, *, actor: User, now: datetime) -> tuple[Job, list[Job]
         timeout_seconds=spec.timeout_seconds or task.timeout_seconds,
         max_retries=task.max_retries if spec.max_retries is None else spec.max_retries,
         retry_intervals=list(task.retry_intervals) if spec.retry_intervals is None else spec.retry_intervals,
-        submitted_by=actor,
     )
     return job, parents, errors
+
+
+def _new_job(*, submitted_by: User, **values: Any) -> Job:
+    """`Job(submitted_by=submitted_by, **values)` for plain column values, without
+    Model.__init__'s walk over every field: 4 against 27 us a job, and a batch builds 1,000
+    (bench/analysis.md, P2). Every column gets its default as Model.__init__ gives it, then
+    `values`, then the submitter through the relation's descriptor
+    (tests/jobs/test_services.py holds the two equal). Where anything listens to a job's
+    construction, Django builds it."""
+    if signals.pre_init.has_listeners(Job) or signals.post_init.has_listeners(Job):
+        return Job(submitted_by=submitted_by, **values)
+    fixed, made = _job_defaults()
+    job = Job.__new__(Job)
+    job._state = ModelState()
+    job.__dict__.update(fixed)
+    job.__dict__.update({field.attname: field.get_default() for field in made if field.attname not in values})
+    job.__dict__.update(values)
+    job.submitted_by = submitted_by  # the relation's own descriptor: id, cache and database
+    return job
+
+
+@functools.cache
+def _job_defaults() -> tuple[dict[str, Any], list[Any]]:
+    """The defaults of a job's columns: those Django gives as one value (a constant, or None or
+    "" for a column without a default), and the fields whose default is made for each job."""
+    made = [field for field in Job._meta.concrete_fields if field.has_default() and callable(field.default)]
+    return {field.attname: field.get_default() for field in Job._meta.concrete_fields if field not in made}, made
 
 
 def _initial_state(job: Job, parents: list[Job], now: datetime) -> str:

@@ -66,14 +66,14 @@ def _differences(by_sql: Any, by_orm: Any) -> list[tuple[str, int, str, Any, Any
     return found
 
 
-def _both_paths(ids: list[uuid.UUID], user: Any, contexts: list[Attribution]) -> list[Any]:
+def _both_paths(ids: list[uuid.UUID], user: Any, contexts: list[Attribution], make: Any = _jobs) -> list[Any]:
     written = []
     with mock.patch("django.utils.timezone.now", return_value=AT):  # created_at (auto_now_add)
         for write in (
             lambda objs: insert_audited(Job, objs, contexts, at=AT),
             lambda objs: _bulk_create_orm(Job, objs, contexts, at=AT),
         ):
-            write(_jobs(ids, user))
+            write(make(ids, user))
             written.append(_written(ids))
             Job.objects.filter(pk__in=ids).delete()
             Job.history.filter(id__in=ids).delete()  # type: ignore[attr-defined]  # the "-" rows too
@@ -127,3 +127,27 @@ def test_json_values_orjson_refuses_are_written_as_the_json_module_writes_them(u
 
     assert Job.objects.get(pk=ids[0]).kwargs == {"seconds": huge}
     assert Job.history.get(id=ids[0]).kwargs == {"seconds": huge}  # type: ignore[attr-defined]
+
+
+def test_values_rows_share_are_sent_once_and_each_row_keeps_its_own(user):
+    """A batch's rows share most values (audit.sql._split sends those once): a value equal to the
+    shared one in Python but not in JSON (1.0 and 1, True and 1) stays the row's own."""
+    ids = sorted(uuid.uuid4() for _ in range(4))
+    shared_kwargs, shared_labels = {"seconds": 1, "flag": True}, {"team": "x"}
+    contexts = [Attribution(channel="api", request_id="req-1", user=user)] * 3 + [Attribution(channel="job")]
+
+    def jobs(ids: list[uuid.UUID], user: Any) -> list[Job]:
+        built = _jobs(ids, user)
+        for job in built[:2]:
+            job.kwargs, job.labels = shared_kwargs, shared_labels
+        built[2].kwargs, built[3].kwargs = {"seconds": 1.0, "flag": True}, {"seconds": 1, "flag": 1}
+        return built
+
+    by_sql, by_orm = _both_paths(ids, user, contexts, make=jobs)
+
+    assert _differences(by_sql, by_orm) == []
+    kwargs = {row["id"]: row["kwargs"] for row in by_sql[0]}
+    assert [kwargs[pk] for pk in ids[:2]] == [shared_kwargs] * 2
+    assert [type(kwargs[pk]["seconds"]) for pk in ids] == [int, int, float, int]
+    assert [type(kwargs[pk]["flag"]) for pk in ids] == [bool, bool, bool, int]
+    assert [row["history_channel"] for row in by_sql[1]] == [c.channel for c in contexts]

@@ -319,3 +319,49 @@ def test_a_job_whose_task_is_gone_cannot_be_retried(user):
     with pytest.raises(Invalid):
         job_retry(job=gone, actor=user)
     assert Job.objects.count() == 1
+
+
+# --- how a submit builds its job ---
+
+
+def _built(job: Job) -> dict:  # type: ignore[type-arg]
+    """What a job instance holds, its random id and its ModelState object aside."""
+    held = {key: value for key, value in vars(job).items() if key not in ("id", "_state")}
+    return {**held, "adding": job._state.adding, "db": job._state.db, "cached": job._state.fields_cache}
+
+
+def test_a_built_job_holds_what_django_s_constructor_gives_it(user):
+    values = {
+        "task": "demo.sleep",
+        "args": [1],
+        "kwargs": {"seconds": 0},
+        "queue": "default",
+        "run_at": None,
+        "labels": {"team": "x"},
+        "timeout_seconds": 60,
+        "max_retries": 2,
+        "retry_intervals": [5],
+    }
+
+    fast, django = services._new_job(submitted_by=user, **values), Job(submitted_by=user, **values)
+
+    assert _built(fast) == _built(django)
+    assert fast.submitted_by is user and fast.id != django.id
+    assert fast.args is not Job(submitted_by=user).args  # a default list is each job's own
+
+
+def test_a_job_is_built_by_django_while_something_listens_to_its_construction(user):
+    from django.db.models.signals import post_init
+
+    seen = []
+
+    def receiver(sender, instance, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=Job)
+    try:
+        job = services._new_job(submitted_by=user, task="demo.noop", queue="default", timeout_seconds=60)
+    finally:
+        post_init.disconnect(receiver, sender=Job)
+
+    assert seen == [job]
