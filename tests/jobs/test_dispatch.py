@@ -141,6 +141,15 @@ def test_a_push_writes_what_rq_enqueue_many_writes(user):
     assert {k: v for k, v in ours.items() if k not in moments} == {k: v for k, v in theirs.items() if k not in moments}
 
 
+def test_each_push_writes_its_own_instants(user):
+    """The fields a push shares are built once per queue; its created_at and enqueued_at are not."""
+    first, second = a_job(user), a_job(user)
+    assert dispatch.push([first]) and dispatch.push([second])
+    connection = dispatch.queue("default").connection
+    stamps = [connection.hmget(f"rq:job:{job.pk}", "created_at", "enqueued_at") for job in (first, second)]
+    assert stamps[0][0] < stamps[1][0] and stamps[0][1] < stamps[1][1]
+
+
 def test_a_push_keeps_the_order_of_its_jobs_in_each_queue_and_loads_in_rq(user):
     jobs = [
         a_job(user, queue=queue, task=task)
