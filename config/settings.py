@@ -259,6 +259,7 @@ RECONCILE_GRACE_SECONDS = env.float("RECONCILE_GRACE_SECONDS", default=15.0)
 WORKER_CLASSES = {"fork": "jobs.engine.worker.ForkWorker", "simple": "jobs.engine.worker.SimpleWorker"}
 RQ = {
     "JOB_CLASS": "jobs.engine.entrypoints.JsonJob",
+    "QUEUE_CLASS": "jobs.engine.entrypoints.ConveyorQueue",
     "WORKER_CLASS": WORKER_CLASSES[_env_choice("CONVEYOR_WORKER", tuple(WORKER_CLASSES), default="fork")],
 }
 

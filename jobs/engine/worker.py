@@ -42,7 +42,7 @@ from rq.worker import WorkerStatus
 from audit.context import attribute
 from jobs import alerts
 from jobs.engine import lifecycle, runner
-from jobs.engine.entrypoints import RUN_JOB, JsonJob
+from jobs.engine.entrypoints import RUN_JOB, ConveyorQueue, JsonJob
 from jobs.engine.lifecycle import Run
 from jobs.engine.outage import BACKOFF_MAX, OUTAGE_ERRORS, Outage, on_a_live_connection
 from jobs.models import JobState
@@ -54,6 +54,7 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 class _ConveyorWorker(rq_worker.BaseWorker):
     # RQ's own wait between failed dequeues (it retries those itself); ours cap it too.
     max_connection_wait_time = BACKOFF_MAX
+    queue_class = ConveyorQueue  # as django-rq's command passes it: one round trip to pop over several queues
     # The row changes of the job being performed, sent with RQ's end-of-job bookkeeping.
     _announcements: list[lifecycle.Announcement] | None = None
     _state_unsent = False  # the worker's state changed and goes out with the next heartbeat

@@ -11,13 +11,15 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test.utils import CaptureQueriesContext
 from redis import Redis
 from redis.client import Pipeline
+from rq import Queue
+from rq.utils import as_text
 
 from core.redis import redis_connection
 from jobs import registry
 from jobs.engine import dispatch, lifecycle
 from jobs.engine import worker as worker_module
 from jobs.engine.dispatch import queue
-from jobs.engine.entrypoints import JsonJob
+from jobs.engine.entrypoints import ConveyorQueue, JsonJob
 from jobs.engine.worker import ALIVE_KEY, ForkWorker, SimpleWorker
 from jobs.metrics import SUMS
 from jobs.models import Job
@@ -260,10 +262,10 @@ def round_trips(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_short_run_on_the_simple_worker_costs_nine_redis_round_trips_and_two_statements(api, settings, monkeypatch):
+def test_a_short_run_on_the_simple_worker_costs_eight_redis_round_trips_and_two_statements(api, settings, monkeypatch):
     """A SimpleWorker's cost per short job, from the dequeue to the end of the run: the second of
-    two jobs against the first alone (start-up and the burst's end cancel out). Stock RQ's
-    SimpleWorker makes 18 round trips for a job on one queue. Where they go:
+    two jobs against the first alone (start-up and the burst's end cancel out), on three queues
+    (one LMPOP finds the job). Stock RQ's SimpleWorker makes 18 round trips for a job on one queue. Where they go:
     docs/architecture.md, "The worker"."""
     settings.WORKER_RUNNING_AFTER_MS = SHORT
     settings.METRICS_FLUSH_SECONDS = 3600  # summed in the process, as deployed (jobs.metrics.SUMS)
@@ -280,7 +282,7 @@ def test_a_short_run_on_the_simple_worker_costs_nine_redis_round_trips_and_two_s
         costs.append((sent, [q["sql"].split()[0] for q in statements.captured_queries]))
     extra_trips = len(costs[1][0]) - len(costs[0][0])
     extra_statements = costs[1][1][len(costs[0][1]) :]
-    assert extra_trips == 9, "\n".join(costs[1][0])
+    assert extra_trips == 8, "\n".join(costs[1][0])
     # No metric sent per job: the one HINCRBY of a trip is RQ's count of the worker's jobs.
     assert max(trip.split("+").count("HINCRBY") for trip in costs[1][0]) == 1
     SUMS.flush()
@@ -315,3 +317,26 @@ def test_a_worker_process_loads_none_of_what_only_the_api_needs():
         [sys.executable, "-c", code], env=subprocess_env(), capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.split("\n")[-2] == "jobs set()"
+
+
+@pytest.mark.parametrize("in_queues", [("low",), ("default", "low"), ()])
+def test_a_pop_over_several_queues_is_one_round_trip_and_takes_rq_s_job(in_queues, monkeypatch):
+    """What RQ's pop over several queues gives (the first job of the first queue that has one),
+    in one round trip instead of one per queue (jobs.engine.entrypoints.ConveyorQueue)."""
+    connection = redis_connection()
+    keys = [queue(name).key for name in ("high", "default", "low")]
+    for name in in_queues:
+        connection.rpush(queue(name).key, f"{name}-1", f"{name}-2")
+    sent = round_trips(monkeypatch)
+
+    popped = ConveyorQueue.lpop(keys, None, connection=connection)
+
+    monkeypatch.undo()
+    assert [trip for trip in sent if trip != "INFO"] == ["LMPOP"]  # INFO: the server's version, read once
+    if popped is not None:
+        connection.lpush(as_text(popped[0]), popped[1])  # put it back for RQ's own loop of LPOPs
+    by_rq = Queue.lpop(keys, None, connection=connection)
+    assert (None if popped is None else [as_text(part) for part in popped]) == (
+        None if by_rq is None else [as_text(part) for part in by_rq]
+    )
+    assert popped is None if not in_queues else as_text(popped[1]) == f"{in_queues[0]}-1"
