@@ -94,7 +94,7 @@ def _build(spec: JobSpec, *, actor: User, now: datetime) -> tuple[Job, list[Job]
 
 def _new_job(*, submitted_by: User, **values: Any) -> Job:
     """`Job(submitted_by=submitted_by, **values)` for plain column values, without
-    Model.__init__'s walk over every field: 4 against 27 us a job, and a batch builds 1,000
+    Model.__init__'s walk over every field: 8 against 22 us a job, and a batch builds 1,000
     (bench/analysis.md, P2). Every column gets its default as Model.__init__ gives it, then
     `values`, then the submitter through the relation's descriptor
     (tests/jobs/test_services.py holds the two equal). Where anything listens to a job's
