@@ -11,14 +11,12 @@ Staff are exempt from the per-user limits (1 and 3's rate), not from the queue c
 A batch counts as its size. Refusals are counted in `conveyor_jobs_refused_total{reason}`.
 """
 
-import functools
 import logging
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, router
 from redis.exceptions import RedisError
 from rq import Queue
 
@@ -26,8 +24,9 @@ from core.errors import Invalid, TooManyRequests, Unavailable
 from core.redis import redis_connection
 from jobs import metrics
 from jobs.engine.monitoring import live_workers
-from jobs.models import WAITING_STATES, Job
+from jobs.models import Job
 from jobs.registry import get_task
+from jobs.selectors import waiting_count
 
 logger = logging.getLogger(__name__)
 
@@ -125,28 +124,6 @@ def admit(*, jobs: Iterable[Job], actor: Any) -> None:
             retry_after=RETRY_LATER_SECONDS,
             code="queue_full",
         )
-
-
-def waiting_count(actor: Any, *, stop_at: int) -> int:
-    """The number of `actor`'s waiting jobs, counted no further than `stop_at` (an index range
-    scan of at most that many entries, however many jobs the user has). One statement compiled
-    once per limit, the user a stand-in: compiling the count's subquery anew cost each non-staff
-    submit ~1 ms of CPU (bench/analysis.md, P1)."""
-    alias = router.db_for_read(Job)
-    sql, template = _waiting_statement(alias, stop_at)
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [actor.pk if value == _ANY_USER_ID else value for value in template])
-        return int(cursor.fetchone()[0])
-
-
-_ANY_USER_ID = -1  # the stand-in `_waiting_statement` is compiled with
-
-
-@functools.cache
-def _waiting_statement(alias: str, stop_at: int) -> tuple[str, tuple[Any, ...]]:
-    waiting = Job.objects.filter(submitted_by_id=_ANY_USER_ID, state__in=WAITING_STATES).order_by()
-    sql, params = waiting.values_list("pk")[:stop_at].query.get_compiler(using=alias).as_sql()
-    return f"SELECT COUNT(*) FROM ({sql}) AS waiting", params  # noqa: S608  # Django's own SQL, values as parameters
 
 
 def _has_worker(queue_name: str) -> bool:
