@@ -19,6 +19,7 @@ from django.db.models import DateField, Field, Model
 from django.utils import timezone
 
 from audit.context import Attribution, current
+from core.db import prepared_cursor
 
 
 def tracked_fields(model: type[Model]) -> list[Field]:  # type: ignore[type-arg]
@@ -130,7 +131,6 @@ def insert_audited(model: type[Model], objs: list[Any], attributions: list[Attri
     if not objs:
         return
     alias = router.db_for_write(model)
-    connection = connections[alias]
     own = history_own_fields(model)
     pk = model._meta.pk.column  # type: ignore[union-attr]
     plain, computed = _insert_columns(model)
@@ -147,7 +147,7 @@ def insert_audited(model: type[Model], objs: list[Any], attributions: list[Attri
             attributed[id(ctx)] = {field.column: values[field.attname] for field in own}
     history = [{pk: row[pk], **attributed[id(ctx)]} for row, ctx in zip(rows, attributions, strict=True)]
     params = [_as_json(part) for table_rows in (rows, history) for part in _split(table_rows)]
-    with connection.cursor() as cursor:
+    with prepared_cursor(alias) as cursor:
         cursor.execute(_insert_statement(model, alias), params)
     for obj in objs:
         obj._state.adding, obj._state.db = False, alias
@@ -218,14 +218,20 @@ def transition_audited(
     ]
     assigned = tuple(str(fields[name].column) for name in values)
     matched = tuple(str(fields[name].column) for name in match)
-    with connection.cursor() as cursor:
+    with prepared_cursor(alias) as cursor:
         cursor.execute(_transition_statement(model, alias, assigned, raw, matched, extra), params)
         row = cursor.fetchone()
     if row is None:
         return None
+    return from_row(model, alias, row), row[len(model._meta.concrete_fields)]
+
+
+def from_row(model: type[Model], alias: str, row: Any) -> Any:
+    """The instance of `model` whose concrete fields' columns, in order, begin `row`."""
+    connection = connections[alias]
     concrete = model._meta.concrete_fields
     loaded = [
         field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
         for field, value in zip(concrete, row, strict=False)
     ]
-    return model.from_db(alias, [field.attname for field in concrete], loaded), row[len(concrete)]
+    return model.from_db(alias, [field.attname for field in concrete], loaded)

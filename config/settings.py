@@ -166,6 +166,14 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
         "timeout": 20,
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # psycopg prepares a statement on its connection after it ran there `prepare_threshold` times.
+    # Django binds its own queries on the client, which never prepares: only the hot paths' fixed
+    # statements are (core/db.py). Off behind a pooler that loses prepared statements (PgBouncer
+    # before 1.21 in transaction mode; docs/operations.md).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "prepare_threshold", 5 if env.bool("DB_PREPARED_STATEMENTS", default=True) else None
+    )
 # Threads per web process for plain requests (config/asgi.py); each may hold a pooled connection.
 WEB_THREADS = env.int("WEB_THREADS", default=10)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -41,3 +41,30 @@ def test_a_submit_with_parents_locks_and_links_them_in_a_transaction(staff_user)
 
     assert [in_transaction for sql, in_transaction in statements if not sql.startswith("SELECT")] == [True] * 2
     assert any(sql == "WITH j AS" for sql, _ in statements)
+
+
+def _prepared() -> list[str]:
+    """The statements PostgreSQL keeps prepared on the test's connection."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [statement for (statement,) in cursor.fetchall()]
+
+
+def test_the_hot_paths_fixed_statements_are_prepared_and_the_orm_s_are_not(user):
+    from jobs import selectors
+    from jobs.engine import lifecycle
+    from jobs.models import Job
+
+    for _ in range(6):  # psycopg prepares a text on its sixth run (settings: prepare_threshold 5)
+        job = job_submit(spec=SLEEP, actor=user)  # the audited insert and the waiting-jobs count
+        lifecycle._read(str(job.pk))  # the worker's claim read
+        selectors.job_validator(user=user, job_id=job.pk)  # the poll's validator
+        list(Job.objects.filter(pk=job.pk))  # an ORM query
+
+    prepared = _prepared()
+
+    assert any(s.startswith('WITH j AS (INSERT INTO "jobs_job"') for s in prepared), prepared
+    assert any(s.startswith("SELECT COUNT(*)") for s in prepared), prepared
+    assert any(s.startswith('SELECT j."id"') for s in prepared), prepared
+    assert any(s.startswith('SELECT "jobs_job"."version"') for s in prepared), prepared
+    assert len(prepared) == 4, prepared  # the ORM's own query is not among them
