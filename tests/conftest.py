@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from config import redis_server
 from core.redis import redis_connection
 from jobs.engine import dispatch
+from jobs.services import admission
 from tests.helpers import Processes, client_for
 
 
@@ -51,6 +52,7 @@ def redis(real_redis: str):  # type: ignore[no-untyped-def]
     """The real Redis, emptied before and after the test."""
     connection = redis_connection()
     connection.flushdb()
+    admission._DEPTHS.clear()  # the queue depths this process read are gone with the data
     yield connection
     connection.flushdb()
 

@@ -9,9 +9,18 @@ Checked in this order, cheapest refusal first and nothing counted for a refused 
    SUBMIT_RATE_PER_MINUTE (429), and only then are they counted.
 Staff are exempt from the per-user limits (1 and 3's rate), not from the queue caps or workers.
 A batch counts as its size. Refusals are counted in `conveyor_jobs_refused_total{reason}`.
+
+A submit with no rate to count (staff, or no SUBMIT_RATE_PER_MINUTE) skips the round trip of 3
+while every target queue is far below its cap: each process keeps each queue's depth as 3 last
+read it, and a reading under a second old that says the queue, with what this process admitted
+to it since and this submit, stays within half its cap is trusted. A queue nearer its cap is
+read on every submit, so only a queue filling by more than half its cap within a second (from
+several processes) can pass its cap, by at most that (docs/operations.md).
 """
 
 import logging
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -38,14 +47,18 @@ RETRY_LATER_SECONDS = 30
 
 # KEYS: the rate key, then each target queue's RQ list. ARGV: jobs to admit, rate limit (0 =
 # none), window seconds, then each queue's cap (0 = none). Returns {0} (admitted), {1, ttl}
-# (over the rate) or {2, index of the full queue, its length}.
+# (over the rate) or {2, index of the full queue, its length}; admitted: {0, each queue's length
+# (-1 where it has no cap)}.
 _ADMIT = """
+local depths = {0}
 for i = 2, #KEYS do
   local cap = tonumber(ARGV[i + 2])
+  local depth = -1
   if cap > 0 then
-    local depth = redis.call('LLEN', KEYS[i])
+    depth = redis.call('LLEN', KEYS[i])
     if depth >= cap then return {2, i - 1, depth} end
   end
+  depths[i] = depth
 end
 local amount, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
 if limit > 0 then
@@ -59,7 +72,7 @@ if limit > 0 then
     redis.call('EXPIRE', KEYS[1], ARGV[3])
   end
 end
-return {0}
+return depths
 """
 
 
@@ -94,6 +107,8 @@ def admit(*, jobs: Iterable[Job], actor: Any) -> None:
             code="over_rate_limit",
         )
     names = sorted(by_queue)
+    if not rate and _DEPTHS.far_below_caps(by_queue):
+        return
     try:
         answer = redis_connection().eval(
             _ADMIT,
@@ -103,7 +118,7 @@ def admit(*, jobs: Iterable[Job], actor: Any) -> None:
             len(jobs),
             rate,
             RATE_WINDOW_SECONDS,
-            *(settings.QUEUE_MAX_DEPTHS.get(name, settings.QUEUE_MAX_DEPTH) for name in names),
+            *(_cap(name) for name in names),
         )
     except RedisError as exc:
         # Redis down: the submit is stored and pushed when it is back (dispatch), as before.
@@ -124,6 +139,49 @@ def admit(*, jobs: Iterable[Job], actor: Any) -> None:
             retry_after=RETRY_LATER_SECONDS,
             code="queue_full",
         )
+    _DEPTHS.read({name: (int(depth), by_queue[name]) for name, depth in zip(names, answer[1:], strict=True)})
+
+
+def _cap(name: str) -> int:
+    return int(settings.QUEUE_MAX_DEPTHS.get(name, settings.QUEUE_MAX_DEPTH))
+
+
+class _Depths:
+    """Each queue's depth as this process last read it, and the jobs it admitted there since."""
+
+    FRESH_SECONDS = 1.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._readings: dict[str, tuple[float, int]] = {}  # name: (when read, depth + admitted since)
+
+    def read(self, depths: dict[str, tuple[int, int]]) -> None:
+        """Note the depths the admission script read, and the jobs it then admitted."""
+        now = time.monotonic()
+        with self._lock:
+            self._readings |= {name: (now, depth + admitted) for name, (depth, admitted) in depths.items()}
+
+    def far_below_caps(self, amounts: Counter[str]) -> bool:
+        """Whether each queue with a cap is known to stay within half of it with `amounts` more;
+        if so, they are counted as admitted."""
+        now = time.monotonic()
+        with self._lock:
+            for name, amount in amounts.items():
+                cap = _cap(name)
+                when, depth = self._readings.get(name, (-self.FRESH_SECONDS, cap))
+                if cap and (now - when >= self.FRESH_SECONDS or 2 * (depth + amount) > cap):
+                    return False
+            for name, amount in amounts.items():
+                when, depth = self._readings.get(name, (now, 0))
+                self._readings[name] = (when, depth + amount)
+        return True
+
+    def clear(self) -> None:
+        with self._lock:
+            self._readings.clear()
+
+
+_DEPTHS = _Depths()
 
 
 def _has_worker(queue_name: str) -> bool:

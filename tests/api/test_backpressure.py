@@ -10,8 +10,10 @@ from rq import Worker
 from core.redis import redis_connection
 from jobs import registry
 from jobs.engine import dispatch
+from jobs.engine.entrypoints import RUN_JOB
 from jobs.engine.monitoring import unserved_queues
 from jobs.models import Job
+from jobs.services import admission
 from jobs.services.admission import waiting_count
 from tests.helpers import assert_problem, run_worker
 
@@ -96,6 +98,45 @@ def test_a_full_queue_refuses_submits_to_it_with_503(api, staff_api, settings):
     assert queues["default"]["max_depth"] == 2 and queues["low"]["max_depth"] == settings.QUEUE_MAX_DEPTH
     run_worker()
     assert submit(api).status_code == 202
+
+
+def _admission_round_trips(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
+    """Record each use of Redis by admission."""
+    calls: list[int] = []
+    monkeypatch.setattr(admission, "redis_connection", lambda: calls.append(1) or redis_connection())
+    return calls
+
+
+def test_a_staff_submit_skips_the_round_trip_while_its_queue_is_far_below_its_cap(staff_api, monkeypatch):
+    calls = _admission_round_trips(monkeypatch)
+
+    assert [submit(staff_api).status_code for _ in range(4)] == [202] * 4
+
+    assert calls == [1]  # the first read the depth; the others trusted it (50,000 cap, 1 job)
+    monkeypatch.setattr(admission._Depths, "FRESH_SECONDS", 0)  # a second later: read again
+    assert submit(staff_api).status_code == 202 and calls == [1, 1]
+
+
+def test_a_queue_filled_by_others_behind_a_fresh_reading_still_stops_at_its_cap(staff_api, settings, monkeypatch):
+    settings.QUEUE_MAX_DEPTHS = {**settings.QUEUE_MAX_DEPTHS, "default": 6}
+    assert submit(staff_api).status_code == 202  # read: 0 waiting, then 1
+    dispatch.queue("default").enqueue_call(RUN_JOB, args=("x",))  # another process's three
+    dispatch.queue("default").enqueue_call(RUN_JOB, args=("y",))
+    dispatch.queue("default").enqueue_call(RUN_JOB, args=("z",))
+    calls = _admission_round_trips(monkeypatch)
+
+    assert [submit(staff_api).status_code for _ in range(2)] == [202] * 2  # within half the cap as read
+    assert calls == []
+    assert_refused(submit(staff_api), 503, "queue_full")  # beyond half: read, and full
+    assert in_redis() == 6
+
+
+def test_a_rate_limited_submit_is_counted_in_redis_every_time(api, monkeypatch):
+    calls = _admission_round_trips(monkeypatch)
+
+    assert [submit(api).status_code for _ in range(3)] == [202] * 3
+
+    assert calls == [1, 1, 1]
 
 
 @pytest.mark.usefixtures("needs_worker")
