@@ -2,7 +2,7 @@
 
 import functools
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -15,8 +15,9 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 from rq.command import send_stop_job_command
 
-from audit.context import Attribution
+from audit.context import Attribution, current
 from audit.history import bulk_create_audited
+from core.coalesce import Coalescer
 from core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from core.redis import redis_connection
 from jobs.engine import dispatch
@@ -161,13 +162,30 @@ def _save(built: list[tuple[Job, list[Job]]], attributions: list[Attribution] | 
 def _save_atomically(built: list[tuple[Job, list[Job]]]) -> None:
     """`_save` in a transaction of its own, unless it is a single statement, atomic by itself:
     on PostgreSQL, jobs with no parents to lock or link are one INSERT of the rows and their
-    history (audit.sql), and need no BEGIN and COMMIT round trips around it."""
-    one_statement = connections[router.db_for_write(Job)].vendor == "postgresql"
-    if one_statement and not any(parents for _, parents in built):
-        _save(built)
+    history (audit.sql), and need no BEGIN and COMMIT round trips around it. Outside any
+    transaction of the caller's, that statement is shared with the process's concurrent submits
+    (`_TOGETHER`)."""
+    connection = connections[router.db_for_write(Job)]
+    if connection.vendor == "postgresql" and not any(parents for _, parents in built):
+        if connection.in_atomic_block:
+            _save(built)  # in the caller's transaction
+        else:
+            ctx = current()
+            _TOGETHER.join((built, replace(ctx, user=ctx.actor)))  # its actor read in its own thread
         return
     with transaction.atomic():
         _save(built)
+
+
+def _save_together(saves: list[tuple[list[tuple[Job, list[Job]]], Attribution]]) -> None:
+    """The jobs of concurrent submits in one statement, each history row attributed to its own
+    request, and pushed in one round trip (group commit: `core.coalesce`). One statement in
+    autocommit writes all or nothing, as `Coalescer` needs (if the push raised after it, each
+    submit's run alone would fail on its row's primary key: a job is never written twice)."""
+    _save([pair for built, _ in saves for pair in built], [ctx for built, ctx in saves for _ in built])
+
+
+_TOGETHER = Coalescer(_save_together)
 
 
 def _known(parents: list[Job]) -> Any:

@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 
+from jobs.engine import dispatch
 from jobs.services.jobs import JobSpec, job_submit
 
 pytestmark = [
@@ -68,3 +69,52 @@ def test_the_hot_paths_fixed_statements_are_prepared_and_the_orm_s_are_not(user)
     assert any(s.startswith('SELECT j."id"') for s in prepared), prepared
     assert any(s.startswith('SELECT "jobs_job"."version"') for s in prepared), prepared
     assert len(prepared) == 4, prepared  # the ORM's own query is not among them
+
+
+def test_concurrent_submits_share_one_statement_and_one_push_each_row_attributed_to_its_own_request(
+    user, other_user, monkeypatch
+):
+    import threading
+    import time
+
+    from audit.context import attribute
+    from jobs.models import Job
+    from jobs.services import jobs as services
+
+    saves: list[int] = []
+    real_save = services._save
+
+    def save(built, attributions=None):  # type: ignore[no-untyped-def]
+        saves.append(len(built))
+        if len(saves) == 1:  # the first submit's statement runs while three more arrive
+            deadline = time.monotonic() + 5
+            while len(services._TOGETHER._waiting) < 3 and time.monotonic() < deadline:
+                time.sleep(0.001)
+        real_save(built, attributions)
+
+    monkeypatch.setattr(services, "_save", save)
+    jobs: dict[str, Job] = {}
+
+    def submit(request_id: str, actor) -> None:  # type: ignore[no-untyped-def]
+        with attribute(channel="api", request_id=request_id, user=actor):
+            jobs[request_id] = job_submit(spec=SLEEP, actor=actor)
+        connection.close()
+
+    threads = [threading.Thread(target=submit, args=("r0", user))]
+    threads[0].start()
+    while not saves:
+        time.sleep(0.001)
+    threads += [threading.Thread(target=submit, args=(f"r{i}", [user, other_user][i % 2])) for i in (1, 2, 3)]
+    for thread in threads[1:]:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+
+    assert saves == [1, 3]  # the three that arrived meanwhile: one statement
+    for request_id, job in jobs.items():
+        created = Job.history.get(id=job.pk)
+        assert (created.history_request_id, created.history_user_id) == (request_id, job.submitted_by_id)
+        assert job.dispatched and job.state == "queued"
+    assert jobs["r1"].submitted_by_id == other_user.pk and jobs["r2"].submitted_by_id == user.pk
+    queued = dispatch.queue("default").job_ids
+    assert sorted(queued) == sorted(str(job.pk) for job in jobs.values())
