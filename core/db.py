@@ -31,6 +31,6 @@ def prepared_cursor(alias: str = "default") -> Iterator[CursorWrapper]:
         return
     connection.ensure_connection()
     with connection.wrap_database_errors:
-        raw = ServerBindingCursor(connection.connection)
-    with connection._prepare_cursor(raw) as cursor:  # what connection.cursor() wraps its own in
+        raw = ServerBindingCursor(connection.connection)  # type: ignore[call-arg]
+    with connection._prepare_cursor(raw) as cursor:  # type: ignore[attr-defined]  # as connection.cursor() wraps its own
         yield cursor
