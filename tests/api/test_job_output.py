@@ -5,12 +5,14 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.urls import reverse as django_reverse
+from django.urls import set_script_prefix
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 from rest_framework.test import APIRequestFactory
 
-from api.serializers.jobs import JobOutput
+from api.serializers.jobs import JobOutput, _job_path
 from jobs.models import Job, JobState
 from jobs.services.jobs import JobSpec, job_submit
 
@@ -55,15 +57,32 @@ def test_the_written_out_representation_is_the_generic_one(user, staff_user, as_
         assert written == dict(generic)
 
 
-def test_a_list_reverses_the_job_url_once_and_each_job_gets_its_own(user, staff_user):
+def test_the_job_url_is_reversed_once_per_process_and_each_job_gets_its_own(user, staff_user):
     request = APIRequestFactory().get("/api/v1/jobs/", HTTP_HOST="localhost")
     request.user = user
     jobs = shapes(user, staff_user)
     expected = [reverse("job-detail", kwargs={"id": job.pk}, request=request) for job in jobs]
+    _job_path.cache_clear()
 
-    with mock.patch("api.serializers.jobs.reverse", wraps=reverse) as reversing:
+    with mock.patch("api.serializers.jobs.reverse", wraps=django_reverse) as reversing:
         urls = [item["url"] for item in JobOutput(jobs, many=True, context={"request": request}).data]
+        again = JobOutput(jobs[0], context={"request": request}).data["url"]
 
-    assert urls == expected and len(set(urls)) == len(jobs)
+    assert urls == expected and len(set(urls)) == len(jobs) and again == urls[0]
     assert urls[0].startswith("http://localhost/api/v1/jobs/")
     assert reversing.call_count == 1
+
+
+def test_the_job_url_follows_the_script_prefix_it_is_served_under(user):
+    job = job_submit(spec=JobSpec(task="demo.sleep", kwargs={"seconds": 0}), actor=user)
+    request = APIRequestFactory().get("/api/v1/jobs/", HTTP_HOST="localhost")
+    plain = JobOutput(job, context={"request": request}).data["url"]
+    try:
+        set_script_prefix("/conveyor/")
+        prefixed = JobOutput(job, context={"request": request}).data["url"]
+    finally:
+        set_script_prefix("/")
+
+    assert plain == f"http://localhost/api/v1/jobs/{job.pk}/"
+    assert prefixed == f"http://localhost/conveyor/api/v1/jobs/{job.pk}/"
+    assert JobOutput(job, context={"request": request}).data["url"] == plain
