@@ -341,3 +341,20 @@ def test_a_pop_over_several_queues_is_one_round_trip_and_takes_rq_s_job(in_queue
         None if by_rq is None else [as_text(part) for part in by_rq]
     )
     assert popped is None if not in_queues else as_text(popped[1]) == f"{in_queues[0]}-1"
+
+
+@pytest.mark.parametrize(("log_level", "verbosity", "passed"), [("WARNING", 1, 0), ("INFO", 1, 1), ("WARNING", 2, 2)])
+def test_the_worker_command_logs_rq_s_lines_as_log_level_says_at_the_default_verbosity(
+    settings, monkeypatch, log_level, verbosity, passed
+):
+    from django_rq.management.commands import rqworker as django_rq_command
+
+    from jobs.management.commands.rqworker import Command
+
+    seen = {}
+    monkeypatch.setattr(django_rq_command.Command, "handle", lambda self, *args, **options: seen.update(options))
+    settings.LOG_LEVEL = log_level
+
+    Command().handle(verbosity=verbosity)
+
+    assert seen["verbosity"] == passed  # django-rq's: 0 sets RQ's logger to WARNING, 1 to INFO

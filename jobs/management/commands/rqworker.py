@@ -8,6 +8,10 @@ those checks. This app is listed before django_rq in INSTALLED_APPS, so this com
 `rqworker` runs.
 """
 
+import logging
+from typing import Any
+
+from django.conf import settings
 from django.core import checks
 from django_rq.management.commands import rqworker
 
@@ -16,3 +20,11 @@ WEB_ONLY = {checks.Tags.urls, checks.Tags.templates, checks.Tags.admin, checks.T
 
 class Command(rqworker.Command):
     requires_system_checks = sorted(set(checks.registry.registry.tags_available()) - WEB_ONLY)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        # django-rq sets RQ's worker logger from the verbosity alone (1: INFO, whatever LOG_LEVEL
+        # says), and RQ then makes records of three lines a job that the handler drops. At the
+        # default verbosity, RQ logs what LOG_LEVEL lets through (WARNING and above: verbosity 0).
+        if options["verbosity"] == 1 and logging.getLevelNamesMapping()[settings.LOG_LEVEL] > logging.INFO:
+            options["verbosity"] = 0
+        super().handle(*args, **options)
