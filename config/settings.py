@@ -533,6 +533,7 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 if LOG_LEVEL not in logging.getLevelNamesMapping():
     raise ImproperlyConfigured(f"LOG_LEVEL must be one of {sorted(logging.getLevelNamesMapping())}, not {LOG_LEVEL!r}")
+_LOG_LEVEL_NUMBER = logging.getLevelNamesMapping()[LOG_LEVEL]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -547,9 +548,13 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["context"], "level": LOG_LEVEL},
     },
-    # LOG_LEVEL filters what the process prints, at its handler; the loggers pass INFO on, so a
-    # job's own log lines (jobs.engine.joblogs) are kept whatever the process prints.
-    "root": {"handlers": ["console"], "level": min(logging.getLevelNamesMapping()[LOG_LEVEL], logging.INFO)},
+    # LOG_LEVEL filters what the process prints, at its handler; in a worker the loggers pass INFO
+    # on, so a job's own log lines (jobs.engine.joblogs) are kept whatever the process prints. A
+    # web process runs no jobs: its loggers make no record that LOG_LEVEL would drop.
+    "root": {
+        "handlers": ["console"],
+        "level": LOG_LEVEL if CONVEYOR_PROCESS == "web" else min(_LOG_LEVEL_NUMBER, logging.INFO),
+    },
     "loggers": {
         "django.server": {"level": "WARNING"},
         "rq.worker": {"level": LOG_LEVEL},

@@ -50,3 +50,12 @@ def test_a_value_outside_the_choices_stops_start_up_and_names_them(name, value, 
 def test_manage_py_gives_each_command_its_process_role(command, role, conn_max_age):
     result = python("-c", SHOW_ROLE, command)
     assert f"ROLE {role} {conn_max_age}" in result.stdout.splitlines(), result.stderr[-2000:]
+
+
+@pytest.mark.parametrize(("role", "root_level"), [("web", "WARNING"), ("worker", "INFO"), ("scheduler", "INFO")])
+def test_only_a_process_that_runs_jobs_makes_records_below_log_level(role, root_level):
+    """A worker keeps INFO records for its jobs' own logs (jobs.engine.joblogs); a web process
+    makes none that LOG_LEVEL would drop."""
+    show = "import django, logging; django.setup(); print('ROOT', logging.getLevelName(logging.getLogger().level))"
+    result = python("-c", show, CONVEYOR_PROCESS=role, LOG_LEVEL="WARNING", DJANGO_SETTINGS_MODULE="config.settings")
+    assert f"ROOT {root_level}" in result.stdout.splitlines(), result.stderr[-2000:]
