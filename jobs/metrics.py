@@ -5,6 +5,8 @@ ends) are summed in the process and added every METRICS_FLUSH_SECONDS (`SUMS`).
 """
 
 import atexit
+import bisect
+import functools
 import math
 import os
 import threading
@@ -37,10 +39,20 @@ def count(pipe: "Pipeline | MetricSums", name: str, labels: tuple[str, ...], amo
 
 
 def observe(
-    pipe: "Pipeline | MetricSums", name: str, labels: tuple[str, ...], seconds: float, buckets: Iterable[float]
+    pipe: "Pipeline | MetricSums", name: str, labels: tuple[str, ...], seconds: float, buckets: tuple[float, ...]
 ) -> None:
-    """Record one observation in histogram `name` (cumulative buckets, sum and count)."""
-    observe_many(pipe, name, labels, [seconds], buckets)
+    """Record one observation in histogram `name` (cumulative buckets, sum and count): what
+    `observe_many` does for one value, without its per-bucket count and field names (each
+    request pays one: ~1 % of a submit's web CPU)."""
+    key, label = PREFIX + name, "|".join(labels)
+    for field in _bucket_fields(label, buckets)[bisect.bisect_left(buckets, seconds) :]:
+        pipe.hincrby(key, field, 1)
+    pipe.hincrbyfloat(key, f"{label}|sum", seconds)
+
+
+@functools.cache
+def _bucket_fields(label: str, buckets: tuple[float, ...]) -> tuple[str, ...]:
+    return tuple(f"{label}|{bound}" for bound in buckets)
 
 
 def observe_many(
