@@ -1,6 +1,6 @@
 """jobs.metrics: one observation recorded as observe_many records it."""
 
-from collections import Counter
+from collections import defaultdict
 
 import pytest
 
@@ -11,7 +11,7 @@ class Recorder:
     """Stands in for a pipeline: what each field was incremented by."""
 
     def __init__(self) -> None:
-        self.added: Counter[tuple[str, str]] = Counter()
+        self.added: defaultdict[tuple[str, str], float] = defaultdict(float)
 
     def hincrby(self, key: str, field: str, amount: int) -> None:
         self.added[key, field] += amount
