@@ -227,11 +227,22 @@ def transition_audited(
 
 
 def from_row(model: type[Model], alias: str, row: Any) -> Any:
-    """The instance of `model` whose concrete fields' columns, in order, begin `row`."""
+    """The instance of `model` whose concrete fields' columns, in order, begin `row`, each value
+    converted as the ORM converts it (the backend's converters, then the field's)."""
     connection = connections[alias]
-    concrete = model._meta.concrete_fields
-    loaded = [
-        field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
-        for field, value in zip(concrete, row, strict=False)
+    loaded = []
+    for (column, converters), value in zip(_converters(model, alias), row, strict=False):
+        for converter in converters:
+            value = converter(value, column, connection)
+        loaded.append(value)
+    return model.from_db(alias, [field.attname for field in model._meta.concrete_fields], loaded)
+
+
+@cache
+def _converters(model: type[Model], alias: str) -> list[tuple[Any, list[Any]]]:
+    """Each concrete field's column and the converters the ORM applies to its values."""
+    connection = connections[alias]
+    columns = [field.get_col(model._meta.db_table) for field in model._meta.concrete_fields]
+    return [
+        (column, connection.ops.get_db_converters(column) + column.get_db_converters(connection)) for column in columns
     ]
-    return model.from_db(alias, [field.attname for field in concrete], loaded)
