@@ -50,7 +50,7 @@ def observe(
     pipe.hincrbyfloat(key, f"{label}|sum", seconds)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # bounded: a label may hold a client's HTTP method
 def _bucket_fields(label: str, buckets: tuple[float, ...]) -> tuple[str, ...]:
     return tuple(f"{label}|{bound}" for bound in buckets)
 

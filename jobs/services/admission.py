@@ -12,10 +12,10 @@ A batch counts as its size. Refusals are counted in `conveyor_jobs_refused_total
 
 A submit with no rate to count (staff, or no SUBMIT_RATE_PER_MINUTE) skips the round trip of 3
 while every target queue is far below its cap: each process keeps each queue's depth as 3 last
-read it, and a reading under a second old that says the queue, with what this process admitted
-to it since and this submit, stays within half its cap is trusted. A queue nearer its cap is
-read on every submit, so only a queue filling by more than half its cap within a second (from
-several processes) can pass its cap, by at most that (docs/operations.md).
+read it, and a reading under 0.1 s old that says the queue, with what this process admitted to
+it since and this submit, stays within half its cap is trusted. A queue nearer its cap is read
+on every submit, so a queue passes its cap only if the processes together fill it from under
+half to past it within 0.1 s of their readings (docs/operations.md).
 """
 
 import logging
@@ -149,7 +149,7 @@ def _cap(name: str) -> int:
 class _Depths:
     """Each queue's depth as this process last read it, and the jobs it admitted there since."""
 
-    FRESH_SECONDS = 1.0
+    FRESH_SECONDS = 0.1
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -156,7 +156,9 @@ def _save(built: list[tuple[Job, list[Job]]], attributions: list[Attribution] | 
         job._prefetched_objects_cache = {"depends_on": _known(parents) if parents else no_parents}  # type: ignore[attr-defined]
     created = bulk_create_audited(Job, [job for job, _ in built], attributions)
     Job.depends_on.through.objects.bulk_create(links)
-    transaction.on_commit(lambda: dispatch.dispatch_now(created, submitted=True))
+    # Robust: a push that fails after the commit is logged, and reconcile pushes the rows (they say
+    # pushed, RQ holds no hash); the submits keep their 202 (and a group its members: core.coalesce).
+    transaction.on_commit(lambda: dispatch.dispatch_now(created, submitted=True), robust=True)
 
 
 def _save_atomically(built: list[tuple[Job, list[Job]]]) -> None:
@@ -169,6 +171,8 @@ def _save_atomically(built: list[tuple[Job, list[Job]]]) -> None:
     if connection.vendor == "postgresql" and not any(parents for _, parents in built):
         if connection.in_atomic_block:
             _save(built)  # in the caller's transaction
+        elif any(job.retry_of_id for job, _ in built):
+            _save(built)  # alone: its INSERT waits for any lock on the job it retries
         else:
             ctx = current()
             _TOGETHER.join((built, replace(ctx, user=ctx.actor)))  # its actor read in its own thread

@@ -113,7 +113,7 @@ def test_a_staff_submit_skips_the_round_trip_while_its_queue_is_far_below_its_ca
     assert [submit(staff_api).status_code for _ in range(4)] == [202] * 4
 
     assert calls == [1]  # the first read the depth; the others trusted it (50,000 cap, 1 job)
-    monkeypatch.setattr(admission._Depths, "FRESH_SECONDS", 0)  # a second later: read again
+    monkeypatch.setattr(admission._Depths, "FRESH_SECONDS", 0)  # once the reading is old: read again
     assert submit(staff_api).status_code == 202 and calls == [1, 1]
 
 

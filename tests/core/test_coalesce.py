@@ -17,6 +17,7 @@ def _gathered(coalescer: Coalescer, count: int) -> None:  # type: ignore[type-ar
 
 
 def _join_all(coalescer: Coalescer, items: list[str]) -> dict[str, BaseException | None]:  # type: ignore[type-arg]
+    """Join each item from a thread of its own (a daemon: a call that hangs fails the test, not the run)."""
     outcomes: dict[str, BaseException | None] = {}
 
     def call(item: str) -> None:
@@ -26,7 +27,7 @@ def _join_all(coalescer: Coalescer, items: list[str]) -> dict[str, BaseException
         except Exception as exc:
             outcomes[item] = exc
 
-    threads = [threading.Thread(target=call, args=(item,)) for item in items]
+    threads = [threading.Thread(target=call, args=(item,), daemon=True) for item in items]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -55,7 +56,7 @@ def test_calls_arriving_while_a_group_runs_are_run_together_next():
     assert runs[0] == ["first"] and sorted(runs[1]) == ["a", "b", "c"] and len(runs) == 2
 
 
-def test_a_call_alone_runs_at_once_in_its_own_thread():
+def test_a_call_alone_runs_at_once_in_its_own_thread_and_leaves_the_lead_free():
     threads = []
     coalescer = Coalescer(lambda items: threads.append((items, threading.current_thread())))
 
@@ -63,6 +64,7 @@ def test_a_call_alone_runs_at_once_in_its_own_thread():
     coalescer.join("y")
 
     assert threads == [(["x"], threading.current_thread()), (["y"], threading.current_thread())]
+    assert coalescer._waiting == [] and coalescer._leading is False
 
 
 def test_a_failing_group_runs_each_member_alone_and_only_the_bad_one_fails():
@@ -100,4 +102,4 @@ def test_a_group_of_one_raises_its_error_and_leaves_the_lead_free():
 
     with pytest.raises(ValueError, match="refused"):
         coalescer.join("bad")
-    coalescer.join("good")  # not left waiting for a leader that is gone
+    assert _join_all(coalescer, ["good"]) == {"good": None}  # not left waiting for a leader that is gone

@@ -71,14 +71,14 @@ def test_the_hot_paths_fixed_statements_are_prepared_and_the_orm_s_are_not(user)
     assert len(prepared) == 4, prepared  # the ORM's own query is not among them
 
 
-def test_concurrent_submits_share_one_statement_and_one_push_each_row_attributed_to_its_own_request(
-    user, other_user, monkeypatch
-):
+def _submit_four_three_together(monkeypatch, actors):  # type: ignore[no-untyped-def]
+    """Four submits on threads (`actors[i]` the i-th's user, request id r<i>): the first's
+    statement runs while the other three arrive. Returns the jobs by request id, the sizes of
+    the saves, and each submit's error (or None)."""
     import threading
     import time
 
     from audit.context import attribute
-    from jobs.models import Job
     from jobs.services import jobs as services
 
     saves: list[int] = []
@@ -93,24 +93,38 @@ def test_concurrent_submits_share_one_statement_and_one_push_each_row_attributed
         real_save(built, attributions)
 
     monkeypatch.setattr(services, "_save", save)
-    jobs: dict[str, Job] = {}
+    jobs, errors = {}, {}
 
     def submit(request_id: str, actor) -> None:  # type: ignore[no-untyped-def]
-        with attribute(channel="api", request_id=request_id, user=actor):
-            jobs[request_id] = job_submit(spec=SLEEP, actor=actor)
-        connection.close()
+        try:
+            with attribute(channel="api", request_id=request_id, user=actor):
+                jobs[request_id] = job_submit(spec=SLEEP, actor=actor)
+            errors[request_id] = None
+        except Exception as exc:
+            errors[request_id] = exc
+        finally:
+            connection.close()
 
-    threads = [threading.Thread(target=submit, args=("r0", user))]
+    threads = [threading.Thread(target=submit, args=("r0", actors[0]))]
     threads[0].start()
     while not saves:
         time.sleep(0.001)
-    threads += [threading.Thread(target=submit, args=(f"r{i}", [user, other_user][i % 2])) for i in (1, 2, 3)]
+    threads += [threading.Thread(target=submit, args=(f"r{i}", actors[i])) for i in (1, 2, 3)]
     for thread in threads[1:]:
         thread.start()
     for thread in threads:
         thread.join(10)
+    return jobs, saves, errors
 
-    assert saves == [1, 3]  # the three that arrived meanwhile: one statement
+
+def test_concurrent_submits_share_one_statement_and_one_push_each_row_attributed_to_its_own_request(
+    user, other_user, monkeypatch
+):
+    from jobs.models import Job
+
+    jobs, saves, errors = _submit_four_three_together(monkeypatch, [user, other_user, user, other_user])
+
+    assert saves == [1, 3] and set(errors.values()) == {None}  # the three that arrived meanwhile: one statement
     for request_id, job in jobs.items():
         created = Job.history.get(id=job.pk)
         assert (created.history_request_id, created.history_user_id) == (request_id, job.submitted_by_id)
@@ -118,3 +132,62 @@ def test_concurrent_submits_share_one_statement_and_one_push_each_row_attributed
     assert jobs["r1"].submitted_by_id == other_user.pk and jobs["r2"].submitted_by_id == user.pk
     queued = dispatch.queue("default").job_ids
     assert sorted(queued) == sorted(str(job.pk) for job in jobs.values())
+
+
+def test_a_push_that_fails_after_a_group_s_commit_leaves_every_submit_its_job(user, monkeypatch):
+    from jobs.models import Job
+
+    def broken_push(jobs, *, submitted=False):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the push broke after the commit")
+
+    monkeypatch.setattr(dispatch, "dispatch_now", broken_push)
+
+    jobs, saves, errors = _submit_four_three_together(monkeypatch, [user] * 4)
+
+    assert set(errors.values()) == {None}  # not one IntegrityError from a member running its job again
+    assert saves == [1, 3] and Job.objects.count() == 4 == len(jobs)
+
+
+def test_a_submit_inside_a_transaction_saves_in_it_and_joins_no_group(user, monkeypatch):
+    from django.db import transaction
+
+    from jobs.services import jobs as services
+
+    def no_group(item):  # type: ignore[no-untyped-def]
+        raise AssertionError("joined a group from inside a transaction")
+
+    monkeypatch.setattr(services._TOGETHER, "join", no_group)
+
+    with transaction.atomic():
+        job = job_submit(spec=SLEEP, actor=user)
+        transaction.set_rollback(True)
+
+    from jobs.models import Job
+
+    assert not Job.objects.filter(pk=job.pk).exists()  # it was the caller's to roll back
+
+
+def test_a_prepared_statement_outlives_a_migration_that_changes_a_column_it_returns():
+    import psycopg
+    from django.conf import settings as django_settings
+
+    from core.db import prepared_cursor
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE prepared_probe (id int PRIMARY KEY, label varchar(10))")
+        cursor.execute("INSERT INTO prepared_probe VALUES (1, 'one')")
+    try:
+        for _ in range(6):  # prepared on the sixth run
+            with prepared_cursor() as cursor:
+                cursor.execute("SELECT id, label FROM prepared_probe WHERE id = %s", [1])
+        params = connection.get_connection_params()
+        with psycopg.connect(**{k: v for k, v in params.items() if k != "cursor_factory"}, autocommit=True) as other:
+            other.execute("ALTER TABLE prepared_probe ALTER COLUMN label TYPE varchar(20)")  # another process migrates
+
+        with prepared_cursor() as cursor:
+            cursor.execute("SELECT id, label FROM prepared_probe WHERE id = %s", [1])
+            assert cursor.fetchone() == (1, "one")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE prepared_probe")
+    assert django_settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"] == 5
