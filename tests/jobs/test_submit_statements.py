@@ -191,3 +191,19 @@ def test_a_prepared_statement_outlives_a_migration_that_changes_a_column_it_retu
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE prepared_probe")
     assert django_settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"] == 5
+
+
+def test_a_retry_saves_alone_its_insert_waiting_for_no_group(user, monkeypatch):
+    from jobs.models import Job
+    from jobs.services import jobs as services
+    from jobs.services.jobs import job_cancel, job_retry
+
+    canceled = job_cancel(job=job_submit(spec=SLEEP, actor=user), actor=user)
+
+    def no_group(item):  # type: ignore[no-untyped-def]
+        raise AssertionError("a retry joined a group")
+
+    monkeypatch.setattr(services._TOGETHER, "join", no_group)
+    retried = job_retry(job=canceled, actor=user)
+
+    assert Job.objects.get(pk=retried.pk).retry_of_id == canceled.pk
