@@ -14,23 +14,27 @@ not be recorded is handed to `lifecycle.job_lost` once they are back. A fork wor
 dies with its worker (`ForkWorker.main_work_horse`).
 """
 
+import contextlib
 import ctypes
 import gc
 import json
 import math
 import os
+import pickle
 import select
 import signal
 import sys
 import tempfile
 import time
-from dataclasses import asdict
-from typing import Any
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any, TypeVar
 
 from django import db
 from django.conf import settings
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import worker as rq_worker
+from rq.executions import Execution
 from rq.job import Job as RQJob
 from rq.job import JobStatus
 from rq.queue import Queue
@@ -48,6 +52,7 @@ from jobs.engine.outage import BACKOFF_MAX, OUTAGE_ERRORS, Outage, on_a_live_con
 from jobs.models import JobState
 
 ALIVE_KEY = "conveyor:worker-alive:{}"
+_T = TypeVar("_T")
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
@@ -211,6 +216,7 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
     _claimed: tuple[Any, Run] | None = None  # the job row and run of the job being executed
     _outcomes: int | None = None  # a file the horse writes its job's outcome to (runner.Outcome)
     _marked = False  # whether this parent marked the current run running
+    _spare: "_Spare | None" = None  # a horse forked ahead, waiting for the next job
 
     def alive_ttl(self, timeout: int | None) -> int:
         # The parent heartbeats every job_monitoring_interval while its horse works, so three
@@ -244,19 +250,67 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
             self._claimed = None
 
     def fork_work_horse(self, job: RQJob, queue: Queue) -> None:
+        """Hand the job to the spare horse forked during the previous job, then fork the next
+        spare while this one works: the fork (5 ms of an 80 MiB worker, most of it copying page
+        tables) is paid while the parent would only wait, not between two jobs."""
         self._worker_pid = os.getpid()
         self._horse_status = None
         self._marked = False
-        # The horse starts with everything the parent holds out of the collector's sight, so a
-        # collection in the horse does not touch (and copy) the parent's pages.
+        spare, self._spare = self._spare, None
+        if spare is not None and spare.hand(job, queue, self.execution, self._claimed):
+            self._horse_pid = spare.pid
+        else:
+            self._forked(lambda: super(ForkWorker, self).fork_work_horse(job, queue))
+        self._spare = self._forked(self._fork_spare)
+
+    def _forked(self, fork: Callable[[], _T]) -> _T:
+        # The child starts with everything the parent holds out of the collector's sight, so a
+        # collection in the child does not touch (and copy) the parent's pages.
         gc.freeze()
         try:
-            super().fork_work_horse(job, queue)
+            return fork()
         finally:
             gc.unfreeze()
 
+    def _fork_spare(self) -> "_Spare":
+        """Fork a work horse that waits for its job (`_Spare.hand`)."""
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(write)
+                os.setpgrp()
+                self.setup_work_horse_signals()
+                self._become_horse()
+                with os.fdopen(read, "rb") as orders:
+                    given = orders.read()  # until the parent closes its end
+                if not given:
+                    os._exit(0)  # dismissed
+                self._start(*pickle.loads(given))  # noqa: S301 (the parent's own objects, over its own pipe)
+            finally:
+                os._exit(1)  # _start exits on its own; anything else is a horse that failed to start
+        os.close(read)
+        return _Spare(pid, write)
+
+    def _start(self, job_id: str, queue_name: str, execution: tuple[str, Any], claimed: Any) -> None:
+        """In a spare horse: become the horse of `job_id` as a forked one would be."""
+        job = self.job_class.fetch(job_id, connection=self.connection, serializer=self.serializer)
+        queue = next(q for q in self.queues if q.name == queue_name)
+        run = Execution(execution[0], job_id, connection=self.connection, worker_name=self.name)
+        run.created_at = run.last_heartbeat = execution[1]
+        self.executions.clear()
+        self.execution = run
+        self._claimed = claimed
+        os.environ["RQ_JOB_ID"] = job_id
+        self._run_as_horse(job, queue)
+
     def main_work_horse(self, job: RQJob, queue: Queue) -> None:
-        """Run in the forked horse: first make it die with its worker.
+        self._become_horse()
+        self._run_as_horse(job, queue)
+
+    def _become_horse(self) -> None:
+        """In a new work horse: first make it die with its worker, and let go of the worker's
+        database connections.
 
         The horse runs in its own process group, so a worker killed with SIGKILL (OOM killer,
         `kill -9`) used to leave it running the job unwatched. On Linux the kernel now sends it
@@ -268,8 +322,16 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
             if os.getppid() != self._worker_pid:
                 os._exit(1)
         _detach_inherited_connections()
+
+    def _run_as_horse(self, job: RQJob, queue: Queue) -> None:
         runner.handoff = runner.Handoff(self._claimed, self._send_outcome)
         super().main_work_horse(job, queue)
+
+    def teardown(self) -> None:
+        if self._spare is not None and not self.is_horse:
+            self._spare.dismiss()
+            self._spare = None
+        super().teardown()
 
     def _send_outcome(self, outcome: runner.Outcome) -> None:
         """In the horse: hand the outcome to the parent (which writes it to the row)."""
@@ -340,6 +402,35 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
         finally:
             if self.is_horse:
                 db.connections.close_all()  # only what the task opened (see below)
+
+
+@dataclass
+class _Spare:
+    """A work horse forked ahead of its job, reading its orders from a pipe."""
+
+    pid: int
+    orders: int  # the pipe's write end
+
+    def hand(self, job: RQJob, queue: Queue, execution: Any, claimed: Any) -> bool:
+        """Give it the job; False if it is gone (the caller forks a new horse instead)."""
+        given = pickle.dumps((job.id, queue.name, (execution.id, execution.created_at), claimed))
+        try:
+            with os.fdopen(self.orders, "wb") as orders:
+                orders.write(given)
+        except BrokenPipeError:
+            self._reap()
+            return False
+        return True
+
+    def dismiss(self) -> None:
+        """Let it exit (its pipe closes empty), and reap it."""
+        with contextlib.suppress(OSError):
+            os.close(self.orders)
+        self._reap()
+
+    def _reap(self) -> None:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
 
 
 def _rq_needs_nothing_of(job: RQJob, default_result_ttl: int) -> bool:

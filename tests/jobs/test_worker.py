@@ -2,8 +2,11 @@
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -180,6 +183,70 @@ def test_a_fork_work_horse_using_the_database_opens_its_own_connection(api, sett
     horse = [line.split() for line in used.read_text().splitlines() if line.split()[0] != str(os.getpid())]
     assert Job.objects.get(pk=job_id).progress is not None  # the horse did use the database
     assert horse and session not in {conn for _, conn in horse}
+
+
+def gone(pid: int) -> bool:
+    """Whether process `pid` has exited and been reaped (a zombie still counts as there)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.fixture
+def horse_pids(api, monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
+    """A task that writes the pid of the horse running it; the pids of the spares forked."""
+    spares: list[int] = []
+    fork_spare = ForkWorker._fork_spare
+
+    def counted(self):  # type: ignore[no-untyped-def]
+        spare = fork_spare(self)
+        spares.append(spare.pid)
+        return spare
+
+    def where(name: str) -> None:
+        (tmp_path / name).write_text(str(os.getpid()))
+
+    monkeypatch.setattr(ForkWorker, "_fork_spare", counted)
+    monkeypatch.setitem(registry._tasks, "tests.where", registry.Task("tests.where", where, "", {"type": "object"}))
+    return spares, lambda name: int((tmp_path / name).read_text())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_fork_worker_s_next_horse_is_forked_while_the_job_before_runs(api, settings, horse_pids):
+    """The first job's horse is forked for it; each later job is handed to the spare forked
+    while the job before it ran; every spare is reaped when the worker ends."""
+    settings.WORKER_RUNNING_AFTER_MS = SHORT
+    spares, pid_of = horse_pids
+    ids = [submit(api, {"task": "tests.where", "kwargs": {"name": str(n)}}) for n in range(3)]
+    run_worker(fork=True)
+    assert Job.objects.filter(pk__in=ids, state="succeeded").count() == 3
+    horses = [pid_of(str(n)) for n in range(3)]
+    assert horses[0] not in spares and horses[1:] == spares[:2] and len(spares) == 3
+    assert all(gone(pid) for pid in spares)  # the last one, never handed a job, too
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_spare_horse_that_died_is_replaced_by_a_new_fork(api, settings, monkeypatch, horse_pids):
+    settings.WORKER_RUNNING_AFTER_MS = SHORT
+    spares, pid_of = horse_pids
+    hand = worker_module._Spare.hand
+    handed = []
+
+    def killed_first(self, *args):  # type: ignore[no-untyped-def]
+        os.kill(self.pid, signal.SIGKILL)
+        while Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            time.sleep(0.01)
+        handed.append(hand(self, *args))
+        return handed[-1]
+
+    monkeypatch.setattr(worker_module._Spare, "hand", killed_first)
+    ids = [submit(api, {"task": "tests.where", "kwargs": {"name": str(n)}}) for n in range(2)]
+    run_worker(fork=True)
+    assert Job.objects.filter(pk__in=ids, state="succeeded").count() == 2
+    assert handed == [False] and pid_of("1") not in spares
+    assert all(gone(pid) for pid in spares)
 
 
 # --- what RQ's bookkeeping of a short run leaves in Redis, and what it costs ---
