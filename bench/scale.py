@@ -16,7 +16,8 @@ Redis db:
    loaded database against the baseline of the same run. Target: p99 within 1.2x. The baseline
    holds 1,000 jobs the same way, not none: an empty database's job list is an empty page, and
    serializing a full page of 50 jobs is most of what a list costs.
-3. Retention: `manage.py conveyor_retention` (passes back to back at the default batch) with a
+3. Retention: `manage.py conveyor_retention` (passes at the default batch, each followed by the
+   command's pause as long as it took) with a
    JOB_RETENTION_DAYS that expires the oldest jobs holding `--retention-rows` rows (jobs + their
    history; default 1,000,000), while P1 runs on the loaded database again and again; P1's p99
    during the drain against P1's p99 on the same database just before. Target: within 2x.

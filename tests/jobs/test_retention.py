@@ -3,6 +3,7 @@
 import json
 from datetime import timedelta
 from io import StringIO
+from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -10,6 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from config.settings import env_days
+from jobs.management.commands import conveyor_retention
 from jobs.models import IdempotencyRecord, Job, JobLog, Schedule, ScheduleFire
 from jobs.operations.retention import retention_pass
 
@@ -181,6 +183,20 @@ def test_the_command_drains_and_its_dry_run_deletes_nothing(api):
     call_command("conveyor_retention", "--batch-size", "2", stdout=out)
     assert json.loads(out.getvalue())["jobs"] == 3
     assert Job.objects.count() == 1 and HistoricalJob.objects.count() == 2 and JobLog.objects.count() == 1
+
+
+@pytest.mark.parametrize("pause", [True, False], ids=["paused", "no-pause"])
+def test_the_command_pauses_as_long_as_each_batch_took(api, monkeypatch, pause):
+    """A drain leaves the database half of its time: after each batch that deleted something,
+    a pause as long as the batch (none after the last, empty one; none with --no-pause)."""
+    for _ in range(3):
+        aged(submit(api), state="failed", days=60)
+    clock = iter(range(0, 1000, 5))  # the command's every reading of its clock 5 s after the one before
+    slept: list[float] = []
+    monkeypatch.setattr(conveyor_retention, "time", SimpleNamespace(monotonic=lambda: next(clock), sleep=slept.append))
+    call_command("conveyor_retention", "--batch-size", "2", *([] if pause else ["--no-pause"]), stdout=StringIO())
+    assert Job.objects.count() == 0
+    assert slept == ([5, 5, 5] if pause else [])
 
 
 @pytest.mark.parametrize(("raw", "days"), [("", 0), ("0", 0), ("7", 7), (" 30 ", 30)])
