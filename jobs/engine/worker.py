@@ -4,14 +4,15 @@
 the worker down. The parent claims the job, marks it running if the horse outlasts
 WORKER_RUNNING_AFTER_MS, and records the outcome the horse hands back, all on its persistent
 connection: a horse whose task does not use the database opens none (jobs.engine.runner).
+Each job's horse is forked ahead, while the job before runs (`ForkWorker.fork_work_horse`).
 `SimpleWorker` runs jobs in-process, faster, without that isolation and without hard-stopping a
 running job (cancel is then cooperative, through `progress()`). Choose with
 CONVEYOR_WORKER=fork|simple.
 
 Both ride out an outage of Redis or the database (jobs.engine.outage): every step of RQ's work loop
 waits for the stores to come back instead of ending the process, and a job whose outcome could
-not be recorded is handed to `lifecycle.job_lost` once they are back. A fork worker's work horse
-dies with its worker (`ForkWorker.main_work_horse`).
+not be recorded is handed to `lifecycle.job_lost` once they are back. A fork worker's work horses
+die with their worker (`ForkWorker._become_horse`).
 """
 
 import contextlib
