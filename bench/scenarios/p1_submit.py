@@ -119,7 +119,6 @@ def rows(runs: dict[str, list[dict[str, Any]]], base: str) -> list[dict[str, Any
 
 
 def run(bench: Bench, plan: Plan) -> dict[str, Any]:
-    bench.reset_jobs()  # from an empty queue, whatever ran before (nothing drains the submits)
     runs = measure(bench, plan)
     base = max(SERVINGS, key=lambda name: stat([r["rps"] for r in runs[name]])["median"] or 0)
     data: dict[str, Any] = {"runs": runs, "rows": rows(runs, base), "baseline": base}

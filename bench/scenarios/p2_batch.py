@@ -30,7 +30,6 @@ def raw_rq(plan: Plan) -> dict[str, Any]:
 
 
 def run(bench: Bench, plan: Plan) -> dict[str, Any]:
-    bench.reset_jobs()  # from an empty queue, whatever ran before (nothing drains the submits)
     service, port = bench.web("app")
     body = json.dumps({"jobs": [BODY] * plan.p2_batch})
     reqs = [{"method": "POST", "path": "/api/v1/jobs/batch/", "headers": bench.auth(), "body": body}]

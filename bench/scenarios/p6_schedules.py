@@ -137,7 +137,6 @@ def rows(plan: Plan, window: dict[str, Any], found: list[tuple[Any, ...]], jobs:
 
 
 def run(bench: Bench, plan: Plan) -> dict[str, Any]:
-    bench.reset_jobs()
     prefix = f"bench-{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}"
     window = fire_window(bench, plan, prefix)
     found, jobs = fires(prefix)

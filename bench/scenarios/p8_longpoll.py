@@ -88,9 +88,6 @@ def stop_clients(clients: sv.Service, spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def measure(bench: Bench, plan: Plan) -> dict[str, Any]:
-    # From an empty queue: P1 and P2 before this leave tens of thousands of jobs nobody drains,
-    # and a queue at its cap (QUEUE_MAX_DEPTH) answers 503 (run of 2026-12-04 12:10).
-    bench.reset_jobs()
     web, port = bench.web("app")
     api = Api(port, bench.token)
     try:

@@ -302,6 +302,8 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
         self.executions.clear()
         self.execution = run
         self._claimed = claimed
+        # What RQ's fork_work_horse sets in a horse for the task's own code; a spare's copy
+        # still names the job the worker ran when it forked it.
         os.environ["RQ_JOB_ID"] = job_id
         self._run_as_horse(job, queue)
 

@@ -185,7 +185,7 @@ def test_a_fork_work_horse_using_the_database_opens_its_own_connection(api, sett
     assert horse and session not in {conn for _, conn in horse}
 
 
-def gone(pid: int) -> bool:
+def reaped(pid: int) -> bool:
     """Whether process `pid` has exited and been reaped (a zombie still counts as there)."""
     try:
         os.kill(pid, 0)
@@ -224,7 +224,7 @@ def test_a_fork_worker_s_next_horse_is_forked_while_the_job_before_runs(api, set
     assert Job.objects.filter(pk__in=ids, state="succeeded").count() == 3
     horses = [pid_of(str(n)) for n in range(3)]
     assert horses[0] not in spares and horses[1:] == spares[:2] and len(spares) == 3
-    assert all(gone(pid) for pid in spares)  # the last one, never handed a job, too
+    assert all(reaped(pid) for pid in spares)  # the last one, never handed a job, too
 
 
 @pytest.mark.django_db(transaction=True)
@@ -246,7 +246,7 @@ def test_a_spare_horse_that_died_is_replaced_by_a_new_fork(api, settings, monkey
     run_worker(fork=True)
     assert Job.objects.filter(pk__in=ids, state="succeeded").count() == 2
     assert handed == [False] and pid_of("1") not in spares
-    assert all(gone(pid) for pid in spares)
+    assert all(reaped(pid) for pid in spares)
 
 
 # --- what RQ's bookkeeping of a short run leaves in Redis, and what it costs ---
