@@ -24,12 +24,12 @@ import os
 import pickle
 import select
 import signal
+import struct
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from django import db
 from django.conf import settings
@@ -53,7 +53,6 @@ from jobs.engine.outage import BACKOFF_MAX, OUTAGE_ERRORS, Outage, on_a_live_con
 from jobs.models import JobState
 
 ALIVE_KEY = "conveyor:worker-alive:{}"
-_T = TypeVar("_T")
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
@@ -217,7 +216,7 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
     _claimed: tuple[Any, Run] | None = None  # the job row and run of the job being executed
     _outcomes: int | None = None  # a file the horse writes its job's outcome to (runner.Outcome)
     _marked = False  # whether this parent marked the current run running
-    _spare: "_Spare | None" = None  # a horse forked ahead, waiting for the next job
+    _zygote: "_Zygote | None" = None  # the fork server that forks this worker's horses
 
     def alive_ttl(self, timeout: int | None) -> int:
         # The parent heartbeats every job_monitoring_interval while its horse works, so three
@@ -251,30 +250,68 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
             self._claimed = None
 
     def fork_work_horse(self, job: RQJob, queue: Queue) -> None:
-        """Hand the job to the spare horse forked during the previous job, then fork the next
-        spare while this one works: the fork (5 ms of an 80 MiB worker, most of it copying page
-        tables) is paid while the parent would only wait, not between two jobs."""
-        self._worker_pid = os.getpid()
+        """Have the worker's fork server start the job's horse (`_Zygote`).
+
+        Forking the worker itself for each job cost it more than the fork: every page it wrote
+        afterwards was copied (some 1,400 page faults a job in an 80 MiB worker). The fork
+        server, forked once, writes next to nothing, and forks each horse ahead, while the job
+        before runs; the worker only sends it the job and waits for its report."""
         self._horse_status = None
         self._marked = False
-        spare, self._spare = self._spare, None
-        if spare is not None and spare.hand(job, queue, self.execution, self._claimed):
-            self._horse_pid = spare.pid
-        else:
-            self._forked(lambda: super(ForkWorker, self).fork_work_horse(job, queue))
-        self._spare = self._forked(self._fork_spare)
+        assert self.execution is not None
+        order = pickle.dumps((job.id, queue.name, (self.execution.id, self.execution.created_at), self._claimed))
+        for _ in range(2):  # a fork server found gone is replaced once
+            if self._zygote is None:
+                self._zygote = self._fork_zygote()
+            pid = self._zygote.start(order)
+            if pid is not None:
+                self._horse_pid = pid
+                return
+            self._drop_zygote()
+        raise RuntimeError("the work horse's fork server died twice before starting a job")
 
-    def _forked(self, fork: Callable[[], _T]) -> _T:
-        # The child starts with everything the parent holds out of the collector's sight, so a
-        # collection in the child does not touch (and copy) the parent's pages.
-        gc.freeze()
-        try:
-            return fork()
-        finally:
-            gc.unfreeze()
+    def _fork_zygote(self) -> "_Zygote":
+        """Fork the fork server: a copy of this worker that forks its horses (`_serve`)."""
+        self._worker_pid = os.getpid()
+        orders_read, orders = os.pipe()
+        reports, reports_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(orders)
+                os.close(reports)
+                # Its own process group, deaf to the signals that stop the worker: it ends when
+                # its worker closes the orders pipe or dies (PDEATHSIG).
+                os.setpgrp()
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+                self._become_horse()
+                self._worker_pid = os.getpid()  # what its horses check their parent against
+                gc.freeze()  # a collection in a horse then leaves the pages it shares alone
+                self._serve(os.fdopen(orders_read, "rb"), reports_write)
+            finally:
+                os._exit(1)
+        os.close(orders_read)
+        os.close(reports_write)
+        return _Zygote(pid, os.fdopen(orders, "wb"), reports)
+
+    def _serve(self, orders: Any, reports: int) -> None:
+        """In the fork server: hand each order to a horse forked ahead, report its pid, fork
+        the next one, and report how the horse ended; exit when the orders pipe closes."""
+        spare = self._fork_spare()
+        while (header := orders.read(_LENGTH.size)) and len(header) == _LENGTH.size:
+            order = orders.read(_LENGTH.unpack(header)[0])
+            while not spare.hand(order):
+                spare = self._fork_spare()  # the one forked ahead died: a fresh one
+            os.write(reports, _REPORT.pack(spare.pid, _RUNNING))
+            horse, spare = spare, self._fork_spare()
+            _, status = os.waitpid(horse.pid, 0)
+            os.write(reports, _REPORT.pack(horse.pid, status))
+        spare.dismiss()
+        os._exit(0)
 
     def _fork_spare(self) -> "_Spare":
-        """Fork a work horse that waits for its job (`_Spare.hand`)."""
+        """In the fork server: fork a work horse that waits for its job (`_Spare.hand`)."""
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:
@@ -284,17 +321,17 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
                 self.setup_work_horse_signals()
                 self._become_horse()
                 with os.fdopen(read, "rb") as orders:
-                    given = orders.read()  # until the parent closes its end
+                    given = orders.read()  # until the fork server closes its end
                 if not given:
                     os._exit(0)  # dismissed
-                self._start(*pickle.loads(given))  # noqa: S301 (the parent's own objects, over its own pipe)
+                self._start(*pickle.loads(given))  # noqa: S301 (the worker's own objects, over its own pipes)
             finally:
                 os._exit(1)  # _start exits on its own; anything else is a horse that failed to start
         os.close(read)
         return _Spare(pid, write)
 
     def _start(self, job_id: str, queue_name: str, execution: tuple[str, Any], claimed: Any) -> None:
-        """In a spare horse: become the horse of `job_id` as a forked one would be."""
+        """In a horse forked ahead: become the horse of `job_id` as RQ's fork would."""
         job = self.job_class.fetch(job_id, connection=self.connection, serializer=self.serializer)
         queue = next(q for q in self.queues if q.name == queue_name)
         run = Execution(execution[0], job_id, connection=self.connection, worker_name=self.name)
@@ -302,14 +339,28 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
         self.executions.clear()
         self.execution = run
         self._claimed = claimed
-        # What RQ's fork_work_horse sets in a horse for the task's own code; a spare's copy
-        # still names the job the worker ran when it forked it.
+        # What RQ's fork_work_horse sets in a horse for the task's own code; the fork server's
+        # copy of the environment is the worker's from before its first job.
+        os.environ["RQ_WORKER_ID"] = self.name
         os.environ["RQ_JOB_ID"] = job_id
-        self._run_as_horse(job, queue)
+        runner.handoff = runner.Handoff(self._claimed, self._send_outcome)
+        self.main_work_horse(job, queue)
 
-    def main_work_horse(self, job: RQJob, queue: Queue) -> None:
-        self._become_horse()
-        self._run_as_horse(job, queue)
+    def wait_for_horse(self) -> Any:
+        """The horse's end, as the fork server reports it; a fork server that died took the
+        horse with it (PDEATHSIG), which is reported as a SIGKILL."""
+        assert self._zygote is not None
+        report = self._zygote.report()
+        if report is None:
+            self._drop_zygote()
+            report = (self.horse_pid, signal.SIGKILL)  # a wait status: killed by that signal
+        self._horse_status = report[1]
+        return report[0], report[1], None
+
+    def _drop_zygote(self) -> None:
+        assert self._zygote is not None
+        self._zygote.stop()
+        self._zygote = None
 
     def _become_horse(self) -> None:
         """In a new work horse: first make it die with its worker, and let go of the worker's
@@ -326,14 +377,9 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
                 os._exit(1)
         _detach_inherited_connections()
 
-    def _run_as_horse(self, job: RQJob, queue: Queue) -> None:
-        runner.handoff = runner.Handoff(self._claimed, self._send_outcome)
-        super().main_work_horse(job, queue)
-
     def teardown(self) -> None:
-        if self._spare is not None and not self.is_horse:
-            self._spare.dismiss()
-            self._spare = None
+        if self._zygote is not None and not self.is_horse:
+            self._drop_zygote()
         super().teardown()
 
     def _send_outcome(self, outcome: runner.Outcome) -> None:
@@ -349,15 +395,9 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
         super().monitor_work_horse(job, queue, execution)
 
     def _horse_outlasts(self, seconds: float) -> bool:
-        try:
-            pidfd = os.pidfd_open(self.horse_pid)
-        except OSError:  # already reaped, or no pidfd: nothing to wait for
-            return False
-        try:
-            ready, _, _ = select.select([pidfd], [], [], seconds)
-        finally:
-            os.close(pidfd)
-        return not ready
+        assert self._zygote is not None
+        ready, _, _ = select.select([self._zygote.reports], [], [], seconds)
+        return not ready  # the fork server reports the horse's end
 
     def _attribution(self) -> Any:
         assert self._claimed is not None
@@ -388,12 +428,6 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
             with self._attribution():
                 runner.record(str(self._claimed[0].pk), run, runner.Outcome(**json.loads(data)))
 
-    def wait_for_horse(self) -> Any:
-        pid, status, rusage = super().wait_for_horse()
-        if pid is not None:
-            self._horse_status = status
-        return pid, status, rusage
-
     def outcome_unrecorded(self) -> bool:
         # A horse that handed back its job's outcome exits 0 (a task's own failure included);
         # one that met an outage exits 1 (RQ's `main_work_horse`).
@@ -408,18 +442,57 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
 
 
 @dataclass
+class _Zygote:
+    """A worker's fork server, as the worker sees it: the pipe it sends orders down (each one
+    job, length-prefixed) and the pipe it reads reports from (`_REPORT`: a horse started, a
+    horse ended with its wait status)."""
+
+    pid: int
+    orders: Any  # a buffered writer
+    reports: int
+
+    def start(self, order: bytes) -> int | None:
+        """Have it start a horse on `order`: the horse's pid, or None if it is gone."""
+        try:
+            self.orders.write(_LENGTH.pack(len(order)) + order)
+            self.orders.flush()
+        except BrokenPipeError:
+            return None
+        report = self.report()
+        return report[0] if report is not None else None
+
+    def report(self) -> tuple[int, int] | None:
+        """The next report (pid, wait status or `_RUNNING`), or None if the fork server died.
+        Records are written whole and are shorter than PIPE_BUF, so a read gets one whole."""
+        data = os.read(self.reports, _REPORT.size)
+        return _REPORT.unpack(data) if data else None
+
+    def stop(self) -> None:
+        """Close its orders (it dismisses its spare and exits), and reap it."""
+        with contextlib.suppress(OSError):
+            self.orders.close()
+        os.close(self.reports)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+
+
+_LENGTH = struct.Struct("<I")
+_REPORT = struct.Struct("<ii")
+_RUNNING = -1  # a report's status while the horse runs
+
+
+@dataclass
 class _Spare:
-    """A work horse forked ahead of its job, reading its orders from a pipe."""
+    """In the fork server: a work horse forked ahead of its job, reading its order from a pipe."""
 
     pid: int
     orders: int  # the pipe's write end
 
-    def hand(self, job: RQJob, queue: Queue, execution: Any, claimed: Any) -> bool:
+    def hand(self, order: bytes) -> bool:
         """Give it the job; False if it is gone (the caller forks a new horse instead)."""
-        given = pickle.dumps((job.id, queue.name, (execution.id, execution.created_at), claimed))
         try:
             with os.fdopen(self.orders, "wb") as orders:
-                orders.write(given)
+                orders.write(order)
         except BrokenPipeError:
             self._reap()
             return False

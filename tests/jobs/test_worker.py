@@ -194,59 +194,104 @@ def reaped(pid: int) -> bool:
     return False
 
 
+def dead(pid: int) -> bool:
+    """Whether process `pid` has exited (a zombie whose new parent has not reaped it counts)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
 @pytest.fixture
-def horse_pids(api, monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
-    """A task that writes the pid of the horse running it; the pids of the spares forked."""
-    spares: list[int] = []
+def horses(api, monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
+    """A task `tests.where` that writes the pid of the horse running it, of that horse's
+    parent, and when it ended; the pids of the horses the fork server forked ahead, in order,
+    and when each was forked."""
+    spares = tmp_path / "spares"
     fork_spare = ForkWorker._fork_spare
 
-    def counted(self):  # type: ignore[no-untyped-def]
+    def counted(self):  # type: ignore[no-untyped-def]  # runs in the fork server
         spare = fork_spare(self)
-        spares.append(spare.pid)
+        with spares.open("a") as out:
+            out.write(f"{spare.pid} {time.monotonic()}\n")
         return spare
 
-    def where(name: str) -> None:
-        (tmp_path / name).write_text(str(os.getpid()))
+    def where(name: str, kill_parent: bool = False, seconds: float = 0) -> None:
+        time.sleep(seconds)
+        (tmp_path / name).write_text(f"{os.getpid()} {os.getppid()} {time.monotonic()}")
+        if kill_parent:
+            os.kill(os.getppid(), signal.SIGKILL)
+            time.sleep(10)  # the horse dies with it
 
     monkeypatch.setattr(ForkWorker, "_fork_spare", counted)
-    monkeypatch.setitem(registry._tasks, "tests.where", registry.Task("tests.where", where, "", {"type": "object"}))
-    return spares, lambda name: int((tmp_path / name).read_text())
+    schema = {"type": "object"}
+    monkeypatch.setitem(registry._tasks, "tests.where", registry.Task("tests.where", where, "", schema))
+
+    def pids(name: str) -> tuple[int, int]:
+        """The pids of the horse that ran job `name`, and of its parent."""
+        pid, parent, _ = (tmp_path / name).read_text().split()
+        return int(pid), int(parent)
+
+    def forked() -> dict[int, float]:
+        return {int(pid): float(at) for pid, at in (line.split() for line in spares.read_text().splitlines())}
+
+    def ended(name: str) -> float:
+        return float((tmp_path / name).read_text().split()[2])
+
+    return (lambda: list(forked())), pids, forked, ended
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_fork_worker_s_next_horse_is_forked_while_the_job_before_runs(api, settings, horse_pids):
-    """The first job's horse is forked for it; each later job is handed to the spare forked
-    while the job before it ran; every spare is reaped when the worker ends."""
+def test_a_fork_worker_s_horses_are_forked_ahead_by_its_fork_server(api, settings, horses):
+    """Every horse is forked by one fork server, not by the worker, while the job before it
+    runs; one more waits for a job that never comes; all are reaped when the worker ends."""
     settings.WORKER_RUNNING_AFTER_MS = SHORT
-    spares, pid_of = horse_pids
-    ids = [submit(api, {"task": "tests.where", "kwargs": {"name": str(n)}}) for n in range(3)]
+    spares, pids, forked, ended = horses
+    ids = [submit(api, {"task": "tests.where", "kwargs": {"name": str(n), "seconds": 0.3}}) for n in range(3)]
     run_worker(fork=True)
     assert Job.objects.filter(pk__in=ids, state="succeeded").count() == 3
-    horses = [pid_of(str(n)) for n in range(3)]
-    assert horses[0] not in spares and horses[1:] == spares[:2] and len(spares) == 3
-    assert all(reaped(pid) for pid in spares)  # the last one, never handed a job, too
+    ran = [pids(str(n)) for n in range(3)]
+    zygote = ran[0][1]
+    assert zygote != os.getpid() and all(parent == zygote for _, parent in ran)
+    assert [pid for pid, _ in ran] == spares()[:3] and len(spares()) == 4
+    assert all(forked()[spares()[n + 1]] < ended(str(n)) for n in range(3))
+    assert all(reaped(pid) for pid in [zygote, *spares()])  # the last spare, never handed a job, too
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_spare_horse_that_died_is_replaced_by_a_new_fork(api, settings, monkeypatch, horse_pids):
+def test_a_horse_forked_ahead_that_died_is_replaced_by_a_new_fork(api, settings, monkeypatch, horses):
     settings.WORKER_RUNNING_AFTER_MS = SHORT
-    spares, pid_of = horse_pids
+    spares, pids, _, _ = horses
     hand = worker_module._Spare.hand
-    handed = []
 
-    def killed_first(self, *args):  # type: ignore[no-untyped-def]
-        os.kill(self.pid, signal.SIGKILL)
-        while Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
-            time.sleep(0.01)
-        handed.append(hand(self, *args))
-        return handed[-1]
+    def killed_second(self, order):  # type: ignore[no-untyped-def]  # runs in the fork server
+        if len(spares()) == 2:  # the spare for the second job
+            os.kill(self.pid, signal.SIGKILL)
+            while Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                time.sleep(0.01)
+        return hand(self, order)
 
-    monkeypatch.setattr(worker_module._Spare, "hand", killed_first)
+    monkeypatch.setattr(worker_module._Spare, "hand", killed_second)
     ids = [submit(api, {"task": "tests.where", "kwargs": {"name": str(n)}}) for n in range(2)]
     run_worker(fork=True)
     assert Job.objects.filter(pk__in=ids, state="succeeded").count() == 2
-    assert handed == [False] and pid_of("1") not in spares
-    assert all(reaped(pid) for pid in spares)
+    assert pids("1")[0] == spares()[2]  # the killed one, spares()[1], replaced by a fresh fork
+    assert all(reaped(pid) for pid in spares())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_fork_server_that_died_fails_its_running_job_and_is_replaced(api, settings, horses):
+    """A fork server killed under a running job takes the job's horse along (PDEATHSIG): the
+    worker records the job as lost, as a killed horse, and forks a new server for the next job."""
+    settings.WORKER_RUNNING_AFTER_MS = SHORT
+    _, pids, _, _ = horses
+    lost = submit(api, {"task": "tests.where", "kwargs": {"name": "lost", "kill_parent": True}})
+    after = submit(api, {"task": "tests.where", "kwargs": {"name": "after"}})
+    run_worker(fork=True)
+    job = Job.objects.get(pk=lost)
+    assert job.state == "failed" and job.error["type"] == "WorkerLost" and "signal 9" in job.error["message"]
+    assert Job.objects.get(pk=after).state == "succeeded"
+    assert pids("after")[1] != pids("lost")[1] and dead(pids("lost")[0])
 
 
 # --- what RQ's bookkeeping of a short run leaves in Redis, and what it costs ---
