@@ -29,6 +29,15 @@ def client_ip_for(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
+def context_for(request: HttpRequest) -> dict[str, object]:
+    """The attribution of `request` (its channel, request id and client address); sets
+    `request.request_id`, which the response echoes as X-Request-ID."""
+    request_id = request_id_for(request)
+    request.request_id = request_id  # type: ignore[attr-defined]
+    channel = "admin" if request.path.startswith("/admin/") else "api"
+    return {"channel": channel, "request_id": request_id, "client_ip": client_ip_for(request), "request": request}
+
+
 class RequestContextMiddleware:
     """Sets channel, request id and client IP for the request, and echoes X-Request-ID."""
 
@@ -40,22 +49,16 @@ class RequestContextMiddleware:
         if iscoroutinefunction(get_response):
             markcoroutinefunction(self)
 
-    def _context(self, request: HttpRequest) -> dict[str, object]:
-        request_id = request_id_for(request)
-        request.request_id = request_id  # type: ignore[attr-defined]
-        channel = "admin" if request.path.startswith("/admin/") else "api"
-        return {"channel": channel, "request_id": request_id, "client_ip": client_ip_for(request), "request": request}
-
     def __call__(self, request: HttpRequest):  # type: ignore[no-untyped-def]
         if iscoroutinefunction(self):
             return self.__acall__(request)
-        with attribute(**self._context(request)):
+        with attribute(**context_for(request)):
             response = self.get_response(request)
         response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined,index]
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
-        with attribute(**self._context(request)):
+        with attribute(**context_for(request)):
             response = await self.get_response(request)  # type: ignore[misc]
         response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
         return response  # type: ignore[no-any-return]

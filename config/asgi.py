@@ -16,18 +16,18 @@ from typing import Any
 
 from django.conf import settings
 from django.core.asgi import get_asgi_application
-from django.core.handlers.wsgi import WSGIHandler
 from django.urls import get_resolver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 streams = get_asgi_application()  # also sets Django up, which the app's own modules need first
 
+from api.fastsubmit import Handler  # noqa: E402
 from api.longpoll import job_in, long_poll, wait_seconds  # noqa: E402
 from api.notices import job_notices  # noqa: E402
 from config.bridge import WSGIBridge  # noqa: E402
 
-plain = WSGIBridge(WSGIHandler(), workers=settings.WEB_THREADS)  # type: ignore[arg-type]
+plain = WSGIBridge(Handler(), workers=settings.WEB_THREADS)  # type: ignore[arg-type]
 
 # What start-up built lives as long as the process: the URLconf imports every view now, then the
 # heap so far is moved out of the collector's sight. A full collection otherwise walks it all,

@@ -1,8 +1,13 @@
-"""WSGI entry point (management tools, gunicorn sync workers)."""
+"""WSGI entry point (management tools, gunicorn sync workers): Django's handler with the
+submit's short way (api.fastsubmit), as config.asgi serves it."""
 
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-application = get_wsgi_application()
+django.setup(set_prefix=False)
+
+from api.fastsubmit import Handler  # noqa: E402 (needs the apps loaded)
+
+application = Handler()
