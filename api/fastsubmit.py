@@ -28,6 +28,7 @@ from django.middleware.security import SecurityMiddleware
 from django.urls import get_script_prefix, reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.log import log_response
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -37,7 +38,7 @@ from api.middleware import record
 from api.parsers import JSONParser
 from api.serializers.jobs import JobOutput, JobSubmitInput
 from api.serializers.validation import validated
-from api.views.jobs import POLL_AFTER
+from api.views.jobs import POLL_AFTER, JobViewSet
 from audit.context import attribute
 from audit.middleware import context_for
 from jobs.services.jobs import JobSpec, job_submit
@@ -74,13 +75,28 @@ def _job_list(script_prefix: str) -> str:
 def is_plain_submit(meta: dict[str, Any]) -> bool:
     """Whether the request is one the short way may answer (see the module's docstring)."""
     return (
-        meta.get("REQUEST_METHOD") == "POST"
+        _view_checks_what_answer_does()
+        and meta.get("REQUEST_METHOD") == "POST"
         and meta.get("PATH_INFO") == _job_list(get_script_prefix())
         and not meta.get("QUERY_STRING")
         and meta.get("HTTP_AUTHORIZATION", "").startswith("Bearer ")
         and meta.get("CONTENT_TYPE") == "application/json"
         and meta.get("HTTP_ACCEPT", "*/*") in ("*/*", "application/json")
         and not any(name in meta for name in _ASIDE)
+    )
+
+
+def _view_checks_what_answer_does() -> bool:
+    """Whether the view's own policy is the one `answer` applies: the bearer token first, then
+    IsAuthenticated, no throttle, the JSON parser and renderer. A view given more (a throttle,
+    another permission) keeps every submit to itself."""
+    view = JobViewSet
+    return (
+        view.authentication_classes[0] is BearerTokenAuthentication
+        and list(view.permission_classes) == [IsAuthenticated]
+        and not view.throttle_classes
+        and list(view.parser_classes) == [JSONParser]
+        and list(view.renderer_classes) == [JSONRenderer]
     )
 
 

@@ -10,6 +10,7 @@ import pytest
 from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import OperationalError, close_old_connections
+from rest_framework.throttling import UserRateThrottle
 
 from accounts.services import token_create
 from api import fastsubmit
@@ -165,3 +166,12 @@ def test_anything_but_a_plain_valid_submit_goes_the_usual_way(token, answered, b
 def test_a_bad_token_goes_the_usual_way(answered):
     fast, usual = both_ways(environ("cvy_not-a-token", {"task": "demo.noop"}))
     assert answered == [None] and fast == usual and fast[0] == 401
+
+
+def test_a_view_given_a_throttle_keeps_every_submit_to_itself(token, answered, monkeypatch):
+    class Throttled(UserRateThrottle):
+        rate = "1/minute"
+
+    monkeypatch.setattr(job_views.JobViewSet, "throttle_classes", [Throttled])
+    codes = [served(fastsubmit.Handler(), environ(token, {"task": "demo.noop"}))[0] for _ in range(2)]
+    assert answered == [] and codes == [202, 429]
