@@ -1,7 +1,7 @@
 """The submit's short way through a web process: a plain bearer-token `POST /api/v1/jobs/`
 answered without Django's middleware chain and DRF's view machinery.
 
-Those two layers cost a submit ~0.36 ms of its ~1.43 ms of web CPU (measured in-process,
+Those two layers cost a submit ~0.3 ms of its ~1.45 ms of web CPU (measured in-process,
 bench/analysis.md, P1), more than any step of its own. `Handler`, the WSGI handler config.asgi
 serves, answers a request itself only when nothing in it needs them: POST to the job list, no
 query string, `Authorization: Bearer`, a JSON body, an `Accept` that JSON satisfies, and no

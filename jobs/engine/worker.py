@@ -260,7 +260,7 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
         self._marked = False
         assert self.execution is not None
         order = pickle.dumps((job.id, queue.name, (self.execution.id, self.execution.created_at), self._claimed))
-        for _ in range(2):  # a fork server found gone is replaced once
+        for _ in range(2):  # a fork server found gone before it took the job is replaced once
             if self._zygote is None:
                 self._zygote = self._fork_zygote()
             pid = self._zygote.start(order)
@@ -268,7 +268,7 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
                 self._horse_pid = pid
                 return
             self._drop_zygote()
-        raise RuntimeError("the work horse's fork server died twice before starting a job")
+        raise RuntimeError("the work horse's fork server died twice before taking a job")
 
     def _fork_zygote(self) -> "_Zygote":
         """Fork the fork server: a copy of this worker that forks its horses (`_serve`)."""
@@ -452,14 +452,17 @@ class _Zygote:
     reports: int
 
     def start(self, order: bytes) -> int | None:
-        """Have it start a horse on `order`: the horse's pid, or None if it is gone."""
+        """Have it start a horse on `order`: the horse's pid, or None if it was gone before it
+        took the order. One that took it and died before saying which horse runs it may have
+        handed it on: its own pid then stands for the horse (`ForkWorker.wait_for_horse` reads
+        its death as the horse's), and the job is never ordered twice."""
         try:
             self.orders.write(_LENGTH.pack(len(order)) + order)
             self.orders.flush()
         except BrokenPipeError:
             return None
         report = self.report()
-        return report[0] if report is not None else None
+        return report[0] if report is not None else self.pid
 
     def report(self) -> tuple[int, int] | None:
         """The next report (pid, wait status or `_RUNNING`), or None if the fork server died.

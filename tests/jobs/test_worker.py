@@ -294,6 +294,31 @@ def test_a_fork_server_that_died_fails_its_running_job_and_is_replaced(api, sett
     assert pids("after")[1] != pids("lost")[1] and dead(pids("lost")[0])
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("horses")
+def test_a_fork_server_that_died_having_taken_a_job_is_not_given_it_again(api, settings, monkeypatch, tmp_path):
+    """The fork server takes the job's order and dies before saying which horse runs it: the
+    job is lost (WorkerLost), never ordered again to the next fork server."""
+    settings.WORKER_RUNNING_AFTER_MS = SHORT
+    hand, died = worker_module._Spare.hand, tmp_path / "died"
+
+    def hand_and_die(self, order):  # type: ignore[no-untyped-def]  # runs in the fork server
+        handed = hand(self, order)
+        if not died.exists():
+            died.touch()
+            os._exit(1)
+        return handed
+
+    monkeypatch.setattr(worker_module._Spare, "hand", hand_and_die)
+    lost = submit(api, {"task": "tests.where", "kwargs": {"name": "lost", "seconds": 2}})
+    after = submit(api, {"task": "tests.where", "kwargs": {"name": "after"}})
+    run_worker(fork=True)
+    job = Job.objects.get(pk=lost)
+    assert job.state == "failed" and job.error["type"] == "WorkerLost"
+    assert not (tmp_path / "lost").exists()  # its horse died with the server, and no other ran it
+    assert Job.objects.get(pk=after).state == "succeeded"
+
+
 # --- what RQ's bookkeeping of a short run leaves in Redis, and what it costs ---
 
 STAND_INS = [
