@@ -75,14 +75,14 @@ def _job_list(script_prefix: str) -> str:
 def is_plain_submit(meta: dict[str, Any]) -> bool:
     """Whether the request is one the short way may answer (see the module's docstring)."""
     return (
-        _view_checks_what_answer_does()
-        and meta.get("REQUEST_METHOD") == "POST"
+        meta.get("REQUEST_METHOD") == "POST"
         and meta.get("PATH_INFO") == _job_list(get_script_prefix())
         and not meta.get("QUERY_STRING")
         and meta.get("HTTP_AUTHORIZATION", "").startswith("Bearer ")
         and meta.get("CONTENT_TYPE") == "application/json"
         and meta.get("HTTP_ACCEPT", "*/*") in ("*/*", "application/json")
         and not any(name in meta for name in _ASIDE)
+        and _view_checks_what_answer_does()  # last: every other request is out by now
     )
 
 

@@ -4,7 +4,8 @@
 the worker down. The parent claims the job, marks it running if the horse outlasts
 WORKER_RUNNING_AFTER_MS, and records the outcome the horse hands back, all on its persistent
 connection: a horse whose task does not use the database opens none (jobs.engine.runner).
-Each job's horse is forked ahead, while the job before runs (`ForkWorker.fork_work_horse`).
+Each job's horse is forked ahead, while the job before runs, by a fork server the worker forks
+once (`ForkWorker.fork_work_horse`): the worker itself never forks again.
 `SimpleWorker` runs jobs in-process, faster, without that isolation and without hard-stopping a
 running job (cancel is then cooperative, through `progress()`). Choose with
 CONVEYOR_WORKER=fork|simple.
@@ -287,6 +288,7 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
                 signal.signal(signal.SIGTERM, signal.SIG_IGN)
                 self._become_horse()
                 self._worker_pid = os.getpid()  # what its horses check their parent against
+                os.environ["RQ_WORKER_ID"] = self.name  # as RQ sets it for its horses
                 gc.freeze()  # a collection in a horse then leaves the pages it shares alone
                 self._serve(os.fdopen(orders_read, "rb"), reports_write)
             finally:
@@ -339,9 +341,8 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
         self.executions.clear()
         self.execution = run
         self._claimed = claimed
-        # What RQ's fork_work_horse sets in a horse for the task's own code; the fork server's
-        # copy of the environment is the worker's from before its first job.
-        os.environ["RQ_WORKER_ID"] = self.name
+        # What RQ's fork_work_horse sets in a horse for the task's own code (written, not read:
+        # a task may read them, as under stock RQ); RQ_WORKER_ID is the fork server's already.
         os.environ["RQ_JOB_ID"] = job_id
         runner.handoff = runner.Handoff(self._claimed, self._send_outcome)
         self.main_work_horse(job, queue)

@@ -319,6 +319,21 @@ def test_a_fork_server_that_died_having_taken_a_job_is_not_given_it_again(api, s
     assert Job.objects.get(pk=after).state == "succeeded"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_fork_worker_s_task_sees_its_job_and_worker_as_under_stock_rq(api, settings, monkeypatch, tmp_path):
+    settings.WORKER_RUNNING_AFTER_MS = SHORT
+
+    def ids(name: str) -> None:
+        (tmp_path / name).write_text(f"{os.environ.get('RQ_JOB_ID')} {os.environ.get('RQ_WORKER_ID')}")
+
+    monkeypatch.setitem(registry._tasks, "tests.ids", registry.Task("tests.ids", ids, "", {"type": "object"}))
+    jobs = [submit(api, {"task": "tests.ids", "kwargs": {"name": str(n)}}) for n in range(2)]
+    run_worker(fork=True)
+    seen = [(tmp_path / str(n)).read_text().split() for n in range(2)]
+    assert [job for job, _ in seen] == jobs  # each horse its own job, though forked ahead of it
+    assert len({worker for _, worker in seen}) == 1 and re.fullmatch(r"[0-9a-f]{32}", seen[0][1])
+
+
 # --- what RQ's bookkeeping of a short run leaves in Redis, and what it costs ---
 
 STAND_INS = [
