@@ -74,12 +74,14 @@ class ConveyorScheduler(Scheduler):  # type: ignore[misc]
         """rq-scheduler's loop (heartbeat, one pass under the lock), with each tick just after a
         whole multiple of the interval on the wall clock: slots fall on whole seconds (cron on
         whole minutes), so they are found at once instead of after the phase the process happened
-        to start with (0.5 s on average). The wait happens outside the lock, so a standby
+        to start with (0.5 s on average); a pass that ran past the next tick is followed by the
+        next one at once (`_pause`). The wait happens outside the lock, so a standby
         scheduler can take over the moment this one stops. An outage is waited out."""
         self.register_birth()
         self._install_signal_handlers()
         try:
             while True:
+                started = time.time()
                 try:
                     self.heartbeat()
                     if self.acquire_lock():
@@ -97,12 +99,19 @@ class ConveyorScheduler(Scheduler):  # type: ignore[misc]
                     continue
                 if burst:
                     break
-                now = time.time()
-                tick = (math.floor(now / self._interval) + 1) * self._interval
-                time.sleep(max(0.0, min(tick, self._next_due or tick) + TICK_DELAY - now))
+                time.sleep(self._pause(started, time.time()))
         finally:
             self.remove_lock()
             self.register_death()
+
+    def _pause(self, started: float, now: float) -> float:
+        """Seconds to wait after a pass that started at `started` (epoch seconds), now over:
+        until just past the first whole multiple of the interval after its start, or the slot
+        seen due sooner; none if the pass ran past that. A pass longer than the interval (a
+        minute's thousand cron fires) would otherwise leave the slots that fell due while it ran
+        for the tick after, late by a whole interval."""
+        tick = (math.floor(started / self._interval) + 1) * self._interval
+        return max(0.0, min(tick, self._next_due or tick) + TICK_DELAY - now)
 
     def acquire_lock(self) -> bool:
         """rq-scheduler's lock (SET NX, expiring after interval + 10 s), holding this process's

@@ -139,6 +139,18 @@ def test_a_slot_is_not_taken_before_its_time(api):
     assert [job.id for job in scheduler.get_jobs_to_queue()] == [arm_id(body["id"])]
 
 
+def test_the_loop_waits_for_the_next_tick_unless_the_pass_ran_past_it():
+    scheduler = ConveyorScheduler(connection=redis_connection(), interval=1)
+    started = 1_000_000.005  # a pass starts just after a whole second
+    assert scheduler._pause(started, now=started + 0.3) == pytest.approx(0.7)
+    scheduler._next_due = 1_000_000.6  # a slot seen within the second
+    assert scheduler._pause(started, now=started + 0.3) == pytest.approx(0.3)
+    scheduler._next_due = None
+    # A pass that ran into the next second: the slots that fell due meanwhile fire at once,
+    # not a whole second late.
+    assert scheduler._pause(started, now=1_000_001.2) == 0
+
+
 def test_a_fire_armed_under_the_entry_point_s_old_path_still_fires(api, monkeypatch):
     body = create(api, kind="interval", every_seconds=60).json()
     slot = timezone.now().replace(microsecond=0) - timedelta(seconds=1)
