@@ -99,12 +99,18 @@ class Processes:
                 self.stop(process)
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 30.0, interval: float = 0.1) -> None:
-    """Return once `predicate()` is true; raise AssertionError after `timeout` seconds."""
+def wait_until(
+    predicate: Callable[[], bool],
+    timeout: float = 30.0,
+    interval: float = 0.1,
+    explain: Callable[[], object] | None = None,
+) -> None:
+    """Return once `predicate()` is true; raise AssertionError after `timeout` seconds, saying
+    what `explain()` returns then (the state a failure in CI should be read from)."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
+            raise AssertionError("condition not reached in time" + (f": {explain()}" if explain else ""))
         time.sleep(interval)
 
 

@@ -82,6 +82,30 @@ def starts(job: Job) -> int:
     return sum(1 for before, after in pairwise(attempts) if after > before)
 
 
+def where_jobs_are(ids: list[str], worker: subprocess.Popen[bytes]) -> dict[str, object]:
+    """What a test that waited in vain should report: each job's row, RQ's queues, started and
+    popped jobs, and the `manage.py` processes (pid, state, where the kernel has each waiting)."""
+    connection = redis_connection()
+    started = {key.decode(): connection.zrange(key, 0, -1) for key in connection.scan_iter("rq:wip:*")}
+    popped = {key.decode(): connection.lrange(key, 0, -1) for key in connection.scan_iter("rq:*intermediate*")}
+    ps = ["ps", "-eo", "pid,ppid,stat,wchan:24,etime,args", "--forest"]
+    tree = [
+        line
+        for line in subprocess.run(ps, capture_output=True, text=True, check=False).stdout.splitlines()
+        if "manage.py" in line
+    ]
+    queued = {name: connection.lrange(f"rq:queue:{name}", 0, -1) for name in settings.QUEUE_NAMES}
+    rows = list(Job.objects.filter(pk__in=ids).values_list("id", "state", "attempt", "worker", "dispatched", "run_at"))
+    return {
+        "rows": rows,
+        "queued": queued,
+        "started": started,
+        "popped": popped,
+        "worker alive": worker.poll() is None,
+        "processes": tree,
+    }
+
+
 def test_worker_sigkilled_ten_times(api, settings, processes):
     """Ten SIGKILLs of a fork worker (with its work horse, as a host crash would), each landing
     while one of its jobs runs: every job ends `succeeded`, or `failed` with `WorkerLost` after
@@ -102,8 +126,12 @@ def test_worker_sigkilled_ten_times(api, settings, processes):
         kill_tree(worker)
         hits += mine.exists()  # still running once worker and horse are dead: the kill hit it
     assert hits >= 8
-    processes.start("rqworker", *settings.QUEUE_NAMES, CONVEYOR_WORKER="fork", **FAST)
-    wait_until(lambda: Job.objects.filter(pk__in=ids, state__in=TERMINAL_STATES).count() == len(ids), timeout=60)
+    last = processes.start("rqworker", *settings.QUEUE_NAMES, CONVEYOR_WORKER="fork", **FAST)
+    wait_until(
+        lambda: Job.objects.filter(pk__in=ids, state__in=TERMINAL_STATES).count() == len(ids),
+        timeout=60,
+        explain=lambda: where_jobs_are(ids, last),
+    )
     lost = Job.objects.get(pk=doomed)
     assert lost.state == "failed" and lost.error["type"] == "WorkerLost" and lost.attempt == 1
     for job in Job.objects.filter(pk__in=ids):
