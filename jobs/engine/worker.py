@@ -29,6 +29,7 @@ import struct
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -349,14 +350,21 @@ class ForkWorker(_ConveyorWorker, rq_worker.Worker):
 
     def wait_for_horse(self) -> Any:
         """The horse's end, as the fork server reports it; a fork server that died took the
-        horse with it (PDEATHSIG), which is reported as a SIGKILL."""
-        assert self._zygote is not None
-        report = self._zygote.report()
-        if report is None:
-            self._drop_zygote()
-            report = (self.horse_pid, signal.SIGKILL)  # a wait status: killed by that signal
-        self._horse_status = report[1]
-        return report[0], report[1], None
+        horse with it (PDEATHSIG), which is reported as a SIGKILL.
+
+        RQ waits under an alarm whose handler raises (its monitoring interval), then asks again.
+        The report is read with that signal held and kept until the next job: an alarm that
+        lands as it is read cannot lose it (the next wait would never end)."""
+        if self._horse_status is None:
+            assert self._zygote is not None
+            self._zygote.wait()  # an alarm may cut this short: nothing is read yet
+            with _signals_held():
+                report = self._zygote.report()
+                if report is None:
+                    self._drop_zygote()
+                # A dead fork server's horse: a wait status of killed by SIGKILL.
+                self._horse_status = report[1] if report is not None else signal.SIGKILL
+        return self.horse_pid, self._horse_status, None
 
     def _drop_zygote(self) -> None:
         assert self._zygote is not None
@@ -465,6 +473,10 @@ class _Zygote:
         report = self.report()
         return report[0] if report is not None else self.pid
 
+    def wait(self) -> None:
+        """Until a report (or the fork server's end) can be read."""
+        select.select([self.reports], [], [])
+
     def report(self) -> tuple[int, int] | None:
         """The next report (pid, wait status or `_RUNNING`), or None if the fork server died.
         Records are written whole and are shorter than PIPE_BUF, so a read gets one whole."""
@@ -511,6 +523,17 @@ class _Spare:
     def _reap(self) -> None:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold the signals whose handlers raise (RQ's alarm, a second stop request) until the
+    block ends; they are handled then."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM, signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _rq_needs_nothing_of(job: RQJob, default_result_ttl: int) -> bool:

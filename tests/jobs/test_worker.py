@@ -2,6 +2,7 @@
 
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -317,6 +318,33 @@ def test_a_fork_server_that_died_having_taken_a_job_is_not_given_it_again(api, s
     assert job.state == "failed" and job.error["type"] == "WorkerLost"
     assert not (tmp_path / "lost").exists()  # its horse died with the server, and no other ran it
     assert Job.objects.get(pk=after).state == "succeeded"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("horses")
+def test_an_alarm_that_lands_as_a_horse_s_end_is_read_does_not_lose_that_end(api, settings, monkeypatch):
+    """RQ waits for a horse under an alarm whose handler raises, and then waits again. An alarm
+    that lands just as the worker reads the fork server's report of the horse's end must not
+    lose it: the worker would wait for it forever, heartbeating, its job never recorded."""
+    settings.WORKER_RUNNING_AFTER_MS = SHORT
+    report, ends, asked_again = worker_module._Zygote.report, [], []
+
+    def alarmed(self):  # type: ignore[no-untyped-def]
+        if ends and not select.select([self.reports], [], [], 1)[0]:
+            asked_again.append(ends[0])  # for an end already read: nothing more will come
+            return ends[0]
+        got = report(self)
+        if got is not None and got[1] != worker_module._RUNNING and not ends:
+            ends.append(got)
+            signal.raise_signal(signal.SIGALRM)  # handled as soon as the worker lets it be
+        return got
+
+    monkeypatch.setattr(worker_module._Zygote, "report", alarmed)
+    monkeypatch.setattr(worker_module._Zygote, "wait", lambda self: select.select([self.reports], [], [], 1))
+    job = submit(api, {"task": "tests.where", "kwargs": {"name": "ended"}})
+    run_worker(fork=True)
+    assert ends and not asked_again
+    assert Job.objects.get(pk=job).state == "succeeded"
 
 
 @pytest.mark.django_db(transaction=True)
