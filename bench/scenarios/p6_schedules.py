@@ -130,6 +130,7 @@ def rows(plan: Plan, window: dict[str, Any], found: list[tuple[Any, ...]], jobs:
         row(f"cron: missed slots (of {plan.p6_cron * len(slots)})", stat([cron_missed]), target=NONE, may_be_zero=True),
         row(f"interval {EVERY_S} s x{plan.p6_interval}: lateness p50", at(interval_late, 50), unit="s"),
         row("interval: lateness p99", at(interval_late, 99), unit="s", target=LATENESS),
+        row("interval: lateness max", at(interval_late, 100), unit="s"),
         row(f"interval: missed slots (of {len(interval) + missed})", stat([missed]), target=NONE, may_be_zero=True),
         row("duplicate runs (jobs beyond fired slots)", stat([duplicates]), target=NONE, may_be_zero=True),
         row("scheduler CPU during the window", stat([window["cpu_used"]]), unit="s"),
